@@ -1,0 +1,91 @@
+// swift-tools-version: 6.0
+// FedArena: a federated-learning arena for poisoning attacks and defenses.
+import PackageDescription
+
+/// Settings shared by every Swift target (swift-log / Hummingbird style: one list, one loop).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+var targets: [Target] = [
+    // One C library per wrapper target (GRDB-style module maps).
+    .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+    .systemLibrary(
+        name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+        providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+    .target(name: "FedArenaCore"),
+    .target(name: "FedArenaNumerics", dependencies: ["FedArenaCore", "COpenBLAS"]),
+    .target(name: "FedArenaData", dependencies: ["FedArenaCore", "FedArenaNumerics", "CZlib"]),
+    .target(name: "FedArenaModels", dependencies: ["FedArenaCore", "FedArenaNumerics", "FedArenaData"]),
+    .target(name: "FedArenaWire", dependencies: ["FedArenaCore", "CZeroMQ"]),
+    .target(
+        name: "FedArenaDefenses",
+        dependencies: ["FedArenaCore", "FedArenaNumerics", "FedArenaData", "FedArenaModels"]),
+    .target(name: "FedArenaReports", dependencies: ["FedArenaCore", "FedArenaNumerics"]),
+    .target(
+        name: "FedArenaRuntime",
+        dependencies: [
+            "FedArenaCore", "FedArenaNumerics", "FedArenaData", "FedArenaModels", "FedArenaWire",
+            "FedArenaDefenses", "FedArenaReports",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+    .target(
+        name: "FedArenaScenarios",
+        dependencies: [
+            "FedArenaRuntime",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+    .target(name: "FedArenaTesting", dependencies: ["FedArenaCore", "FedArenaNumerics"]),
+    .executableTarget(
+        name: "fedarena",
+        dependencies: [
+            "FedArenaCore", "FedArenaNumerics", "FedArenaData", "FedArenaModels", "FedArenaWire",
+            "FedArenaDefenses", "FedArenaRuntime", "FedArenaScenarios", "FedArenaReports",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+    .testTarget(name: "FedArenaCoreTests", dependencies: ["FedArenaCore"]),
+    .testTarget(name: "FedArenaNumericsTests", dependencies: ["FedArenaNumerics", "FedArenaTesting"]),
+    .testTarget(name: "FedArenaDataTests", dependencies: ["FedArenaData", "FedArenaTesting"]),
+    .testTarget(name: "FedArenaModelsTests", dependencies: ["FedArenaModels", "FedArenaTesting"]),
+    .testTarget(name: "FedArenaWireTests", dependencies: ["FedArenaWire", "FedArenaTesting"]),
+    .testTarget(name: "FedArenaDefensesTests", dependencies: ["FedArenaDefenses", "FedArenaTesting"]),
+    .testTarget(name: "FedArenaReportsTests", dependencies: ["FedArenaReports"]),
+    .testTarget(
+        name: "FedArenaRuntimeTests",
+        dependencies: ["FedArenaRuntime", "FedArenaTesting", "FedArenaWire"]),
+    .testTarget(name: "FedArenaScenariosTests", dependencies: ["FedArenaScenarios"]),
+    // Drives the built `fedarena` binary: real processes, real ZeroMQ over loopback.
+    .testTarget(name: "FedArenaEndToEndTests", dependencies: ["fedarena", "FedArenaScenarios"]),
+]
+
+for index in targets.indices where targets[index].type != .system {
+    targets[index].swiftSettings = (targets[index].swiftSettings ?? []) + swiftSettings
+}
+
+let package = Package(
+    name: "FedArena",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fedarena", targets: ["fedarena"]),
+        .library(name: "FedArenaCore", targets: ["FedArenaCore"]),
+        .library(name: "FedArenaDefenses", targets: ["FedArenaDefenses"]),
+        .library(name: "FedArenaRuntime", targets: ["FedArenaRuntime"]),
+        .library(name: "FedArenaTesting", targets: ["FedArenaTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: targets,
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+#ifndef FEDARENA_COPENBLAS_SHIM_H
+#define FEDARENA_COPENBLAS_SHIM_H
+#include <cblas.h>
+#endif

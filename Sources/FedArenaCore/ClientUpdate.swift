@@ -1,0 +1,22 @@
+/// What one client sends back after local training in one round.
+public struct ClientUpdate: Sendable, Equatable {
+    /// The logical client that trained.
+    public var client: ClientID
+    /// The round the update answers.
+    public var round: Int
+    /// How many local samples the client trained on (the FedAvg weight).
+    public var sampleCount: Int
+    /// The model delta `w_local - w_global`.
+    public var delta: ParameterVector
+    /// The client's mean training loss over its last local epoch.
+    public var trainLoss: Double
+
+    /// Creates an update.
+    public init(client: ClientID, round: Int, sampleCount: Int, delta: ParameterVector, trainLoss: Double = .nan) {
+        self.client = client
+        self.round = round
+        self.sampleCount = sampleCount
+        self.delta = delta
+        self.trainLoss = trainLoss
+    }
+}

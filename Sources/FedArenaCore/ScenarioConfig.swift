@@ -1,0 +1,203 @@
+/// A validated scenario: everything a coordinator and its clients need to run.
+///
+/// `FedArenaScenarios` builds it from YAML (rejecting unknown keys and impossible values); the
+/// runtime never parses YAML. It is `Codable` so the coordinator can hand the resolved
+/// scenario to clients in its WELCOME message: a client needs only the coordinator's endpoint.
+public struct ScenarioConfig: Sendable, Equatable, Codable {
+    /// A name for the run (used in outputs).
+    public var name: String
+    /// The master seed; every random choice of the run derives from it.
+    public var seed: UInt64
+    /// Which data, how it is split, and the coordinator's root set.
+    public var dataset: DatasetConfig
+    /// The model architecture.
+    public var model: ModelSpec
+    /// Local and global training hyper-parameters.
+    public var training: TrainingConfig
+    /// How many clients, how many train per round, and how many OS processes host them.
+    public var clients: ClientsConfig
+    /// The robust aggregation rule and detectors.
+    public var defense: DefenseConfig
+    /// Where the coordinator listens, and its deadlines.
+    public var transport: TransportConfig
+    /// What the run writes besides the standard outputs.
+    public var output: OutputConfig
+
+    /// Creates a scenario.
+    public init(
+        name: String, seed: UInt64, dataset: DatasetConfig, model: ModelSpec, training: TrainingConfig,
+        clients: ClientsConfig, defense: DefenseConfig, transport: TransportConfig, output: OutputConfig
+    ) {
+        self.name = name
+        self.seed = seed
+        self.dataset = dataset
+        self.model = model
+        self.training = training
+        self.clients = clients
+        self.defense = defense
+        self.transport = transport
+        self.output = output
+    }
+}
+
+/// The dataset section of a scenario.
+public struct DatasetConfig: Sendable, Equatable, Codable {
+    /// The dataset name (`fashion-mnist`).
+    public var name: String
+    /// A folder holding the IDX `.gz` files, or `nil` for `FEDARENA_DATA` / the Debian package.
+    public var directory: String?
+    /// How the training set is split among clients.
+    public var partition: PartitionSpec
+    /// How many training samples the coordinator keeps as its root set (disjoint from clients').
+    public var rootSamples: Int
+    /// Use only the first `trainSubset` training samples (for quick tests), or all.
+    public var trainSubset: Int?
+    /// Evaluate on the first `testSubset` test samples, or all 10,000.
+    public var testSubset: Int?
+
+    /// Creates a dataset section.
+    public init(
+        name: String = "fashion-mnist", directory: String? = nil, partition: PartitionSpec = .iid,
+        rootSamples: Int = 0, trainSubset: Int? = nil, testSubset: Int? = nil
+    ) {
+        self.name = name
+        self.directory = directory
+        self.partition = partition
+        self.rootSamples = rootSamples
+        self.trainSubset = trainSubset
+        self.testSubset = testSubset
+    }
+}
+
+/// How the training samples are split among clients.
+public enum PartitionSpec: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// A seeded uniform permutation cut into equal parts.
+    case iid
+    /// Per client, class proportions drawn from Dirichlet(α) (Hsu et al. 2019).
+    case dirichlet(alpha: Double)
+    /// Sorted by label, cut into `shardsPerClient * clients` shards, dealt at random
+    /// (McMahan et al. 2017).
+    case shards(shardsPerClient: Int)
+    /// FLTrust's bias: a sample of label l goes to group l with probability q, else to one of
+    /// the other groups uniformly, then to a uniform client of its group (Cao et al. 2021).
+    case biasQ(q: Double)
+
+    public var description: String {
+        switch self {
+        case .iid: "iid"
+        case .dirichlet(let alpha): "dirichlet(alpha=\(alpha))"
+        case .shards(let count): "shards(\(count) per client)"
+        case .biasQ(let q): "bias(q=\(q))"
+        }
+    }
+}
+
+/// The model architecture; parameters are always one flat float32 vector.
+public enum ModelSpec: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// Multinomial logistic regression.
+    case softmax
+    /// A ReLU multi-layer perceptron with the given hidden widths.
+    case mlp(hidden: [Int])
+
+    public var description: String {
+        switch self {
+        case .softmax: "softmax"
+        case .mlp(let hidden): "mlp(" + hidden.map(String.init).joined(separator: "-") + ")"
+        }
+    }
+}
+
+/// Local and global training hyper-parameters.
+public struct TrainingConfig: Sendable, Equatable, Codable {
+    /// Federated rounds.
+    public var rounds: Int
+    /// Local epochs per round.
+    public var localEpochs: Int
+    /// Local mini-batch size (the last partial batch is kept).
+    public var batchSize: Int
+    /// Local SGD learning rate.
+    public var learningRate: Double
+    /// Local SGD momentum (0 for plain SGD).
+    public var momentum: Double
+    /// Local L2 weight decay.
+    public var weightDecay: Double
+    /// The global learning rate `η_g` in `w_{t+1} = w_t + η_g Δ`.
+    public var globalLearningRate: Double
+
+    /// Creates a training section.
+    public init(
+        rounds: Int, localEpochs: Int = 1, batchSize: Int = 32, learningRate: Double = 0.05,
+        momentum: Double = 0, weightDecay: Double = 0, globalLearningRate: Double = 1
+    ) {
+        self.rounds = rounds
+        self.localEpochs = localEpochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.globalLearningRate = globalLearningRate
+    }
+}
+
+/// Client population and process layout.
+public struct ClientsConfig: Sendable, Equatable, Codable {
+    /// Logical clients in the federation.
+    public var count: Int
+    /// Clients asked to train each round (sampled with the round's seed).
+    public var perRound: Int
+    /// Client OS processes launched locally; clients are dealt to them round-robin.
+    public var processes: Int
+    /// The least fraction of the round's selected clients whose updates must arrive before
+    /// the deadline for the round to be applied.
+    public var quorum: Double
+
+    /// Creates a clients section.
+    public init(count: Int, perRound: Int, processes: Int, quorum: Double = 0.5) {
+        self.count = count
+        self.perRound = perRound
+        self.processes = processes
+        self.quorum = quorum
+    }
+}
+
+/// The defense section: detection and robust aggregation.
+public struct DefenseConfig: Sendable, Equatable, Codable {
+    /// The aggregation rule (with its `pre` chain inside its options).
+    public var aggregator: ComponentSpec
+    /// Synthetic-data and update detectors, in order.
+    public var detection: [ComponentSpec]
+
+    /// Creates a defense section.
+    public init(aggregator: ComponentSpec = ComponentSpec(kind: "fedavg", keyPath: "defense.aggregator"), detection: [ComponentSpec] = []) {
+        self.aggregator = aggregator
+        self.detection = detection
+    }
+}
+
+/// Where the coordinator listens and how long it waits.
+public struct TransportConfig: Sendable, Equatable, Codable {
+    /// The ZeroMQ endpoint the coordinator binds (`tcp://127.0.0.1:0` picks a free port).
+    public var endpoint: String
+    /// Seconds the coordinator waits for a round's updates before closing it.
+    public var roundTimeoutSeconds: Double
+    /// Seconds the coordinator waits for all client processes to say HELLO.
+    public var connectTimeoutSeconds: Double
+
+    /// Creates a transport section.
+    public init(endpoint: String = "tcp://127.0.0.1:0", roundTimeoutSeconds: Double = 30, connectTimeoutSeconds: Double = 30) {
+        self.endpoint = endpoint
+        self.roundTimeoutSeconds = roundTimeoutSeconds
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+    }
+}
+
+/// Optional outputs.
+public struct OutputConfig: Sendable, Equatable, Codable {
+    /// Write every round's accepted client updates as `updates/round-NNNN.npy` (n x d).
+    public var recordUpdates: Bool
+
+    /// Creates an output section.
+    public init(recordUpdates: Bool = false) {
+        self.recordUpdates = recordUpdates
+    }
+}

@@ -1,0 +1,1 @@
+// FedArenaData: module placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// FedArenaDefenses: module placeholder until its first type lands.

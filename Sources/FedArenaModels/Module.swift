@@ -1,0 +1,1 @@
+// FedArenaModels: module placeholder until its first type lands.

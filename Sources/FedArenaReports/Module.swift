@@ -1,0 +1,1 @@
+// FedArenaReports: module placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// FedArenaRuntime: module placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// FedArenaScenarios: module placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// FedArenaTesting: module placeholder until its first type lands.

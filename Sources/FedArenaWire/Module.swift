@@ -1,0 +1,1 @@
+// FedArenaWire: module placeholder until its first type lands.

@@ -1,0 +1,1 @@
+print("fedarena: under construction")
