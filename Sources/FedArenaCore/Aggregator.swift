@@ -15,6 +15,10 @@ public protocol Aggregator: Sendable {
     /// The YAML name of the rule (`fedavg`, `krum`, ...).
     var name: String { get }
 
+    /// Whether the rule needs ``RoundContext/referenceUpdate`` (FLTrust's root update); the
+    /// coordinator then trains on its root set each round before aggregating.
+    var requiresReferenceUpdate: Bool { get }
+
     /// Checks that the rule can run on `inputCount` updates.
     /// - Parameter inputCount: the number of updates in a round.
     /// - Throws: ``AggregationError`` with code `.tooFewUpdates`, naming the bound.
@@ -33,6 +37,9 @@ public protocol Aggregator: Sendable {
 }
 
 extension Aggregator {
+    /// Most rules need no reference update.
+    public var requiresReferenceUpdate: Bool { false }
+
     /// Accepts any non-empty round by default.
     public func validate(inputCount: Int) throws(AggregationError) {
         if inputCount < 1 {
@@ -51,12 +58,16 @@ public struct AggregationResult: Sendable, Equatable {
     public var weights: [ClientID: Double]
     /// A short note on anything unusual (a fallback taken, a cluster dropped), or `nil`.
     public var note: String?
+    /// The state a stateful rule (FoolsGold's history) keeps for the next round; the runtime
+    /// stores it and hands it back in ``RoundContext/memory``. `nil` keeps the old memory.
+    public var memory: AggregatorMemory?
 
     /// Creates a result.
-    public init(aggregate: ParameterVector, weights: [ClientID: Double], note: String? = nil) {
+    public init(aggregate: ParameterVector, weights: [ClientID: Double], note: String? = nil, memory: AggregatorMemory? = nil) {
         self.aggregate = aggregate
         self.weights = weights
         self.note = note
+        self.memory = memory
     }
 
     /// The clients whose weight is positive, in ascending order.

@@ -12,12 +12,15 @@ public struct RoundContext: Sendable {
     public var referenceUpdate: ParameterVector?
     /// How many updates the coordinator expected this round (before dropouts).
     public var expectedUpdates: Int
+    /// What a stateful rule kept from earlier rounds (empty in round 1).
+    public var memory: AggregatorMemory
 
     /// Creates a context.
     public init(
         round: Int, globalModel: ParameterVector, previousAggregate: ParameterVector? = nil,
-        referenceUpdate: ParameterVector? = nil, expectedUpdates: Int
+        referenceUpdate: ParameterVector? = nil, expectedUpdates: Int, memory: AggregatorMemory = AggregatorMemory()
     ) {
+        self.memory = memory
         self.round = round
         self.globalModel = globalModel
         self.previousAggregate = previousAggregate
