@@ -1,1 +1,0 @@
-// FedArenaReports: module placeholder until its first type lands.

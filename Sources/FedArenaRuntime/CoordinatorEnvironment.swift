@@ -1,0 +1,45 @@
+import FedArenaCore
+import Logging
+
+/// What a coordinator needs besides its transport: the scenario, the data it holds (test set,
+/// root set), and where per-round records go.
+public struct CoordinatorEnvironment: Sendable {
+    /// The validated scenario.
+    public var config: ScenarioConfig
+    /// The 10k (or subset) test set.
+    public var testSet: LabeledSamples
+    /// The coordinator's root set (may be empty).
+    public var rootSet: LabeledSamples
+    /// Called after every round, in order (metrics sink and progress output).
+    public var onRound: @Sendable (RoundRecord) -> Void
+    /// Logger for decisions and rejections.
+    public var logger: Logger
+
+    /// Creates an environment.
+    public init(
+        config: ScenarioConfig, testSet: LabeledSamples, rootSet: LabeledSamples, logger: Logger,
+        onRound: @escaping @Sendable (RoundRecord) -> Void = { _ in }
+    ) {
+        self.config = config
+        self.testSet = testSet
+        self.rootSet = rootSet
+        self.logger = logger
+        self.onRound = onRound
+    }
+}
+
+/// The outcome of a coordinator run.
+public struct RunResult: Sendable {
+    /// Every round's record.
+    public var rounds: [RoundRecord]
+    /// The final global model.
+    public var finalModel: ParameterVector
+    /// Expected updates that never arrived, summed over rounds.
+    public var dropouts: Int
+    /// Every client that missed at least one round.
+    public var droppedClients: [ClientID]
+    /// Messages refused over the run (garbage, bad updates).
+    public var rejectedMessages: Int
+    /// Client processes that connected.
+    public var connectedProcesses: Int
+}

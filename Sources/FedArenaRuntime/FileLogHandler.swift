@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// A swift-log handler that appends lines to a file (the run folder's `coordinator.log`).
+public struct FileLogHandler: LogHandler {
+    /// The open file, shared by copies of the handler.
+    public final class Sink: Sendable {
+        private let handle: Mutex<FileHandle?>
+
+        /// Opens (creating or truncating) `path`; a path that cannot be opened drops lines.
+        public init(path: String) {
+            FileManager.default.createFile(atPath: path, contents: nil)
+            handle = Mutex(FileHandle(forWritingAtPath: path))
+        }
+
+        func write(_ line: String) {
+            handle.withLock { handle in
+                try? handle?.write(contentsOf: Data(line.utf8))
+            }
+        }
+    }
+
+    private let sink: Sink
+    private let label: String
+    /// The lowest level written.
+    public var logLevel: Logger.Level = .info
+    /// Metadata added to every line.
+    public var metadata: Logger.Metadata = [:]
+
+    /// Creates a handler writing to `sink`.
+    public init(label: String, sink: Sink) {
+        self.label = label
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        let fields = merged.isEmpty ? "" : " " + merged.keys.sorted().map { "\($0)=\(merged[$0]!)" }.joined(separator: " ")
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        sink.write("\(stamp) \(event.level) \(label):\(fields) \(event.message)\n")
+    }
+}

@@ -1,1 +1,0 @@
-// FedArenaRuntime: module placeholder until its first type lands.

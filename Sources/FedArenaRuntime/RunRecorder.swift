@@ -1,0 +1,137 @@
+import Crypto
+import FedArenaCore
+import FedArenaData
+import FedArenaReports
+import Foundation
+
+/// Writes a run's folder: `metrics.jsonl` as rounds complete, then `summary.json` and
+/// `model-final.npy` at the end.
+///
+/// The file names and `summary.json` keys are a contract other tools rely on (see DESIGN.md):
+/// keys are added, never renamed, and values that are not defined for a run are `null`.
+public final class RunRecorder: @unchecked Sendable {
+    /// The run folder.
+    public let directory: String
+    private let metrics: JSONLinesFile
+    private let lock = NSLock()
+
+    /// Creates the folder (and `logs/`) and opens `metrics.jsonl`.
+    /// - Throws: ``RuntimeError`` `.output` naming the folder.
+    public init(directory: String) throws(RuntimeError) {
+        self.directory = directory
+        do {
+            try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: true)
+            metrics = try JSONLinesFile(path: directory + "/metrics.jsonl")
+        } catch {
+            throw RuntimeError(.output, "cannot create the run folder \(directory): \(error)")
+        }
+    }
+
+    /// The path of a file in the run folder.
+    public func path(_ name: String) -> String { directory + "/" + name }
+
+    /// Appends one round to `metrics.jsonl`.
+    public func record(_ round: RoundRecord) throws(RuntimeError) {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            try metrics.append(Self.metricsLine(round))
+        } catch {
+            throw RuntimeError(.output, "\(error)")
+        }
+    }
+
+    /// One `metrics.jsonl` line.
+    public static func metricsLine(_ round: RoundRecord) -> ConfigValue {
+        func ids(_ clients: [ClientID]) -> ConfigValue { .array(clients.map { .int($0.rawValue) }) }
+        var weights = [String: ConfigValue]()
+        for (client, weight) in round.weights { weights[String(client.rawValue)] = JSONText.number(weight) }
+        return .object([
+            "round": .int(round.round),
+            "accuracy": JSONText.number(round.accuracy),
+            "loss": JSONText.number(round.loss),
+            "per_class_accuracy": .array(round.perClassAccuracy.map(JSONText.number)),
+            "selected": ids(round.selected),
+            "accepted": ids(round.accepted),
+            "dropped": ids(round.dropped),
+            "rejected": .array(round.rejections.map { rejection in
+                .object([
+                    "client": rejection.client.map { .int($0.rawValue) } ?? .null,
+                    "peer": .string(rejection.peer), "reason": .string(rejection.reason),
+                ])
+            }),
+            "late_updates": .int(round.lateUpdates),
+            "applied": .bool(round.applied),
+            "degraded": round.degradedReason.map(ConfigValue.string) ?? .null,
+            "aggregator": .string(round.aggregator),
+            "aggregator_note": round.aggregatorNote.map(ConfigValue.string) ?? .null,
+            "weights": .object(weights),
+            "mean_train_loss": JSONText.number(round.meanTrainLoss),
+            "step_norm": JSONText.number(round.stepNorm),
+            "seconds": JSONText.number(round.seconds),
+            "wait_seconds": JSONText.number(round.waitSeconds),
+            "aggregate_seconds": JSONText.number(round.aggregateSeconds),
+        ])
+    }
+
+    /// The SHA-256 (hex) of the parameters' little-endian float32 bytes.
+    public static func sha256(_ parameters: ParameterVector) -> String {
+        SHA256.hash(data: parameters.littleEndianBytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Writes `model-final.npy` and `summary.json`.
+    /// - Parameters:
+    ///   - result: the coordinator's result.
+    ///   - config: the scenario.
+    ///   - wallSeconds: the run's wall time (process start excluded).
+    /// - Returns: the summary written.
+    /// - Throws: ``RuntimeError`` `.output` naming the file.
+    @discardableResult
+    public func finish(_ result: RunResult, config: ScenarioConfig, wallSeconds: Double) throws(RuntimeError) -> ConfigValue {
+        do {
+            try NPYFile.write(result.finalModel.values, shape: [result.finalModel.count], to: path("model-final.npy"))
+        } catch {
+            throw RuntimeError(.output, "cannot write model-final.npy: \(error)")
+        }
+        let summary = Self.summary(result, config: config, wallSeconds: wallSeconds)
+        do {
+            try JSONText.write(summary, to: path("summary.json"))
+        } catch {
+            throw RuntimeError(.output, "\(error)")
+        }
+        return summary
+    }
+
+    /// The `summary.json` document.
+    public static func summary(_ result: RunResult, config: ScenarioConfig, wallSeconds: Double) -> ConfigValue {
+        let rounds = result.rounds
+        let seconds = rounds.map(\.seconds).sorted()
+        let median = seconds.isEmpty ? Double.nan : (seconds[(seconds.count - 1) / 2] + seconds[seconds.count / 2]) / 2
+        let last = rounds.last
+        return .object([
+            "scenario": .string(config.name),
+            "seed": .int(Int(config.seed)),
+            "rounds_completed": .int(rounds.count),
+            "rounds_applied": .int(rounds.filter(\.applied).count),
+            "final_accuracy": last.map { JSONText.number($0.accuracy) } ?? .null,
+            "final_loss": last.map { JSONText.number($0.loss) } ?? .null,
+            "accuracy_by_round": .array(rounds.map { JSONText.number($0.accuracy) }),
+            "loss_by_round": .array(rounds.map { JSONText.number($0.loss) }),
+            "final_per_class_accuracy": last.map { .array($0.perClassAccuracy.map(JSONText.number)) } ?? .null,
+            "model_sha256": .string(sha256(result.finalModel)),
+            "parameter_count": .int(result.finalModel.count),
+            "wall_seconds": JSONText.number(wallSeconds),
+            "seconds_per_round_median": JSONText.number(median),
+            "dropouts": .int(result.dropouts),
+            "dropped_clients": .array(result.droppedClients.map { .int($0.rawValue) }),
+            "rejected_messages": .int(result.rejectedMessages),
+            "degraded_rounds": .array(rounds.filter { $0.degradedReason != nil }.map { .int($0.round) }),
+            "clients": .int(config.clients.count),
+            "client_processes": .int(config.clients.processes),
+            "connected_processes": .int(result.connectedProcesses),
+            "aggregator": config.defense.aggregator.asValue,
+            "attack": .null,
+            "detection": .null,
+        ])
+    }
+}

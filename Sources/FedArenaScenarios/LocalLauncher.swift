@@ -1,0 +1,113 @@
+import FedArenaCore
+import FedArenaReports
+import FedArenaRuntime
+import FedArenaWire
+import Foundation
+import Logging
+
+/// Runs a scenario on this machine: the calling process is the coordinator, and it starts
+/// `clients.processes` client processes of the same executable, connected over ZeroMQ.
+///
+/// The run folder gets `scenario.yaml` (resolved), `metrics.jsonl`, `summary.json`,
+/// `model-final.npy`, `coordinator.log` and `logs/client-N.log`.
+public struct LocalLauncher: Sendable {
+    /// The validated scenario.
+    public var config: ScenarioConfig
+    /// The run folder.
+    public var outputDirectory: String
+    /// The `fedarena` executable to start clients with.
+    public var executable: String
+    /// Progress output.
+    public var progress: ProgressLine
+    /// Whether to start the client processes here (`false` for `fedarena coordinator`, whose
+    /// clients are started elsewhere: Kubernetes pods, Slurm tasks).
+    public var startsClients: Bool
+
+    /// Creates a launcher.
+    public init(
+        config: ScenarioConfig, outputDirectory: String, executable: String, progress: ProgressLine = ProgressLine(),
+        startsClients: Bool = true
+    ) {
+        self.config = config
+        self.outputDirectory = outputDirectory
+        self.executable = executable
+        self.progress = progress
+        self.startsClients = startsClients
+    }
+
+    /// Runs the scenario to the end.
+    /// - Returns: the `summary.json` document.
+    /// - Throws: ``RuntimeError`` for a missing dataset, a socket that cannot bind, client
+    ///   processes that cannot start or never connect, or outputs that cannot be written.
+    public func run() async throws(RuntimeError) -> ConfigValue {
+        let started = ContinuousClock.now
+        let recorder = try RunRecorder(directory: outputDirectory)
+        do {
+            try ScenarioWriter.yaml(ScenarioSchema.resolvedTree(config)).write(toFile: recorder.path("scenario.yaml"), atomically: true, encoding: .utf8)
+        } catch {
+            throw RuntimeError(.output, "cannot write \(recorder.path("scenario.yaml")): \(error)")
+        }
+        let sink = FileLogHandler.Sink(path: recorder.path("coordinator.log"))
+        let logger = Logger(label: "coordinator") { label in
+            MultiplexLogHandler([
+                FileLogHandler(label: label, sink: sink),
+                WarningsToProgress(progress: progress),
+            ])
+        }
+
+        // Data first: a missing dataset fails before any process starts.
+        let federation = try FederationData.load(config: config, directoryOverride: nil)
+        let context = ZMQContext()
+        let transport: ZMQServerTransport
+        do {
+            transport = try ZMQServerTransport(context: context, endpoint: config.transport.endpoint)
+        } catch {
+            throw RuntimeError(.transport, "cannot bind \(config.transport.endpoint): \(error)", cause: error)
+        }
+        defer { transport.close() }
+        logger.info("coordinator bound \(transport.boundEndpoint)")
+
+        if !startsClients {
+            progress.note("coordinator listening on \(transport.boundEndpoint); waiting for \(config.clients.processes) client processes")
+        }
+        let children = try ClientProcesses.start(
+            count: startsClients ? config.clients.processes : 0, executable: executable, endpoint: transport.boundEndpoint,
+            logDirectory: recorder.path("logs"))
+        defer { children.terminate() }
+
+        let total = config.training.rounds
+        let environment = CoordinatorEnvironment(
+            config: config, testSet: federation.testSet, rootSet: federation.rootSet, logger: logger
+        ) { [progress] record in
+            try? recorder.record(record)
+            let elapsed = started.duration(to: .now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            var detail = String(format: "acc %.4f  loss %.4f", record.accuracy, record.loss)
+            if !record.dropped.isEmpty { detail += "  dropped \(record.dropped.count)" }
+            if !record.applied { detail += "  (not applied)" }
+            progress.report("round", done: record.round, total: total, elapsed: seconds, detail: detail)
+        }
+        let coordinator = try Coordinator(environment: environment, transport: transport)
+        let result = try await coordinator.run()
+        let wall = started.duration(to: .now)
+        let summary = try recorder.finish(result, config: config, wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18)
+        children.waitForExit(timeoutSeconds: 10)
+        return summary
+    }
+}
+
+/// Shows coordinator warnings on the progress output (they also go to `coordinator.log`).
+struct WarningsToProgress: LogHandler {
+    let progress: ProgressLine
+    var logLevel: Logger.Level = .warning
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        progress.note("\(event.level): \(event.message)")
+    }
+}

@@ -1,1 +1,0 @@
-// FedArenaScenarios: module placeholder until its first type lands.

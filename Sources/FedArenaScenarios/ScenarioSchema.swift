@@ -1,0 +1,230 @@
+import FedArenaCore
+
+/// The scenario schema: turns a ``ScenarioDocument`` tree into a typed ``ScenarioConfig``,
+/// rejecting unknown keys, wrong types and impossible values with their key paths.
+///
+/// The keys and their defaults are documented in the README's scenario reference; this type
+/// is the single place that defines them.
+public enum ScenarioSchema {
+    /// Reads and validates a scenario.
+    /// - Parameter document: the parsed file with overrides applied.
+    /// - Returns: the typed scenario.
+    /// - Throws: ``ConfigError`` naming the file, the key path and the reason.
+    public static func decode(_ document: ScenarioDocument) throws(ConfigError) -> ScenarioConfig {
+        do {
+            return try decode(tree: document.tree)
+        } catch {
+            throw error.inFile(document.source)
+        }
+    }
+
+    static func decode(tree: ConfigValue) throws(ConfigError) -> ScenarioConfig {
+        let root = try ConfigReader(tree, path: "")
+        let name = try root.string("name", default: "scenario")
+        let seed = try root.int("seed", default: 0, range: 0...Int.max)
+
+        guard let datasetReader = try root.child("dataset") else {
+            throw ConfigError(.missingKey, keyPath: "dataset", "is required (for example: dataset: { name: fashion-mnist })")
+        }
+        let dataset = try readDataset(datasetReader)
+        let model = try readModel(try root.child("model"))
+        guard let trainingReader = try root.child("training") else {
+            throw ConfigError(.missingKey, keyPath: "training", "is required (at least training.rounds)")
+        }
+        let training = try readTraining(trainingReader)
+        guard let clientsReader = try root.child("clients") else {
+            throw ConfigError(.missingKey, keyPath: "clients", "is required (at least clients.count)")
+        }
+        let clients = try readClients(clientsReader)
+        if root.contains("attack") {
+            if case .some(.null) = root.raw("attack") {} else {
+                throw ConfigError(.invalidValue, keyPath: "attack", "this build has no attacks yet; remove the attack section")
+            }
+        }
+        let defense = try readDefense(try root.child("defense"))
+        let transport = try readTransport(try root.child("transport"))
+        let output = try readOutput(try root.child("output"))
+        try root.finish()
+
+        let usable = dataset.trainSubset ?? 60_000
+        if dataset.rootSamples + clients.count > usable {
+            throw ConfigError(
+                .invalidValue, keyPath: "clients.count",
+                "\(clients.count) clients plus \(dataset.rootSamples) root samples need more than the \(usable) training samples available")
+        }
+        return ScenarioConfig(
+            name: name, seed: UInt64(seed), dataset: dataset, model: model, training: training, clients: clients,
+            defense: defense, transport: transport, output: output)
+    }
+
+    private static func readDataset(_ reader: ConfigReader) throws(ConfigError) -> DatasetConfig {
+        let name = try reader.string("name", default: "fashion-mnist", allowed: ["fashion-mnist"])
+        let directory = try reader.optionalString("path")
+        var partition = PartitionSpec.iid
+        if let partitionReader = try reader.child("partition") {
+            let kind = try partitionReader.string("kind", allowed: ["iid", "dirichlet", "shards", "bias"])
+            switch kind {
+            case "dirichlet": partition = .dirichlet(alpha: try partitionReader.positiveDouble("alpha"))
+            case "shards": partition = .shards(shardsPerClient: try partitionReader.int("shards_per_client", default: 2, atLeast: 1))
+            case "bias": partition = .biasQ(q: try partitionReader.double("q", range: 0...1))
+            default: partition = .iid
+            }
+            try partitionReader.finish()
+        }
+        let rootSamples = try reader.int("root_samples", default: 0, atLeast: 0)
+        let trainSubset = try reader.optionalInt("train_subset", atLeast: 1)
+        let testSubset = try reader.optionalInt("test_subset", atLeast: 1)
+        if let trainSubset, trainSubset > 60_000 {
+            throw reader.error("train_subset", "Fashion-MNIST has 60000 training samples, got \(trainSubset)")
+        }
+        if let testSubset, testSubset > 10_000 {
+            throw reader.error("test_subset", "Fashion-MNIST has 10000 test samples, got \(testSubset)")
+        }
+        try reader.finish()
+        return DatasetConfig(
+            name: name, directory: directory, partition: partition, rootSamples: rootSamples,
+            trainSubset: trainSubset, testSubset: testSubset)
+    }
+
+    private static func readModel(_ reader: ConfigReader?) throws(ConfigError) -> ModelSpec {
+        guard let reader else { return .mlp(hidden: [100]) }
+        let kind = try reader.string("kind", default: "mlp", allowed: ["mlp", "softmax"])
+        let model: ModelSpec
+        if kind == "mlp" {
+            let hidden = try reader.intArray("hidden", default: [100], elementsAtLeast: 1)
+            if hidden.isEmpty { throw reader.error("hidden", "an MLP needs at least one hidden layer; use kind: softmax for none") }
+            model = .mlp(hidden: hidden)
+        } else {
+            model = .softmax
+        }
+        try reader.finish()
+        return model
+    }
+
+    private static func readTraining(_ reader: ConfigReader) throws(ConfigError) -> TrainingConfig {
+        let training = TrainingConfig(
+            rounds: try reader.int("rounds", range: 1...100_000),
+            localEpochs: try reader.int("local_epochs", default: 1, range: 1...1_000),
+            batchSize: try reader.int("batch_size", default: 32, range: 1...100_000),
+            learningRate: try reader.positiveDouble("lr", default: 0.05),
+            momentum: try reader.double("momentum", default: 0, range: 0...0.999_999),
+            weightDecay: try reader.double("weight_decay", default: 0, range: 0...1),
+            globalLearningRate: try reader.positiveDouble("global_lr", default: 1))
+        try reader.finish()
+        return training
+    }
+
+    private static func readClients(_ reader: ConfigReader) throws(ConfigError) -> ClientsConfig {
+        let count = try reader.int("count", range: 1...100_000)
+        let perRound = try reader.int("per_round", default: count, atLeast: 1)
+        if perRound > count { throw reader.error("per_round", "cannot exceed clients.count (\(count)), got \(perRound)") }
+        let processes = try reader.int("processes", default: min(count, 4), atLeast: 1)
+        if processes > count { throw reader.error("processes", "cannot exceed clients.count (\(count)), got \(processes)") }
+        let quorum = try reader.double("quorum", default: 0.5, range: 0...1)
+        if quorum <= 0 { throw reader.error("quorum", "must be a fraction in (0, 1], got \(quorum)") }
+        try reader.finish()
+        return ClientsConfig(count: count, perRound: perRound, processes: processes, quorum: quorum)
+    }
+
+    private static func readDefense(_ reader: ConfigReader?) throws(ConfigError) -> DefenseConfig {
+        guard let reader else { return DefenseConfig() }
+        var aggregator = ComponentSpec(kind: "fedavg", keyPath: "defense.aggregator")
+        if let value = reader.raw("aggregator") {
+            aggregator = try component(value, path: reader.keyPath("aggregator"))
+        }
+        var detection = [ComponentSpec]()
+        for (path, value) in try reader.list("detection") {
+            detection.append(try component(value, path: path))
+        }
+        if !detection.isEmpty {
+            throw ConfigError(.invalidValue, keyPath: "defense.detection", "this build has no detectors yet; remove defense.detection")
+        }
+        try reader.finish()
+        return DefenseConfig(aggregator: aggregator, detection: detection)
+    }
+
+    private static func readTransport(_ reader: ConfigReader?) throws(ConfigError) -> TransportConfig {
+        guard let reader else { return TransportConfig() }
+        let endpoint = try reader.string("endpoint", default: "tcp://127.0.0.1:0")
+        if !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
+            throw reader.error("endpoint", "expected a ZeroMQ endpoint such as tcp://127.0.0.1:0 or ipc:///tmp/fedarena.sock, got \"\(endpoint)\"")
+        }
+        let transport = TransportConfig(
+            endpoint: endpoint,
+            roundTimeoutSeconds: try reader.positiveDouble("round_timeout_s", default: 30),
+            connectTimeoutSeconds: try reader.positiveDouble("connect_timeout_s", default: 30))
+        try reader.finish()
+        return transport
+    }
+
+    private static func readOutput(_ reader: ConfigReader?) throws(ConfigError) -> OutputConfig {
+        guard let reader else { return OutputConfig() }
+        let output = OutputConfig(recordUpdates: try reader.bool("record_updates", default: false))
+        try reader.finish()
+        return output
+    }
+
+    /// A plug-in mapping (`{kind: krum, f: 10}`) or a bare name (`median`).
+    static func component(_ value: ConfigValue, path: String) throws(ConfigError) -> ComponentSpec {
+        switch value {
+        case .string(let kind):
+            return ComponentSpec(kind: kind, keyPath: path)
+        case .object(var object):
+            guard case .string(let kind)? = object.removeValue(forKey: "kind") else {
+                throw ConfigError(.missingKey, keyPath: "\(path).kind", "is required and must be a string")
+            }
+            return ComponentSpec(kind: kind, options: object, keyPath: path)
+        default:
+            throw ConfigError(.wrongType, keyPath: path, "expected a mapping with a kind, got \(value.typeName)")
+        }
+    }
+
+    /// The scenario as a tree with every default filled in (what `scenario.yaml` records).
+    public static func resolvedTree(_ config: ScenarioConfig) -> ConfigValue {
+        var partition: [String: ConfigValue]
+        switch config.dataset.partition {
+        case .iid: partition = ["kind": .string("iid")]
+        case .dirichlet(let alpha): partition = ["kind": .string("dirichlet"), "alpha": .double(alpha)]
+        case .shards(let count): partition = ["kind": .string("shards"), "shards_per_client": .int(count)]
+        case .biasQ(let q): partition = ["kind": .string("bias"), "q": .double(q)]
+        }
+        var dataset: [String: ConfigValue] = [
+            "name": .string(config.dataset.name), "partition": .object(partition),
+            "root_samples": .int(config.dataset.rootSamples),
+        ]
+        if let directory = config.dataset.directory { dataset["path"] = .string(directory) }
+        if let subset = config.dataset.trainSubset { dataset["train_subset"] = .int(subset) }
+        if let subset = config.dataset.testSubset { dataset["test_subset"] = .int(subset) }
+        let model: ConfigValue
+        switch config.model {
+        case .softmax: model = .object(["kind": .string("softmax")])
+        case .mlp(let hidden): model = .object(["kind": .string("mlp"), "hidden": .array(hidden.map { .int($0) })])
+        }
+        let t = config.training
+        return .object([
+            "name": .string(config.name),
+            "seed": .int(Int(config.seed)),
+            "dataset": .object(dataset),
+            "model": model,
+            "training": .object([
+                "rounds": .int(t.rounds), "local_epochs": .int(t.localEpochs), "batch_size": .int(t.batchSize),
+                "lr": .double(t.learningRate), "momentum": .double(t.momentum), "weight_decay": .double(t.weightDecay),
+                "global_lr": .double(t.globalLearningRate),
+            ]),
+            "clients": .object([
+                "count": .int(config.clients.count), "per_round": .int(config.clients.perRound),
+                "processes": .int(config.clients.processes), "quorum": .double(config.clients.quorum),
+            ]),
+            "defense": .object([
+                "aggregator": config.defense.aggregator.asValue,
+                "detection": .array(config.defense.detection.map(\.asValue)),
+            ]),
+            "transport": .object([
+                "endpoint": .string(config.transport.endpoint),
+                "round_timeout_s": .double(config.transport.roundTimeoutSeconds),
+                "connect_timeout_s": .double(config.transport.connectTimeoutSeconds),
+            ]),
+            "output": .object(["record_updates": .bool(config.output.recordUpdates)]),
+        ])
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The `fedarena` command line.
+@main
+struct FedArena: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fedarena",
+        abstract: "A federated-learning arena for poisoning attacks and defenses.",
+        discussion: """
+            Run a scenario locally:     fedarena run scenarios/quickstart.yaml
+            Check a scenario:           fedarena validate scenarios/quickstart.yaml --set clients.count=20
+            Across hosts (k8s/Slurm):   fedarena coordinator FILE --bind tcp://0.0.0.0:5555
+                                        fedarena client --connect tcp://HOST:5555 --process-index N
+            """,
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, CoordinatorCommand.self, ClientCommand.self,
+        ])
+}

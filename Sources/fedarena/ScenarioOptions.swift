@@ -1,0 +1,39 @@
+import ArgumentParser
+import FedArenaCore
+import FedArenaRuntime
+import FedArenaScenarios
+import Foundation
+
+/// The scenario file and its `--set` overrides, shared by `run`, `validate` and `coordinator`.
+struct ScenarioOptions: ParsableArguments {
+    @Argument(help: "The scenario YAML file.")
+    var file: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a scenario key (repeatable), e.g. --set training.rounds=5.", valueName: "key.path=value"))
+    var overrides: [String] = []
+
+    /// Reads, overrides and validates the scenario; prints the error and exits 2 when invalid.
+    func load() throws -> ScenarioConfig {
+        do {
+            var document = try ScenarioDocument(contentsOf: file)
+            for override in overrides { try document.apply(override: override) }
+            let config = try ScenarioSchema.decode(document)
+            try Preflight.check(config).mapError { $0.inFile(file) }.get()
+            return config
+        } catch let error as ConfigError {
+            printError("invalid scenario: \(error)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Prints `message` on standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// The path of the running executable (to start client processes of the same binary).
+func currentExecutable() -> String {
+    if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
+    return CommandLine.arguments[0]
+}
