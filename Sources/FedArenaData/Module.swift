@@ -1,1 +1,0 @@
-// FedArenaData: module placeholder until its first type lands.

@@ -1,0 +1,161 @@
+import FedArenaCore
+
+/// Reads the fields of one payload, checking every length against the limits and the bytes
+/// that remain before it allocates or reads anything.
+struct ByteReader {
+    private let buffer: UnsafeRawBufferPointer
+    private var offset = 0
+    private let kind: WireMessage.Kind
+    private let limits: DecodeLimits
+
+    init(_ buffer: UnsafeRawBufferPointer, kind: WireMessage.Kind, limits: DecodeLimits) {
+        self.buffer = buffer
+        self.kind = kind
+        self.limits = limits
+    }
+
+    private var remaining: Int { buffer.count - offset }
+
+    /// Fails with `.truncated` unless `count` more bytes are there (`count` is never negative here).
+    private func need(_ count: Int, _ field: String) throws(WireError) {
+        if count > remaining {
+            throw WireError(.truncated, "\(kind).\(field) needs \(count) bytes at payload offset \(offset), \(remaining) remain")
+        }
+    }
+
+    private mutating func load<T: FixedWidthInteger>(_: T.Type, _ field: String) throws(WireError) -> T {
+        try need(MemoryLayout<T>.size, field)
+        let value = T(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: T.self))
+        offset += MemoryLayout<T>.size
+        return value
+    }
+
+    mutating func u16(_ field: String) throws(WireError) -> UInt16 { try load(UInt16.self, field) }
+
+    mutating func u64(_ field: String) throws(WireError) -> UInt64 { try load(UInt64.self, field) }
+
+    /// An `i64` that must be a non-negative `Int` (an index, a count or a round).
+    mutating func index(_ field: String) throws(WireError) -> Int {
+        let value = try load(Int64.self, field)
+        if value < 0 || value > Int64(Int.max) {
+            throw WireError(.malformed, "\(kind).\(field) is \(value); it must be non-negative")
+        }
+        return Int(value)
+    }
+
+    /// An `f64` that must be finite.
+    mutating func finiteDouble(_ field: String) throws(WireError) -> Double {
+        let value = Double(bitPattern: try load(UInt64.self, field))
+        if !value.isFinite {
+            throw WireError(.nonFinite, "\(kind).\(field) is \(value)")
+        }
+        return value
+    }
+
+    /// A u32 element count, checked against `limit` and against the bytes its elements need.
+    private mutating func count(_ field: String, elementSize: Int, limit: Int?) throws(WireError) -> Int {
+        let count = Int(try load(UInt32.self, field + ".count"))
+        if let limit, count > limit {
+            throw WireError(.oversized, "\(kind).\(field) has \(count) elements; the limit is \(limit)")
+        }
+        // count < 2^32 and elementSize <= 8, so the product cannot overflow a 64-bit Int.
+        try need(count * elementSize, field)
+        return count
+    }
+
+    mutating func string(_ field: String) throws(WireError) -> String {
+        let length = Int(try load(UInt32.self, field + ".length"))
+        if length > limits.maxStringBytes {
+            throw WireError(.oversized, "\(kind).\(field) is \(length) bytes; the limit is \(limits.maxStringBytes)")
+        }
+        try need(length, field)
+        let slice = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + length)])
+        guard let string = String(validating: slice, as: UTF8.self) else {
+            throw WireError(.malformed, "\(kind).\(field) is not valid UTF-8")
+        }
+        offset += length
+        return string
+    }
+
+    mutating func bytes(_ field: String) throws(WireError) -> [UInt8] {
+        let count = try count(field, elementSize: 1, limit: nil)
+        let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)]))
+        offset += count
+        return bytes
+    }
+
+    mutating func clients(_ field: String) throws(WireError) -> [ClientID] {
+        let count = try count(field, elementSize: 8, limit: limits.maxClients)
+        var clients = [ClientID]()
+        clients.reserveCapacity(count)
+        for position in 0..<count {
+            let value = try index("\(field)[\(position)]")
+            clients.append(ClientID(value))
+        }
+        return clients
+    }
+
+    /// A `vec` of finite float32 values with the expected dimension.
+    mutating func floats(_ field: String) throws(WireError) -> [Float] {
+        let count = try count(field, elementSize: 4, limit: nil)
+        if let expected = limits.expectedParameterCount, count != expected {
+            throw WireError(.dimensionMismatch, "\(kind).\(field) has \(count) parameters, expected \(expected)")
+        }
+        let source = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + 4 * count)])
+        let values = [Float](unsafeUninitializedCapacity: count) { destination, initialized in
+            #if _endian(little)
+            if count > 0 {
+                UnsafeMutableRawPointer(destination.baseAddress!).copyMemory(from: source.baseAddress!, byteCount: 4 * count)
+            }
+            #else
+            for index in 0..<count {
+                destination[index] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
+            }
+            #endif
+            initialized = count
+        }
+        if let bad = Self.firstNonFinite(values) {
+            throw WireError(.nonFinite, "\(kind).\(field)[\(bad)] is \(values[bad])")
+        }
+        offset += 4 * count
+        return values
+    }
+
+    /// Metrics: a u32 count, then (`str` key, finite `f64`) pairs with strictly ascending keys.
+    mutating func metrics(_ field: String) throws(WireError) -> [String: Double] {
+        let count = try count(field, elementSize: 12, limit: limits.maxMetrics)
+        var metrics = [String: Double](minimumCapacity: count)
+        var previous: String?
+        for position in 0..<count {
+            let key = try string("\(field)[\(position)].key")
+            if let previous, !previous.utf8.lexicographicallyPrecedes(key.utf8) {
+                throw WireError(.malformed, "\(kind).\(field) key \"\(key)\" is not after \"\(previous)\": keys must be unique and sorted by UTF-8 bytes")
+            }
+            let value = try finiteDouble("\(field)[\"\(key)\"]")
+            if metrics.updateValue(value, forKey: key) != nil {
+                throw WireError(.malformed, "\(kind).\(field) key \"\(key)\" appears twice (canonically equivalent spellings)")
+            }
+            previous = key
+        }
+        return metrics
+    }
+
+    /// Fails with `.malformed` if payload bytes are left over.
+    func expectEnd() throws(WireError) {
+        if remaining != 0 {
+            throw WireError(.malformed, "\(remaining) unread bytes at the end of the \(kind) payload")
+        }
+    }
+
+    /// The index of the first NaN or infinity, found with a branch-free scan over the exponent bits.
+    private static func firstNonFinite(_ values: [Float]) -> Int? {
+        values.withUnsafeBufferPointer { buffer -> Int? in
+            var flagged: UInt32 = 0
+            for value in buffer {
+                flagged |= (value.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
+            }
+            guard flagged != 0 else { return nil }
+            return buffer.firstIndex { !$0.isFinite }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+/// CRC-32 with the IEEE 802.3 polynomial (reflected `0xEDB88320`), as zlib, PNG and gzip use it.
+///
+/// Table-driven, slicing-by-8: eight 256-entry tables let the loop fold eight bytes per step,
+/// which runs at several GB/s in release builds. `CRC32.checksum("123456789".utf8)` is `0xCBF43926`.
+public struct CRC32: Sendable {
+    /// The running register (already inverted for the next update).
+    private var state: UInt32 = 0xFFFF_FFFF
+
+    /// Starts a new checksum.
+    public init() {}
+
+    /// The checksum of everything passed to ``update(_:)`` so far.
+    public var value: UInt32 { state ^ 0xFFFF_FFFF }
+
+    /// Feeds bytes into the checksum.
+    /// - Parameter bytes: The next bytes of the checked data.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard var pointer = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        var crc = state
+        CRC32.tables.withUnsafeBufferPointer { table in
+            while remaining >= 8 {
+                let low = pointer.loadUnaligned(as: UInt32.self).littleEndian ^ crc
+                let high = pointer.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian
+                crc = table[7 * 256 + Int(low & 0xFF)] ^ table[6 * 256 + Int((low >> 8) & 0xFF)]
+                    ^ table[5 * 256 + Int((low >> 16) & 0xFF)] ^ table[4 * 256 + Int(low >> 24)]
+                    ^ table[3 * 256 + Int(high & 0xFF)] ^ table[2 * 256 + Int((high >> 8) & 0xFF)]
+                    ^ table[1 * 256 + Int((high >> 16) & 0xFF)] ^ table[Int(high >> 24)]
+                pointer += 8
+                remaining -= 8
+            }
+            while remaining > 0 {
+                let byte = pointer.load(as: UInt8.self)
+                crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8)
+                pointer += 1
+                remaining -= 1
+            }
+        }
+        state = crc
+    }
+
+    /// Feeds bytes into the checksum.
+    /// - Parameter bytes: The next bytes of the checked data.
+    public mutating func update(_ bytes: some Sequence<UInt8>) {
+        let handled: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
+        if handled == nil {
+            let copy = Array(bytes)
+            copy.withUnsafeBytes { update($0) }
+        }
+    }
+
+    /// The CRC-32 of `bytes`.
+    /// - Parameter bytes: The data.
+    /// - Returns: The checksum.
+    public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
+        var crc = CRC32()
+        crc.update(bytes)
+        return crc.value
+    }
+
+    /// The CRC-32 of `bytes`.
+    /// - Parameter bytes: The data.
+    /// - Returns: The checksum.
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc = CRC32()
+        crc.update(bytes)
+        return crc.value
+    }
+
+    /// Eight 256-entry tables: `tables[k * 256 + b]` is the CRC of byte `b` followed by `k` zero bytes.
+    private static let tables: [UInt32] = {
+        var tables = [UInt32](repeating: 0, count: 8 * 256)
+        for byte in 0..<256 {
+            var crc = UInt32(byte)
+            for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            tables[byte] = crc
+        }
+        for slice in 1..<8 {
+            for byte in 0..<256 {
+                let previous = tables[(slice - 1) * 256 + byte]
+                tables[slice * 256 + byte] = (previous >> 8) ^ tables[Int(previous & 0xFF)]
+            }
+        }
+        return tables
+    }()
+}

@@ -1,1 +1,0 @@
-// FedArenaWire: module placeholder until its first type lands.

@@ -1,0 +1,247 @@
+import FedArenaCore
+
+/// Encodes and decodes ``WireMessage`` values in the FedArena wire format, version 1.
+///
+/// ## Byte layout
+/// Every integer is little-endian; every float is its IEEE 754 bit pattern, little-endian.
+///
+/// Header, 16 bytes:
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 4 | magic `46 41 52 57` (ASCII `FARW`) |
+/// | 4 | 2 | protocol version, u16 (this codec writes and reads `1`) |
+/// | 6 | 1 | message type, u8 (``WireMessage/Kind``: 1 HELLO ... 6 ERROR) |
+/// | 7 | 1 | flags, u8 (reserved, must be 0 in version 1) |
+/// | 8 | 4 | payload length `L`, u32 |
+/// | 12 | 4 | CRC-32 (IEEE) of header bytes 0..<12 followed by the `L` payload bytes |
+///
+/// The checksum also covers the first 12 header bytes, so a flipped type or flag byte cannot
+/// turn one valid message into another. The message is exactly `16 + L` bytes: no trailing bytes.
+///
+/// Payload primitives: `i64` (a Swift `Int`, two's complement), `u64`, `u16`, `f64`;
+/// `str` = u32 byte count + UTF-8 bytes (validated); `bytes` = u32 count + raw bytes;
+/// `ids` = u32 count + that many `i64` client indices; `vec` = u32 count `d` + `d` float32 values.
+///
+/// | type | payload |
+/// |---|---|
+/// | 1 HELLO | `i64` processIndex, `ids` clients, `str` label |
+/// | 2 WELCOME | `str` runID, `bytes` scenarioJSON, `i64` parameterCount |
+/// | 3 TRAIN | `i64` round, `u64` roundSeed, `ids` clients, `vec` model |
+/// | 4 UPDATE | `i64` round, `i64` client, `i64` sampleCount, `f64` trainLoss, `vec` delta, u32 metric count + that many (`str` key, `f64` value), keys in strictly ascending UTF-8 byte order |
+/// | 5 SHUTDOWN | `str` reason |
+/// | 6 ERROR | `u16` code, `str` message |
+///
+/// ## Validation
+/// The decoder checks, in order: total size against ``DecodeLimits/maxMessageBytes``
+/// (`.oversized`), magic (`.badMagic`), header length (`.truncated`), version
+/// (`.unsupportedVersion`), type (`.unknownType`), flags (`.malformed`), declared payload
+/// length (`.oversized` beyond the limit, `.truncated` beyond the buffer, `.malformed` for
+/// trailing bytes), checksum (`.checksumMismatch`), then each field: every count is checked
+/// against its limit (`.oversized`) and against the bytes that remain (`.truncated`) before
+/// anything is allocated; vector dimensions against ``DecodeLimits/expectedParameterCount``
+/// (`.dimensionMismatch`); floats (`.nonFinite`, naming the index); negative indices or counts,
+/// invalid UTF-8, unsorted or duplicate metric keys and leftover payload bytes (`.malformed`).
+/// A message that decodes re-encodes to exactly the same bytes.
+public enum WireCodec {
+    /// The four magic bytes that start every message (`FARW`).
+    public static let magic: [UInt8] = [0x46, 0x41, 0x52, 0x57]
+    /// The protocol version this codec writes and reads.
+    public static let protocolVersion: UInt16 = 1
+    /// The header size in bytes.
+    public static let headerSize = 16
+
+    /// Encodes a message.
+    ///
+    /// Encoding never fails for payloads under 4 GiB. It does not validate content: a message
+    /// with a NaN, a negative count or index encodes, and the decoder then rejects it.
+    /// - Parameter message: The message.
+    /// - Returns: The header and payload bytes.
+    public static func encode(_ message: WireMessage) -> [UInt8] {
+        let payloadSize = message.payloadSize
+        precondition(payloadSize <= Int(UInt32.max), "a wire payload must be under 4 GiB, got \(payloadSize) bytes")
+        let total = headerSize + payloadSize
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var writer = ByteWriter(raw, offset: 0)
+            for byte in magic { writer.write(byte) }
+            writer.write(protocolVersion)
+            writer.write(message.kind.rawValue)
+            writer.write(UInt8(0))
+            writer.write(UInt32(payloadSize))
+            writer.write(UInt32(0))  // checksum, patched below
+            message.writePayload(to: &writer)
+            precondition(writer.offset == total, "payload size mismatch: wrote \(writer.offset), sized \(total)")
+            let checksum = checksum(header: UnsafeRawBufferPointer(rebasing: raw[0..<12]),
+                                    payload: UnsafeRawBufferPointer(rebasing: raw[headerSize..<total]))
+            raw.storeBytes(of: checksum.littleEndian, toByteOffset: 12, as: UInt32.self)
+            initialized = total
+        }
+    }
+
+    /// Decodes and validates one message.
+    /// - Parameters:
+    ///   - bytes: Exactly one encoded message.
+    ///   - limits: The bounds to enforce.
+    /// - Returns: The message.
+    /// - Throws: ``WireError`` for anything but exactly one valid message (see the type's
+    ///   documentation for the order of checks).
+    public static func decode(_ bytes: [UInt8], limits: DecodeLimits = DecodeLimits()) throws(WireError) -> WireMessage {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(WireError) -> WireMessage in try decode(raw, limits: limits) }
+        }
+        return try result.get()
+    }
+
+    /// Decodes and validates one message from raw memory (no copy of the input).
+    /// - Parameters:
+    ///   - bytes: Exactly one encoded message.
+    ///   - limits: The bounds to enforce.
+    /// - Returns: The message.
+    /// - Throws: ``WireError`` for anything but exactly one valid message.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, limits: DecodeLimits = DecodeLimits()) throws(WireError) -> WireMessage {
+        let count = bytes.count
+        if count > limits.maxMessageBytes {
+            throw WireError(.oversized, "message of \(count) bytes exceeds the limit of \(limits.maxMessageBytes)")
+        }
+        for index in 0..<min(count, magic.count) where bytes[index] != magic[index] {
+            throw WireError(.badMagic, "byte \(index) is 0x\(String(bytes[index], radix: 16)), not the magic 'FARW'")
+        }
+        if count < headerSize {
+            throw WireError(.truncated, "message of \(count) bytes is shorter than the \(headerSize)-byte header")
+        }
+        let version = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
+        if version != protocolVersion {
+            throw WireError(.unsupportedVersion, "protocol version \(version), this decoder reads \(protocolVersion)")
+        }
+        let typeByte = bytes[6]
+        guard let kind = WireMessage.Kind(rawValue: typeByte) else {
+            throw WireError(.unknownType, "message type \(typeByte) is not one of 1...6")
+        }
+        let flags = bytes[7]
+        if flags != 0 {
+            throw WireError(.malformed, "\(kind) has flags 0x\(String(flags, radix: 16)); version 1 reserves them as 0")
+        }
+        let payloadLength = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+        if payloadLength > limits.maxMessageBytes - headerSize {
+            throw WireError(.oversized, "\(kind) declares a payload of \(payloadLength) bytes; the limit is \(limits.maxMessageBytes) bytes per message")
+        }
+        if count < headerSize + payloadLength {
+            throw WireError(.truncated, "\(kind) declares a \(payloadLength)-byte payload but only \(count - headerSize) bytes follow the header")
+        }
+        if count > headerSize + payloadLength {
+            throw WireError(.malformed, "\(count - headerSize - payloadLength) trailing bytes after the \(kind) payload")
+        }
+        let expected = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[headerSize..<count])
+        let actual = checksum(header: UnsafeRawBufferPointer(rebasing: bytes[0..<12]), payload: payload)
+        if actual != expected {
+            throw WireError(.checksumMismatch, "\(kind) CRC-32 is 0x\(String(actual, radix: 16)), header says 0x\(String(expected, radix: 16))")
+        }
+        var reader = ByteReader(payload, kind: kind, limits: limits)
+        let message = try WireMessage.readPayload(kind: kind, from: &reader)
+        try reader.expectEnd()
+        return message
+    }
+
+    /// The checksum of a message: the first 12 header bytes, then the payload.
+    static func checksum(header: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> UInt32 {
+        var crc = CRC32()
+        crc.update(header)
+        crc.update(payload)
+        return crc.value
+    }
+}
+
+extension WireMessage {
+    /// The exact payload size in bytes.
+    fileprivate var payloadSize: Int {
+        switch self {
+        case .hello(let hello):
+            8 + ByteWriter.size(ofClients: hello.clients) + ByteWriter.size(of: hello.label)
+        case .welcome(let welcome):
+            ByteWriter.size(of: welcome.runID) + 4 + welcome.scenarioJSON.count + 8
+        case .train(let train):
+            8 + 8 + ByteWriter.size(ofClients: train.clients) + 4 + 4 * train.model.count
+        case .update(let update):
+            8 + 8 + 8 + 8 + 4 + 4 * update.delta.count + 4
+                + update.metrics.keys.reduce(0) { $0 + ByteWriter.size(of: $1) + 8 }
+        case .shutdown(let shutdown):
+            ByteWriter.size(of: shutdown.reason)
+        case .error(let report):
+            2 + ByteWriter.size(of: report.message)
+        }
+    }
+
+    fileprivate func writePayload(to writer: inout ByteWriter) {
+        switch self {
+        case .hello(let hello):
+            writer.write(Int64(hello.processIndex))
+            writer.write(clients: hello.clients)
+            writer.write(string: hello.label)
+        case .welcome(let welcome):
+            writer.write(string: welcome.runID)
+            writer.write(bytes: welcome.scenarioJSON)
+            writer.write(Int64(welcome.parameterCount))
+        case .train(let train):
+            writer.write(Int64(train.round))
+            writer.write(train.roundSeed)
+            writer.write(clients: train.clients)
+            writer.write(floats: train.model.values)
+        case .update(let update):
+            writer.write(Int64(update.round))
+            writer.write(Int64(update.client.rawValue))
+            writer.write(Int64(update.sampleCount))
+            writer.write(update.trainLoss.bitPattern)
+            writer.write(floats: update.delta.values)
+            let metrics = update.metrics.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            writer.write(UInt32(metrics.count))
+            for (key, value) in metrics {
+                writer.write(string: key)
+                writer.write(value.bitPattern)
+            }
+        case .shutdown(let shutdown):
+            writer.write(string: shutdown.reason)
+        case .error(let report):
+            writer.write(report.code)
+            writer.write(string: report.message)
+        }
+    }
+
+    fileprivate static func readPayload(kind: Kind, from reader: inout ByteReader) throws(WireError) -> WireMessage {
+        switch kind {
+        case .hello:
+            let processIndex = try reader.index("processIndex")
+            let clients = try reader.clients("clients")
+            let label = try reader.string("label")
+            return .hello(Hello(processIndex: processIndex, clients: clients, label: label))
+        case .welcome:
+            let runID = try reader.string("runID")
+            let json = try reader.bytes("scenarioJSON")
+            let parameterCount = try reader.index("parameterCount")
+            return .welcome(Welcome(runID: runID, scenarioJSON: json, parameterCount: parameterCount))
+        case .train:
+            let round = try reader.index("round")
+            let seed = try reader.u64("roundSeed")
+            let clients = try reader.clients("clients")
+            let model = try reader.floats("model")
+            return .train(Train(round: round, roundSeed: seed, clients: clients, model: ParameterVector(model)))
+        case .update:
+            let round = try reader.index("round")
+            let client = try reader.index("client")
+            let sampleCount = try reader.index("sampleCount")
+            let trainLoss = try reader.finiteDouble("trainLoss")
+            let delta = try reader.floats("delta")
+            let metrics = try reader.metrics("metrics")
+            return .update(Update(
+                round: round, client: ClientID(client), sampleCount: sampleCount, trainLoss: trainLoss,
+                delta: ParameterVector(delta), metrics: metrics))
+        case .shutdown:
+            return .shutdown(Shutdown(reason: try reader.string("reason")))
+        case .error:
+            let code = try reader.u16("code")
+            let message = try reader.string("message")
+            return .error(ErrorReport(code: code, message: message))
+        }
+    }
+}

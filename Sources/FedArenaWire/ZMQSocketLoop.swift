@@ -1,0 +1,245 @@
+import CZeroMQ
+import FedArenaCore
+import Foundation
+import Synchronization
+
+/// The engine shared by ``ZMQServerTransport`` and ``ZMQClientTransport``: one socket, one thread.
+///
+/// - The *main* socket (ROUTER or DEALER) and the *wake receiver* (an `inproc` PAIR) are touched
+///   only by the dedicated I/O thread once it has started (they are created and bound by the
+///   initialiser before the thread starts; `Thread.start` is the memory fence that hands them over).
+/// - The *waker*, the other end of the PAIR, is touched only while holding `state`'s mutex, by
+///   `send`/`close` on any thread and finally by the I/O thread when it closes it.
+/// - `send` appends to the queue under the mutex and, when the queue was empty, sends one empty
+///   frame through the waker. The I/O thread blocks in `zmq_poll` on both sockets (no timeout,
+///   no busy polling); it drains the wake frames *before* it takes the queue, so no wake-up is lost.
+final class ZMQSocketLoop: @unchecked Sendable {
+    enum Role: Sendable {
+        /// A ROUTER: inbound is `[routing id, payload]`, outbound needs a peer.
+        case router(AsyncStream<InboundMessage>.Continuation)
+        /// A DEALER: inbound and outbound are `[payload]`.
+        case dealer(AsyncStream<[UInt8]>.Continuation)
+    }
+
+    struct Outbound {
+        var peer: [UInt8]?
+        var payload: [UInt8]
+    }
+
+    struct State {
+        var queue: [Outbound] = []
+        var closed = false
+        var waker: UnsafeMutableRawPointer?
+        /// Routing ids that sent at least one delivered message and were not reported unreachable.
+        var knownPeers: Set<[UInt8]> = []
+        var statistics = ZMQTransportStatistics()
+    }
+
+    private let context: ZMQContext
+    private let socket: UnsafeMutableRawPointer
+    private let wakeReceiver: UnsafeMutableRawPointer
+    private let role: Role
+    private let description: String
+    let state: Mutex<State>
+    private let exited = DispatchGroup()
+    /// The I/O thread's identity while it runs (so `close` never waits on itself).
+    private let ioThread = Mutex<ObjectIdentifier?>(nil)
+
+    /// Wraps already configured sockets and starts the I/O thread.
+    /// - Parameters:
+    ///   - context: The context that owns the sockets (kept alive until they are closed).
+    ///   - socket: The bound or connected main socket.
+    ///   - name: A name for the thread and for error messages.
+    ///   - role: How to frame messages and where to deliver them.
+    /// - Throws: `TransportError` if the wake-up pair cannot be created; `socket` is then closed.
+    init(context: ZMQContext, socket: UnsafeMutableRawPointer, name: String, role: Role, failure: TransportError.Code) throws(TransportError) {
+        let wakeEndpoint = "inproc://fedarena-wake-\(UUID().uuidString)"
+        guard let receiver = zmq_socket(context.handle, ZMQ_PAIR) else {
+            let reason = ZMQ.lastErrorDescription()
+            ZMQ.close(socket)
+            throw TransportError(failure, "\(name): cannot create the wake-up socket: \(reason)")
+        }
+        guard zmq_bind(receiver, wakeEndpoint) == 0, let waker = zmq_socket(context.handle, ZMQ_PAIR) else {
+            let reason = ZMQ.lastErrorDescription()
+            ZMQ.close(receiver)
+            ZMQ.close(socket)
+            throw TransportError(failure, "\(name): cannot bind the wake-up socket: \(reason)")
+        }
+        ZMQ.setOption(receiver, ZMQ_LINGER, Int32(0))
+        ZMQ.setOption(waker, ZMQ_LINGER, Int32(0))
+        guard zmq_connect(waker, wakeEndpoint) == 0 else {
+            let reason = ZMQ.lastErrorDescription()
+            ZMQ.close(waker)
+            ZMQ.close(receiver)
+            ZMQ.close(socket)
+            throw TransportError(failure, "\(name): cannot connect the wake-up socket: \(reason)")
+        }
+        self.context = context
+        self.socket = socket
+        self.wakeReceiver = receiver
+        self.role = role
+        self.description = name
+        self.state = Mutex(State(waker: waker))
+
+        exited.enter()
+        let thread = Thread { [self] in run() }
+        thread.name = "fedarena-zmq \(name)"
+        ioThread.withLock { $0 = ObjectIdentifier(thread) }
+        thread.start()
+    }
+
+    // MARK: Any thread
+
+    /// Enqueues a message and wakes the I/O thread; never blocks on the network.
+    func send(_ payload: [UInt8], to peer: [UInt8]?) throws(TransportError) {
+        let result: TransportError? = state.withLock { state in
+            if state.closed { return TransportError(.closed, "\(description) is closed") }
+            if let peer, !state.knownPeers.contains(peer) {
+                return TransportError(.unknownPeer, "\(description): \(PeerID(peer)) is not connected (never sent a message, or gone)")
+            }
+            let wasEmpty = state.queue.isEmpty
+            state.queue.append(Outbound(peer: peer, payload: payload))
+            if wasEmpty, let waker = state.waker {
+                // EAGAIN only if wake frames are already pending: the thread is awake anyway.
+                _ = zmq_send(waker, nil, 0, ZMQ_DONTWAIT)
+            }
+            return nil
+        }
+        if let result { throw result }
+    }
+
+    var statistics: ZMQTransportStatistics { state.withLock { $0.statistics } }
+
+    /// Stops the I/O thread (which sends what is queued, closes the sockets and finishes the
+    /// inbound stream) and waits up to two seconds for it. Idempotent.
+    func close() {
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.closed = true
+            if let waker = state.waker { _ = zmq_send(waker, nil, 0, ZMQ_DONTWAIT) }
+        }
+        let current = ObjectIdentifier(Thread.current)
+        let isIOThread = ioThread.withLock { $0 == current }
+        if !isIOThread { _ = exited.wait(timeout: .now() + 2) }
+    }
+
+    // MARK: I/O thread only
+
+    private func run() {
+        var items = [
+            zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: wakeReceiver, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+        ]
+        var message = zmq_msg_t()
+        zmq_msg_init(&message)
+        while true {
+            let ready = zmq_poll(&items, 2, -1)
+            if ready < 0 {
+                if zmq_errno() == EINTR { continue }
+                break  // ETERM or a broken socket: stop.
+            }
+            if items[1].revents & Int16(ZMQ_POLLIN) != 0 {
+                while zmq_msg_recv(&message, wakeReceiver, ZMQ_DONTWAIT) >= 0 {}
+            }
+            let (batch, closed) = state.withLock { state in
+                let batch = state.queue
+                state.queue = []
+                return (batch, state.closed)
+            }
+            if !batch.isEmpty { transmit(batch) }
+            if items[0].revents & Int16(ZMQ_POLLIN) != 0 { receive(&message) }
+            if closed { break }
+        }
+        zmq_msg_close(&message)
+        shutDown()
+    }
+
+    /// Sends a batch; drops (and counts) what libzmq refuses without blocking.
+    private func transmit(_ batch: [Outbound]) {
+        var sent = 0
+        var dropped = 0
+        var unreachable: [[UInt8]] = []
+        for item in batch {
+            if let peer = item.peer {
+                let rc = peer.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, ZMQ_SNDMORE | ZMQ_DONTWAIT) }
+                if rc < 0 {
+                    // With ZMQ_ROUTER_MANDATORY: EHOSTUNREACH (peer gone) or EAGAIN (its queue is full).
+                    if zmq_errno() == EHOSTUNREACH { unreachable.append(peer) }
+                    dropped += 1
+                    continue
+                }
+            }
+            let rc = item.payload.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, ZMQ_DONTWAIT) }
+            if rc < 0 { dropped += 1 } else { sent += 1 }
+        }
+        state.withLock { state in
+            state.statistics.sent += sent
+            state.statistics.droppedOutbound += dropped
+            for peer in unreachable { state.knownPeers.remove(peer) }
+        }
+    }
+
+    /// Receives up to 1,024 messages without blocking and delivers the well-formed ones.
+    private func receive(_ message: inout zmq_msg_t) {
+        var delivered = 0
+        var dropped = 0
+        var newPeers: [[UInt8]] = []
+        for _ in 0..<1_024 {
+            var frames: [[UInt8]] = []
+            var frameCount = 0
+            var more = true
+            var received = false
+            while more {
+                guard zmq_msg_recv(&message, socket, ZMQ_DONTWAIT) >= 0 else { break }
+                received = true
+                frameCount += 1
+                // Keep the first two frames only; a longer message is dropped anyway.
+                if frameCount <= 2, let data = zmq_msg_data(&message) {
+                    frames.append([UInt8](UnsafeRawBufferPointer(start: data, count: zmq_msg_size(&message))))
+                } else if frameCount <= 2 {
+                    frames.append([])
+                }
+                more = zmq_msg_more(&message) != 0
+            }
+            guard received else { break }
+            switch role {
+            case .router(let continuation):
+                // Expected: [routing id, payload]. An empty payload is delivered (the codec
+                // rejects it and the coordinator can answer ERROR); any other layout is dropped.
+                guard frameCount == 2 else { dropped += 1; continue }
+                newPeers.append(frames[0])
+                continuation.yield(InboundMessage(peer: PeerID(frames[0]), payload: frames[1]))
+                delivered += 1
+            case .dealer(let continuation):
+                guard frameCount == 1 else { dropped += 1; continue }
+                continuation.yield(frames[0])
+                delivered += 1
+            }
+        }
+        if delivered + dropped > 0 {
+            state.withLock { state in
+                state.statistics.delivered += delivered
+                state.statistics.droppedInbound += dropped
+                for peer in newPeers { state.knownPeers.insert(peer) }
+            }
+        }
+    }
+
+    private func shutDown() {
+        state.withLock { state in
+            state.closed = true
+            if let waker = state.waker { ZMQ.close(waker) }
+            state.waker = nil
+            state.queue = []
+            state.knownPeers = []
+        }
+        ZMQ.close(wakeReceiver)
+        ZMQ.close(socket)
+        switch role {
+        case .router(let continuation): continuation.finish()
+        case .dealer(let continuation): continuation.finish()
+        }
+        ioThread.withLock { $0 = nil }
+        exited.leave()
+    }
+}
