@@ -1,1 +1,0 @@
-// FedArenaModels: module placeholder until its first type lands.
