@@ -63,7 +63,7 @@ var targets: [Target] = [
         dependencies: ["FedArenaRuntime", "FedArenaTesting", "FedArenaWire"]),
     .testTarget(name: "FedArenaScenariosTests", dependencies: ["FedArenaScenarios"]),
     // Drives the built `fedarena` binary: real processes, real ZeroMQ over loopback.
-    .testTarget(name: "FedArenaEndToEndTests", dependencies: ["fedarena", "FedArenaScenarios"]),
+    .testTarget(name: "FedArenaEndToEndTests", dependencies: ["fedarena", "FedArenaScenarios", "FedArenaWire"]),
 ]
 
 for index in targets.indices where targets[index].type != .system {

@@ -51,7 +51,7 @@ public struct ClientRuntime: Sendable {
         }
         var iterator = events.makeAsyncIterator()
         let label = "\(ProcessInfo.processInfo.hostName) pid \(getpid())"
-        try send(.hello(Hello(processIndex: processIndex, clients: explicitClients, label: label)))
+        try send(.hello(WireMessage.Hello(processIndex: processIndex, clients: explicitClients, label: label)))
 
         // WELCOME carries the scenario.
         var silence = 120.0
@@ -76,12 +76,12 @@ public struct ClientRuntime: Sendable {
             let federation = try FederationData.load(config: config, directoryOverride: dataDirectory)
             shards = federation.clientShards(for: hosted)
         } catch {
-            try? send(.error(ErrorReport(code: 10, message: "process \(processIndex): \(error)")))
+            try? send(.error(WireMessage.ErrorReport(code: 10, message: "process \(processIndex): \(error)")))
             throw error
         }
         guard engine.parameterCount == welcome.parameterCount else {
             let message = "model has \(engine.parameterCount) parameters, the coordinator expects \(welcome.parameterCount)"
-            try? send(.error(ErrorReport(code: 11, message: message)))
+            try? send(.error(WireMessage.ErrorReport(code: 11, message: message)))
             throw RuntimeError(.protocolViolation, message)
         }
         let limits = DecodeLimits(expectedParameterCount: engine.parameterCount)
@@ -95,7 +95,7 @@ public struct ClientRuntime: Sendable {
                         continue
                     }
                     let result = engine.train(global: train.model, on: shard, client: client, round: train.round, plan: plan)
-                    try send(.update(Update(
+                    try send(.update(WireMessage.Update(
                         round: train.round, client: client, sampleCount: shard.count, trainLoss: result.loss,
                         delta: result.delta, metrics: [:])))
                 }

@@ -78,7 +78,7 @@ public actor Coordinator {
             throw RuntimeError(.configuration, "cannot encode the scenario for clients: \(error)")
         }
         self.welcome = WireCodec.encode(
-            .welcome(Welcome(runID: environment.config.name, scenarioJSON: scenarioJSON, parameterCount: engine.parameterCount)))
+            .welcome(WireMessage.Welcome(runID: environment.config.name, scenarioJSON: scenarioJSON, parameterCount: engine.parameterCount)))
     }
 
     /// Runs the whole scenario: waits for the client processes, runs every round, and sends
@@ -114,7 +114,7 @@ public actor Coordinator {
         let needed = Int((config.clients.quorum * Double(config.clients.count)).rounded(.up))
         if hosted < max(1, needed) {
             let missing = (0..<config.clients.processes).filter { processes[$0] == nil }
-            broadcast(.shutdown(Shutdown(reason: "too few client processes connected")))
+            broadcast(.shutdown(WireMessage.Shutdown(reason: "too few client processes connected")))
             throw RuntimeError(
                 .connectTimeout,
                 "only \(processes.count) of \(config.clients.processes) client processes connected within "
@@ -166,7 +166,7 @@ public actor Coordinator {
             records.append(record)
             environment.onRound(record)
         }
-        broadcast(.shutdown(Shutdown(reason: "run complete")))
+        broadcast(.shutdown(WireMessage.Shutdown(reason: "run complete")))
         return RunResult(
             rounds: records, finalModel: model, dropouts: dropouts, droppedClients: droppedClients.sorted(),
             rejectedMessages: rejectedMessages, connectedProcesses: processes.count)
@@ -222,11 +222,11 @@ public actor Coordinator {
         return RoundRecord.Rejection(client: client, peer: sender, reason: reason)
     }
 
-    private func register(_ hello: Hello, from peer: PeerID) {
+    private func register(_ hello: WireMessage.Hello, from peer: PeerID) {
         let config = environment.config
         guard (0..<config.clients.processes).contains(hello.processIndex) else {
             reject(peer, client: nil, "HELLO with process index \(hello.processIndex) outside 0..<\(config.clients.processes)")
-            send(.error(ErrorReport(code: 1, message: "process index \(hello.processIndex) is outside 0..<\(config.clients.processes)")), to: peer)
+            send(.error(WireMessage.ErrorReport(code: 1, message: "process index \(hello.processIndex) is outside 0..<\(config.clients.processes)")), to: peer)
             return
         }
         let clients = hello.clients.isEmpty ? plan.clients(ofProcess: hello.processIndex) : hello.clients.sorted()
@@ -236,7 +236,7 @@ public actor Coordinator {
             if outOfRange || takenElsewhere {
                 let reason = outOfRange ? "\(client) does not exist" : "\(client) is already hosted by process \(hostOfClient[client]!)"
                 reject(peer, client: client, "HELLO from process \(hello.processIndex) refused: \(reason)")
-                send(.error(ErrorReport(code: 2, message: reason)), to: peer)
+                send(.error(WireMessage.ErrorReport(code: 2, message: reason)), to: peer)
                 return
             }
         }
@@ -253,7 +253,7 @@ public actor Coordinator {
     }
 
     @discardableResult
-    private func processFailed(peer: PeerID, report: ErrorReport) -> Int? {
+    private func processFailed(peer: PeerID, report: WireMessage.ErrorReport) -> Int? {
         guard let index = processOfPeer[peer] else {
             logger.warning("error report from an unknown \(peer): \(report.message)")
             return nil
@@ -263,7 +263,7 @@ public actor Coordinator {
         return index
     }
 
-    private func accept(_ update: Update, from peer: PeerID, in state: inout RoundState) {
+    private func accept(_ update: WireMessage.Update, from peer: PeerID, in state: inout RoundState) {
         guard let index = processOfPeer[peer] else {
             state.rejections.append(reject(peer, client: update.client, "UPDATE from a peer that never said HELLO"))
             return
@@ -313,7 +313,7 @@ public actor Coordinator {
         let seed = plan.roundSeed(round)
         for (index, clients) in byProcess.sorted(by: { $0.key < $1.key }) {
             guard let process = processes[index] else { continue }
-            let message = WireCodec.encode(.train(Train(round: round, roundSeed: seed, clients: clients, model: model)))
+            let message = WireCodec.encode(.train(WireMessage.Train(round: round, roundSeed: seed, clients: clients, model: model)))
             if send(message, to: process.peer) {
                 state.pending.formUnion(clients)
             } else {
@@ -370,7 +370,7 @@ public actor Coordinator {
             note: merged.result?.note, degradedReason: merged.degradedReason, memory: merged.result?.memory)
     }
 
-    private func makeRecord(_ state: RoundState, outcome: MergeOutcome, evaluation: Evaluation, aggregateSeconds: Double) -> RoundRecord {
+    private func makeRecord(_ state: RoundState, outcome: MergeOutcome, evaluation: TestMetrics, aggregateSeconds: Double) -> RoundRecord {
         let accepted = state.updates.keys.sorted()
         let losses = accepted.compactMap { state.updates[$0]?.trainLoss }.filter(\.isFinite)
         let collected = state.collected ?? .now

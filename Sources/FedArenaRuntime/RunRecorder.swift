@@ -108,30 +108,30 @@ public final class RunRecorder: @unchecked Sendable {
         let seconds = rounds.map(\.seconds).sorted()
         let median = seconds.isEmpty ? Double.nan : (seconds[(seconds.count - 1) / 2] + seconds[seconds.count / 2]) / 2
         let last = rounds.last
-        return .object([
-            "scenario": .string(config.name),
-            "seed": .int(Int(config.seed)),
-            "rounds_completed": .int(rounds.count),
-            "rounds_applied": .int(rounds.filter(\.applied).count),
-            "final_accuracy": last.map { JSONText.number($0.accuracy) } ?? .null,
-            "final_loss": last.map { JSONText.number($0.loss) } ?? .null,
-            "accuracy_by_round": .array(rounds.map { JSONText.number($0.accuracy) }),
-            "loss_by_round": .array(rounds.map { JSONText.number($0.loss) }),
-            "final_per_class_accuracy": last.map { .array($0.perClassAccuracy.map(JSONText.number)) } ?? .null,
-            "model_sha256": .string(sha256(result.finalModel)),
-            "parameter_count": .int(result.finalModel.count),
-            "wall_seconds": JSONText.number(wallSeconds),
-            "seconds_per_round_median": JSONText.number(median),
-            "dropouts": .int(result.dropouts),
-            "dropped_clients": .array(result.droppedClients.map { .int($0.rawValue) }),
-            "rejected_messages": .int(result.rejectedMessages),
-            "degraded_rounds": .array(rounds.filter { $0.degradedReason != nil }.map { .int($0.round) }),
-            "clients": .int(config.clients.count),
-            "client_processes": .int(config.clients.processes),
-            "connected_processes": .int(result.connectedProcesses),
-            "aggregator": config.defense.aggregator.asValue,
-            "attack": .null,
-            "detection": .null,
-        ])
+        var summary = [String: ConfigValue]()
+        summary["scenario"] = .string(config.name)
+        summary["seed"] = .int(Int(config.seed))
+        summary["rounds_completed"] = .int(rounds.count)
+        summary["rounds_applied"] = .int(rounds.filter(\.applied).count)
+        summary["final_accuracy"] = last.map { JSONText.number($0.accuracy) } ?? .null
+        summary["final_loss"] = last.map { JSONText.number($0.loss) } ?? .null
+        summary["accuracy_by_round"] = .array(rounds.map { JSONText.number($0.accuracy) })
+        summary["loss_by_round"] = .array(rounds.map { JSONText.number($0.loss) })
+        summary["final_per_class_accuracy"] = last.map { .array($0.perClassAccuracy.map(JSONText.number)) } ?? .null
+        summary["model_sha256"] = .string(sha256(result.finalModel))
+        summary["parameter_count"] = .int(result.finalModel.count)
+        summary["wall_seconds"] = JSONText.number(wallSeconds)
+        summary["seconds_per_round_median"] = JSONText.number(median)
+        summary["dropouts"] = .int(result.dropouts)
+        summary["dropped_clients"] = .array(result.droppedClients.map { .int($0.rawValue) })
+        summary["rejected_messages"] = .int(result.rejectedMessages)
+        summary["degraded_rounds"] = .array(rounds.filter { $0.degradedReason != nil }.map { .int($0.round) })
+        summary["clients"] = .int(config.clients.count)
+        summary["client_processes"] = .int(config.clients.processes)
+        summary["connected_processes"] = .int(result.connectedProcesses)
+        summary["aggregator"] = config.defense.aggregator.asValue
+        summary["attack"] = .null
+        summary["detection"] = .null
+        return .object(summary)
     }
 }

@@ -1,0 +1,86 @@
+import FedArenaCore
+import FedArenaModels
+import FedArenaNumerics
+
+/// The runtime's view of the model: building it from the scenario, the initial parameters,
+/// local training of one client, evaluation and applying a global step.
+///
+/// Local training of client `c` in round `t` is shuffled by the stream
+/// `[localTraining, t, c, epoch]` of ``RoundPlan``, so it is the same in every process.
+struct ModelEngine: Sendable {
+    let model: any Model
+    let training: TrainingConfig
+    let trainer: LocalTrainer.Configuration
+
+    init(config: ScenarioConfig) throws(RuntimeError) {
+        do {
+            model = try config.model.makeModel(inputs: 784, classes: 10)
+            trainer = try LocalTrainer.Configuration(config.training)
+        } catch {
+            throw RuntimeError(.configuration, "cannot build the model \(config.model): \(error)", cause: error)
+        }
+        training = config.training
+    }
+
+    var parameterCount: Int { model.parameterCount }
+
+    func initialParameters(plan: RoundPlan) -> ParameterVector {
+        var generator = plan.initialModelGenerator
+        return model.initialParameters(using: &generator)
+    }
+
+    /// Trains `client` from `global` on its samples.
+    /// - Returns: the update `w_local - w_global` and the last epoch's mean loss (NaN when the
+    ///   client has no samples).
+    func train(global: ParameterVector, on samples: LabeledSamples, client: ClientID, round: Int, plan: RoundPlan) -> (delta: ParameterVector, loss: Double) {
+        let localTrainer = LocalTrainer(model: model, configuration: trainer)
+        do {
+            let result = try localTrainer.train(from: global, on: samples) { epoch in
+                plan.trainingGenerator(client: client, round: round, epoch: epoch)
+            }
+            return (result.delta, result.lastEpochLoss ?? .nan)
+        } catch {
+            // Only reachable when the samples do not fit the model, which the data layer rules out.
+            return (ParameterVector(zeros: parameterCount), .nan)
+        }
+    }
+
+    /// The coordinator's own update on its root set (FLTrust's `Δ_root`), or `nil` without a root set.
+    func rootUpdate(global: ParameterVector, rootSet: LabeledSamples, round: Int, plan: RoundPlan) -> ParameterVector? {
+        guard rootSet.count > 0 else { return nil }
+        let localTrainer = LocalTrainer(model: model, configuration: trainer)
+        let result = try? localTrainer.train(from: global, on: rootSet) { epoch in
+            plan.rootTrainingGenerator(round: round, epoch: epoch)
+        }
+        return result?.delta
+    }
+
+    /// Test loss, accuracy and per-class accuracy of `parameters` (NaN when the evaluation
+    /// cannot run, which a validated scenario rules out).
+    func evaluate(_ parameters: ParameterVector, on samples: LabeledSamples) -> TestMetrics {
+        guard let evaluation = try? Evaluator(model: model).evaluate(parameters, on: samples) else {
+            return TestMetrics(accuracy: .nan, loss: .nan, perClassAccuracy: [])
+        }
+        return TestMetrics(
+            accuracy: evaluation.accuracy, loss: evaluation.loss,
+            perClassAccuracy: evaluation.perClassAccuracy.map { $0 ?? .nan })
+    }
+
+    /// `w += η_g Δ`.
+    func apply(step: ParameterVector, to parameters: inout ParameterVector, globalLearningRate: Double) {
+        precondition(step.count == parameters.count, "the aggregate's dimension was validated")
+        let rate = Float(globalLearningRate)
+        parameters.values.withUnsafeMutableBufferPointer { weights in
+            step.values.withUnsafeBufferPointer { delta in
+                BLAS.saxpy(count: delta.count, alpha: rate, x: delta.baseAddress!, y: weights.baseAddress!)
+            }
+        }
+    }
+}
+
+/// Accuracy and loss of the global model on the test set.
+struct TestMetrics: Sendable {
+    var accuracy: Double
+    var loss: Double
+    var perClassAccuracy: [Double]
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// Runs the built `fedarena` executable for end-to-end tests.
+struct FedArenaProcess {
+    struct Finished {
+        var exitCode: Int32
+        var output: String
+        var folder: String
+
+        func summary() throws -> [String: Any] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+
+        func metricsLines() throws -> [[String: Any]] {
+            let text = try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8)
+            return try text.split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+        }
+    }
+
+    struct Running {
+        var process: Process
+        var folder: String
+        var outputPath: String
+
+        func wait(timeout: Double) throws -> Finished {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning {
+                process.terminate()
+                Issue.record("fedarena did not finish within \(timeout) s")
+            }
+            process.waitUntilExit()
+            let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            return Finished(exitCode: process.terminationStatus, output: output, folder: folder)
+        }
+    }
+
+    /// The `fedarena` binary built next to the test bundle.
+    static var executable: String {
+        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("fedarena").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return "fedarena"
+    }
+
+    static func start(scenario: String, name: String, overrides: [String] = [], environment: [String: String] = [:]) throws -> Running {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("fedarena-e2e-\(getpid())-\(name)")
+        try? FileManager.default.removeItem(at: base)
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        let file = base.appendingPathComponent("scenario.yaml").path
+        try scenario.write(toFile: file, atomically: true, encoding: .utf8)
+        let folder = base.appendingPathComponent("run").path
+        let outputPath = base.appendingPathComponent("output.txt").path
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["run", file, "--out", folder] + overrides.flatMap { ["--set", $0] }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let handle = try #require(FileHandle(forWritingAtPath: outputPath))
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return Running(process: process, folder: folder, outputPath: outputPath)
+    }
+
+    static func run(scenario: String, name: String, overrides: [String] = [], environment: [String: String] = [:]) throws -> Finished {
+        try start(scenario: scenario, name: name, overrides: overrides, environment: environment).wait(timeout: 600)
+    }
+
+    static func waitForLines(in path: String, count: Int, timeout: Double) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), text.split(separator: "\n").count >= count { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("\(path) did not reach \(count) lines within \(timeout) s")
+    }
+
+    /// Kills the processes whose command line contains `pattern` (SIGKILL).
+    static func kill(pattern: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
+        process.arguments = ["-KILL", "-f", "--", pattern]
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    /// A TCP port that is free right now on 127.0.0.1.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        try #require(bound)
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

@@ -1,0 +1,99 @@
+import FedArenaCore
+import FedArenaWire
+import Foundation
+import Testing
+
+/// End-to-end runs of the built `fedarena` binary: one coordinator process, several client
+/// processes, real ZeroMQ over loopback, real Fashion-MNIST.
+@Suite(.serialized) struct LocalRunTests {
+    /// A small scenario that runs in seconds in a debug build.
+    static let scenario = """
+        name: e2e
+        seed: 11
+        dataset: { name: fashion-mnist, partition: { kind: iid }, train_subset: 4000, test_subset: 1000, root_samples: 100 }
+        model: { kind: mlp, hidden: [32] }
+        training: { rounds: 5, local_epochs: 1, batch_size: 32, lr: 0.1 }
+        clients: { count: 8, per_round: 8, processes: 4 }
+        transport: { endpoint: "tcp://127.0.0.1:0", round_timeout_s: 20 }
+        """
+
+    @Test func runWritesTheContractOutputsAndLearns() throws {
+        let run = try FedArenaProcess.run(scenario: Self.scenario, name: "basic")
+        #expect(run.exitCode == 0, "\(run.output)")
+        let summary = try run.summary()
+        #expect(summary["scenario"] as? String == "e2e")
+        #expect(summary["rounds_completed"] as? Int == 5)
+        let accuracy = try #require(summary["final_accuracy"] as? Double)
+        #expect(accuracy > 0.6, "final accuracy \(accuracy)")
+        #expect((summary["accuracy_by_round"] as? [Any])?.count == 5)
+        #expect((summary["model_sha256"] as? String)?.count == 64)
+        #expect(summary["dropouts"] as? Int == 0)
+        for key in ["final_loss", "wall_seconds", "seconds_per_round_median", "seed", "attack", "detection"] {
+            #expect(summary.keys.contains(key), "summary.json lacks \(key)")
+        }
+        let lines = try run.metricsLines()
+        #expect(lines.count == 5)
+        #expect((lines.first?["accepted"] as? [Any])?.count == 8)
+        let npy = try Data(contentsOf: URL(fileURLWithPath: run.folder + "/model-final.npy"))
+        #expect(npy.prefix(6) == Data([0x93]) + Data("NUMPY".utf8))
+        // MLP 784-32-10: 784*32 + 32 + 32*10 + 10 parameters, float32, after a 128-byte header.
+        #expect(npy.count == 128 + 4 * (784 * 32 + 32 + 32 * 10 + 10))
+        #expect(FileManager.default.fileExists(atPath: run.folder + "/scenario.yaml"))
+        #expect(FileManager.default.fileExists(atPath: run.folder + "/logs/client-3.log"))
+    }
+
+    @Test func finalModelDoesNotDependOnTheProcessCount() throws {
+        let two = try FedArenaProcess.run(scenario: Self.scenario, name: "p2", overrides: ["clients.processes=2"])
+        let eight = try FedArenaProcess.run(scenario: Self.scenario, name: "p8", overrides: ["clients.processes=8"])
+        #expect(two.exitCode == 0 && eight.exitCode == 0, "\(two.output)\n\(eight.output)")
+        let first = try #require(try two.summary()["model_sha256"] as? String)
+        let second = try #require(try eight.summary()["model_sha256"] as? String)
+        #expect(first == second)
+    }
+
+    @Test func runSurvivesAKilledClientAndGarbageMessages() async throws {
+        let port = try FedArenaProcess.freePort()
+        let endpoint = "tcp://127.0.0.1:\(port)"
+        let process = try FedArenaProcess.start(
+            scenario: Self.scenario, name: "faults",
+            overrides: ["training.rounds=8", "transport.endpoint=\(endpoint)", "transport.round_timeout_s=3"])
+        // Wait for the first round, then send garbage and kill client process 1.
+        try await FedArenaProcess.waitForLines(in: process.folder + "/metrics.jsonl", count: 1, timeout: 120)
+        let context = ZMQContext()
+        let intruder = try ZMQClientTransport(context: context, endpoint: endpoint)
+        try intruder.send(Array("this is not a FedArena message".utf8))
+        try intruder.send([0x46, 0x41, 0x52, 0x4E, 0xFF, 0xFF])
+        let killed = FedArenaProcess.kill(pattern: "--connect \(endpoint) --process-index 1")
+        #expect(killed, "no client process 1 to kill")
+        let result = try process.wait(timeout: 300)
+        intruder.close()
+        #expect(result.exitCode == 0, "\(result.output)")
+        let summary = try result.summary()
+        #expect(summary["rounds_completed"] as? Int == 8)
+        let dropouts = try #require(summary["dropouts"] as? Int)
+        #expect(dropouts >= 2, "process 1 hosts clients 1 and 5; dropouts \(dropouts)")
+        #expect((summary["rejected_messages"] as? Int ?? 0) >= 2)
+        let rejected = try result.metricsLines().flatMap { ($0["rejected"] as? [[String: Any]]) ?? [] }
+        #expect(rejected.contains { ($0["reason"] as? String)?.contains("undecodable") == true })
+        let log = try String(contentsOfFile: result.folder + "/coordinator.log", encoding: .utf8)
+        #expect(log.contains("rejected a message"))
+        let accuracy = try #require(summary["final_accuracy"] as? Double)
+        #expect(accuracy > 0.6)
+    }
+
+    @Test func invalidScenarioIsRefusedBeforeAnyProcessStarts() throws {
+        let run = try FedArenaProcess.run(scenario: Self.scenario, name: "invalid", overrides: ["training.roundz=3"])
+        #expect(run.exitCode == 2)
+        #expect(run.output.contains("training.roundz"))
+        #expect(run.output.contains("did you mean \"rounds\""))
+        #expect(!FileManager.default.fileExists(atPath: run.folder))
+    }
+
+    @Test func missingDatasetNamesThePackage() throws {
+        let run = try FedArenaProcess.run(
+            scenario: Self.scenario, name: "nodata", environment: ["FEDARENA_DATA": "/nonexistent/fmnist"])
+        #expect(run.exitCode == 1)
+        #expect(run.output.contains("dataset-fashion-mnist"))
+        #expect(run.output.contains("/nonexistent/fmnist"))
+    }
+}

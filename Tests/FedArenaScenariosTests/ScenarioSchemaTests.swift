@@ -1,0 +1,140 @@
+import FedArenaCore
+import FedArenaScenarios
+import Testing
+
+@Suite struct ScenarioSchemaTests {
+    static let minimal = """
+        name: t
+        seed: 7
+        dataset: { name: fashion-mnist, partition: { kind: dirichlet, alpha: 0.5 }, root_samples: 100 }
+        model: { kind: mlp, hidden: [64, 32] }
+        training: { rounds: 3, lr: 0.1 }
+        clients: { count: 20, per_round: 10, processes: 4 }
+        defense:
+          aggregator: { kind: fedavg }
+        """
+
+    func decode(_ yaml: String, overrides: [String] = []) throws(ConfigError) -> ScenarioConfig {
+        var document = try ScenarioDocument(yaml: yaml, source: "test.yaml")
+        for override in overrides { try document.apply(override: override) }
+        return try ScenarioSchema.decode(document)
+    }
+
+    func error(_ yaml: String, overrides: [String] = []) -> ConfigError? {
+        do {
+            _ = try decode(yaml, overrides: overrides)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func decodesEveryKeyWithDefaults() throws {
+        let config = try decode(Self.minimal)
+        #expect(config.name == "t")
+        #expect(config.seed == 7)
+        #expect(config.dataset.partition == .dirichlet(alpha: 0.5))
+        #expect(config.dataset.rootSamples == 100)
+        #expect(config.model == .mlp(hidden: [64, 32]))
+        #expect(config.training.rounds == 3)
+        #expect(config.training.learningRate == 0.1)
+        #expect(config.training.batchSize == 32)
+        #expect(config.training.localEpochs == 1)
+        #expect(config.training.globalLearningRate == 1)
+        #expect(config.clients == ClientsConfig(count: 20, perRound: 10, processes: 4, quorum: 0.5))
+        #expect(config.defense.aggregator.kind == "fedavg")
+        #expect(config.transport.endpoint == "tcp://127.0.0.1:0")
+        #expect(config.transport.roundTimeoutSeconds == 30)
+        #expect(config.output.recordUpdates == false)
+    }
+
+    @Test func overridesAreAppliedAndTyped() throws {
+        let config = try decode(Self.minimal, overrides: ["training.rounds=5", "clients.count=30", "model.hidden=[10]", "defense.aggregator={kind: median}"])
+        #expect(config.training.rounds == 5)
+        #expect(config.clients.count == 30)
+        #expect(config.model == .mlp(hidden: [10]))
+        #expect(config.defense.aggregator.kind == "median")
+    }
+
+    @Test func unknownKeyIsNamedWithASuggestion() throws {
+        let failure = try #require(error(Self.minimal.replacingOccurrences(of: "lr: 0.1", with: "lr: 0.1, local_epoch: 2")))
+        #expect(failure.code == .unknownKey)
+        #expect(failure.keyPath == "training.local_epoch")
+        #expect(failure.description.contains("test.yaml"))
+        #expect(failure.description.contains("did you mean \"local_epochs\""))
+    }
+
+    @Test func unknownKeyFromSetIsRejected() throws {
+        let failure = try #require(error(Self.minimal, overrides: ["training.roundz=5"]))
+        #expect(failure.code == .unknownKey)
+        #expect(failure.keyPath == "training.roundz")
+    }
+
+    @Test func wrongTypeIsNamed() throws {
+        let failure = try #require(error(Self.minimal.replacingOccurrences(of: "rounds: 3", with: "rounds: three")))
+        #expect(failure.code == .wrongType)
+        #expect(failure.keyPath == "training.rounds")
+        #expect(failure.message.contains("expected an integer"))
+    }
+
+    @Test(arguments: [
+        ("clients.per_round=21", "clients.per_round"),
+        ("clients.processes=0", "clients.processes"),
+        ("training.lr=-1", "training.lr"),
+        ("training.rounds=0", "training.rounds"),
+        ("dataset.partition.alpha=0", "dataset.partition.alpha"),
+        ("clients.quorum=1.5", "clients.quorum"),
+        ("dataset.partition.kind=dirichlett", "dataset.partition.kind"),
+        ("transport.endpoint=localhost:5", "transport.endpoint"),
+        ("dataset.train_subset=70000", "dataset.train_subset"),
+        ("clients.count=59950", "clients.count"),
+    ])
+    func impossibleValuesAreRejected(override: String, keyPath: String) throws {
+        let failure = try #require(error(Self.minimal, overrides: [override]))
+        #expect(failure.keyPath == keyPath, "\(failure)")
+        #expect(failure.file == "test.yaml")
+    }
+
+    @Test func missingSectionsAreNamed() throws {
+        let failure = try #require(error("name: x\ndataset: {name: fashion-mnist}\ntraining: {rounds: 1}\n"))
+        #expect(failure.code == .missingKey)
+        #expect(failure.keyPath == "clients")
+    }
+
+    @Test func syntaxErrorsNameTheFile() throws {
+        let failure = try #require(error("name: [unclosed\n"))
+        #expect(failure.code == .unreadable)
+        #expect(failure.description.hasPrefix("test.yaml: invalid YAML"))
+    }
+
+    @Test func badOverrideSyntaxIsRejected() throws {
+        var document = try ScenarioDocument(yaml: Self.minimal, source: "test.yaml")
+        #expect(throws: ConfigError.self) { try document.apply(override: "training.rounds") }
+        #expect(throws: ConfigError.self) { try document.apply(override: "training..rounds=3") }
+        #expect(throws: ConfigError.self) { try document.apply(override: "name.sub=3") }
+    }
+
+    @Test func resolvedTreeRoundTrips() throws {
+        let config = try decode(Self.minimal)
+        let yaml = ScenarioWriter.yaml(ScenarioSchema.resolvedTree(config))
+        let again = try ScenarioSchema.decode(try ScenarioDocument(yaml: yaml, source: "resolved.yaml"))
+        #expect(again == config)
+    }
+
+    @Test func shippedScenariosAreValid() throws {
+        let root = URLPaths.packageRoot
+        for name in ["quickstart.yaml", "peer-w1.yaml"] {
+            let config = try ScenarioSchema.decode(try ScenarioDocument(contentsOf: "\(root)/scenarios/\(name)"))
+            #expect(config.training.rounds >= 1)
+        }
+    }
+}
+
+/// Locates the package root from this source file's path.
+enum URLPaths {
+    static let packageRoot: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+}
