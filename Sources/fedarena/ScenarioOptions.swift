@@ -14,13 +14,13 @@ struct ScenarioOptions: ParsableArguments {
 
     /// Reads, overrides and validates the scenario; prints the error and exits 2 when invalid.
     func load() throws -> ScenarioConfig {
-        do {
+        do throws(ConfigError) {
             var document = try ScenarioDocument(contentsOf: file)
             for override in overrides { try document.apply(override: override) }
             let config = try ScenarioSchema.decode(document)
             try Preflight.check(config).mapError { $0.inFile(file) }.get()
             return config
-        } catch let error as ConfigError {
+        } catch {
             printError("invalid scenario: \(error)")
             throw ExitCode(2)
         }
