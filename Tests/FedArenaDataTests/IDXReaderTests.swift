@@ -60,6 +60,40 @@ import Testing
         #expect(array.floats(dividedBy: 2) == [0, 25.5, 64, 127.5])
     }
 
+    @Test func readFloatsMatchesReadThenConvert() throws {
+        let folder = TemporaryDirectory()
+        // Larger than one 256 KiB piece, with a tail.
+        let big = IDXArray(dimensions: [700, 20, 20], bytes: (0..<280_000).map { UInt8(($0 * 31 + $0 / 977) % 256) })
+        let path = folder.file("big.gz")
+        try IDXWriter.write(big, to: path)
+        let floats = try IDXReader.readFloats(path)
+        #expect(floats.dimensions == [700, 20, 20])
+        #expect(floats.values == big.floats())
+        #expect(floats.values[1] == Float(31) / 255)
+        let limited = try IDXReader.readFloats(path, limit: 3, dividedBy: 1)
+        #expect(limited.dimensions == [3, 20, 20])
+        #expect(limited.values == big.bytes.prefix(1_200).map { Float($0) })
+
+        let short = folder.file("short.gz")
+        let whole = folder.read("big.gz")
+        folder.write(Array(whole.prefix(whole.count - 40)), to: "short.gz")
+        do {
+            _ = try IDXReader.readFloats(short)
+            Issue.record("read a cut file")
+        } catch {
+            #expect(error.code == .malformedFile)
+        }
+        let padded = folder.write(idxHeader([2]) + [1, 2, 3], to: "padded")
+        #expect(throws: DataError.self) { try IDXReader.readFloats(padded) }
+        let tooFew = folder.write(idxHeader([4]) + [1, 2, 3], to: "few")
+        do {
+            _ = try IDXReader.readFloats(tooFew)
+            Issue.record("read a short file")
+        } catch {
+            #expect(error.message == "truncated: dimensions [4] need 4 data bytes, the file holds 3")
+        }
+    }
+
     @Test func truncatedCompressedStreamIsAnError() throws {
         let folder = TemporaryDirectory()
         let big = IDXArray(dimensions: [1000], bytes: (0..<1000).map { UInt8(($0 * $0 + 7 * $0) % 251) })
