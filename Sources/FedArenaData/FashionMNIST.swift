@@ -169,7 +169,7 @@ public struct FashionMNIST: Sendable, Equatable {
         else {
             throw DataError(.missingDataset, "the \(split) files vanished from \(folder)", path: folder)
         }
-        let images = try IDXReader.read(imagesPath, limit: limit)
+        let images = try IDXReader.readFloats(imagesPath, limit: limit, dividedBy: 255)
         let labels = try IDXReader.read(labelsPath, limit: limit)
         guard images.dimensions.count == 3, images.dimensions[1] == 28, images.dimensions[2] == 28 else {
             throw DataError(
@@ -179,9 +179,9 @@ public struct FashionMNIST: Sendable, Equatable {
         guard labels.dimensions.count == 1 else {
             throw DataError(.malformedFile, "expected one label per sample (dimensions [count]), got \(labels.dimensions)", path: labelsPath)
         }
-        guard labels.itemCount == images.itemCount else {
+        guard labels.itemCount == images.dimensions[0] else {
             throw DataError(
-                .malformedFile, "\(labels.itemCount) labels for \(images.itemCount) images in \(imagesPath)",
+                .malformedFile, "\(labels.itemCount) labels for \(images.dimensions[0]) images in \(imagesPath)",
                 path: labelsPath)
         }
         var labelValues = [Int32](repeating: 0, count: labels.itemCount)
@@ -192,7 +192,7 @@ public struct FashionMNIST: Sendable, Equatable {
             labelValues[index] = Int32(byte)
         }
         return LabeledSamples(
-            features: images.floats(dividedBy: 255), labels: labelValues, featureCount: featureCount,
+            features: images.values, labels: labelValues, featureCount: featureCount,
             classCount: classCount)
     }
 }

@@ -24,19 +24,15 @@ public struct IDXArray: Sendable, Equatable {
 
     /// The values as `Float`, each divided by `divisor` (255 maps pixels to [0, 1]).
     ///
-    /// `Float(byte) / divisor` is computed once per byte value through a 256-entry table, so
-    /// the result is bit-identical to numpy's `x.astype(np.float32) / np.float32(255.0)`.
+    /// `Float(byte) / divisor` in single precision, bit-identical to numpy's
+    /// `x.astype(np.float32) / np.float32(255.0)`.
     /// - Parameter divisor: The value to divide by.
     /// - Returns: `bytes.count` floats in the same order.
     public func floats(dividedBy divisor: Float = 255) -> [Float] {
-        var table = [Float](repeating: 0, count: 256)
-        for value in 0..<256 { table[value] = Float(value) / divisor }
         let count = bytes.count
         return [Float](unsafeUninitializedCapacity: count) { output, initialized in
-            table.withUnsafeBufferPointer { lookup in
-                bytes.withUnsafeBufferPointer { input in
-                    for index in 0..<count { output[index] = lookup[Int(input[index])] }
-                }
+            bytes.withUnsafeBufferPointer { input in
+                for index in 0..<count { output[index] = Float(input[index]) / divisor }
             }
             initialized = count
         }

@@ -167,7 +167,11 @@ public enum NPYFile {
         }
         switch descr {
         case "<f4":
-            for index in 0..<count { output[index] = Float(bitPattern: load(UInt32.self, index)) }
+            #if _endian(little)
+                if count > 0 { UnsafeMutableRawBufferPointer(output).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[0..<(4 * count)])) }
+            #else
+                for index in 0..<count { output[index] = Float(bitPattern: load(UInt32.self, index)) }
+            #endif
         case "<f8":
             for index in 0..<count { output[index] = Float(Double(bitPattern: load(UInt64.self, index))) }
         case "<i8":

@@ -103,8 +103,13 @@ public struct Partitioner: Sendable, Equatable {
     }
 
     private func checkedClassCount(_ classCount: Int?, labels: [Int32], pool: [Int]) throws(DataError) -> Int {
-        let largest = pool.lazy.map { Int(labels[$0]) }.max() ?? 0
-        let smallest = pool.lazy.map { Int(labels[$0]) }.min() ?? 0
+        var largest = 0
+        var smallest = 0
+        for index in pool {
+            let label = Int(labels[index])
+            largest = max(largest, label)
+            smallest = min(smallest, label)
+        }
         guard smallest >= 0 else { throw DataError.invalidArgument("labels", "label \(smallest) is negative") }
         guard let classCount else { return largest + 1 }
         guard classCount >= 1 else { throw DataError.invalidArgument("classCount", "must be at least 1, got \(classCount)") }

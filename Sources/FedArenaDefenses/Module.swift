@@ -1,1 +1,0 @@
-// FedArenaDefenses: module placeholder until its first type lands.

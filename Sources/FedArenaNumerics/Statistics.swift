@@ -1,0 +1,253 @@
+/// Read-only views of `count` float rows of equal length that live in separate arrays (one
+/// per client update), so that kernels can read them without packing them into one matrix.
+///
+/// Obtain one with ``Statistics/withRows(_:columns:_:)``; the pointers are valid only inside
+/// that call.
+public struct RowPointers {
+    /// The start of each row.
+    public let pointers: [UnsafePointer<Float>]
+    /// The length of every row.
+    public let columns: Int
+
+    /// The number of rows.
+    @inlinable public var count: Int { pointers.count }
+
+    /// The start of row `index`.
+    @inlinable public subscript(index: Int) -> UnsafePointer<Float> { pointers[index] }
+
+    /// Row `index` as a buffer.
+    @inlinable public func row(_ index: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: pointers[index], count: columns)
+    }
+}
+
+/// Vector kernels over float rows: norms, finiteness, weighted sums, cosine similarity.
+///
+/// Reductions accumulate in `SIMD8<Float>` lanes over blocks of at most 4,096 values and add
+/// the block sums in `Double`, which keeps the error near that of a Double accumulation at the
+/// speed of a Float one. Every kernel visits values in a fixed order, so results are
+/// bit-for-bit reproducible.
+public enum Statistics {
+    /// Calls `body` with pointers to every row of `rows`.
+    ///
+    /// - Parameters:
+    ///   - rows: the rows; every one must hold exactly `columns` values.
+    ///   - columns: the common row length, at least 1.
+    ///   - body: the work; the pointers are valid only during the call.
+    /// - Returns: what `body` returns.
+    /// - Throws: what `body` throws.
+    /// - Precondition: `columns >= 1` and every row has `columns` values.
+    public static func withRows<R, E: Error>(
+        _ rows: [[Float]], columns: Int, _ body: (RowPointers) throws(E) -> R
+    ) throws(E) -> R {
+        precondition(columns >= 1, "withRows needs at least one column")
+        var pointers = [UnsafePointer<Float>]()
+        pointers.reserveCapacity(rows.count)
+        return try collect(rows, 0, columns, &pointers, body)
+    }
+
+    private static func collect<R, E: Error>(
+        _ rows: [[Float]], _ index: Int, _ columns: Int, _ pointers: inout [UnsafePointer<Float>],
+        _ body: (RowPointers) throws(E) -> R
+    ) throws(E) -> R {
+        if index == rows.count { return try body(RowPointers(pointers: pointers, columns: columns)) }
+        precondition(rows[index].count == columns, "withRows: row \(index) has \(rows[index].count) values, expected \(columns)")
+        // Nested closures keep every array pinned while `body` runs.
+        let result: Result<R, E> = rows[index].withUnsafeBufferPointer { buffer in
+            pointers.append(buffer.baseAddress!)
+            do throws(E) {
+                return .success(try collect(rows, index + 1, columns, &pointers, body))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Whether every value is finite (no NaN, no infinity).
+    /// - Parameter values: the values to check.
+    /// - Returns: `true` when all are finite.
+    public static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
+        guard let base = values.baseAddress else { return true }
+        let count = values.count
+        // x - x is 0 for finite x and NaN otherwise; NaN survives the additions.
+        var accumulator = SIMD8<Float>()
+        var index = 0
+        let raw = UnsafeRawPointer(base)
+        while index + 8 <= count {
+            let v = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            accumulator += v - v
+            index += 8
+        }
+        var tail: Float = 0
+        while index < count {
+            tail += base[index] - base[index]
+            index += 1
+        }
+        return (accumulator.sum() + tail) == 0
+    }
+
+    /// Whether every value of `values` is finite.
+    public static func allFinite(_ values: [Float]) -> Bool {
+        values.withUnsafeBufferPointer { allFinite($0) }
+    }
+
+    /// The index of the first non-finite value, or `nil`.
+    public static func firstNonFinite(_ values: UnsafeBufferPointer<Float>) -> Int? {
+        values.firstIndex { !$0.isFinite }
+    }
+
+    /// The dot product of two vectors of `count` values, accumulated blockwise (see the type's
+    /// notes) and returned in `Double`.
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        var total = 0.0
+        var start = 0
+        let rawA = UnsafeRawPointer(a)
+        let rawB = UnsafeRawPointer(b)
+        while start < count {
+            let end = min(count, start + 4096)
+            var acc0 = SIMD8<Float>()
+            var acc1 = SIMD8<Float>()
+            var index = start
+            while index + 16 <= end {
+                let a0 = rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+                let b0 = rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+                let a1 = rawA.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
+                let b1 = rawB.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
+                acc0 += a0 * b0
+                acc1 += a1 * b1
+                index += 16
+            }
+            var tail: Float = 0
+            while index < end {
+                tail += a[index] * b[index]
+                index += 1
+            }
+            total += Double((acc0 + acc1).sum()) + Double(tail)
+            start = end
+        }
+        return total
+    }
+
+    /// The squared Euclidean norm of `count` values, in `Double`.
+    public static func squaredNorm(_ a: UnsafePointer<Float>, count: Int) -> Double {
+        dot(a, a, count: count)
+    }
+
+    /// The squared Euclidean norm of `values`, in `Double`.
+    public static func squaredNorm(_ values: [Float]) -> Double {
+        values.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            return squaredNorm(base, count: buffer.count)
+        }
+    }
+
+    /// The squared Euclidean distance between two vectors of `count` values, in `Double`.
+    public static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        var total = 0.0
+        var start = 0
+        let rawA = UnsafeRawPointer(a)
+        let rawB = UnsafeRawPointer(b)
+        while start < count {
+            let end = min(count, start + 4096)
+            var acc0 = SIMD8<Float>()
+            var acc1 = SIMD8<Float>()
+            var index = start
+            while index + 16 <= end {
+                let d0 = rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+                    - rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+                let d1 = rawA.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
+                    - rawB.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
+                acc0 += d0 * d0
+                acc1 += d1 * d1
+                index += 16
+            }
+            var tail: Float = 0
+            while index < end {
+                let difference = a[index] - b[index]
+                tail += difference * difference
+                index += 1
+            }
+            total += Double((acc0 + acc1).sum()) + Double(tail)
+            start = end
+        }
+        return total
+    }
+
+    /// The squared Euclidean norm of every row, in `Double`.
+    public static func squaredNorms(_ rows: RowPointers) -> [Double] {
+        (0..<rows.count).map { squaredNorm(rows[$0], count: rows.columns) }
+    }
+
+    /// The cosine similarity of two vectors, 0 when either has zero norm.
+    public static func cosine(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        let denominator = (squaredNorm(a, count: count) * squaredNorm(b, count: count)).squareRoot()
+        return denominator > 0 ? dot(a, b, count: count) / denominator : 0
+    }
+
+    /// `Σ_i coefficients[i] · rows[i]` (plus `base` when given), accumulated in `Float` in row
+    /// order, four rows per pass over the output so that it stays in cache.
+    ///
+    /// - Parameters:
+    ///   - rows: the rows.
+    ///   - coefficients: one coefficient per row; rows with coefficient 0 are skipped.
+    ///   - base: a vector to start from (`nil` starts from zero).
+    /// - Returns: the combination, of length `rows.columns`.
+    public static func linearCombination(_ rows: RowPointers, coefficients: [Float], base: [Float]? = nil) -> [Float] {
+        precondition(coefficients.count == rows.count, "linearCombination: one coefficient per row")
+        let columns = rows.columns
+        var output = base ?? [Float](repeating: 0, count: columns)
+        precondition(output.count == columns, "linearCombination: base has the wrong length")
+        var active = [Int]()
+        for index in 0..<rows.count where coefficients[index] != 0 { active.append(index) }
+        output.withUnsafeMutableBufferPointer { out in
+            let o = out.baseAddress!
+            var position = 0
+            while position + 4 <= active.count {
+                let (i0, i1, i2, i3) = (active[position], active[position + 1], active[position + 2], active[position + 3])
+                let (r0, r1, r2, r3) = (rows[i0], rows[i1], rows[i2], rows[i3])
+                let (c0, c1, c2, c3) = (coefficients[i0], coefficients[i1], coefficients[i2], coefficients[i3])
+                for j in 0..<columns {
+                    o[j] = o[j] + c0 * r0[j] + c1 * r1[j] + c2 * r2[j] + c3 * r3[j]
+                }
+                position += 4
+            }
+            while position < active.count {
+                let index = active[position]
+                let r = rows[index]
+                let c = coefficients[index]
+                for j in 0..<columns { o[j] = o[j] + c * r[j] }
+                position += 1
+            }
+        }
+        return output
+    }
+
+    /// The coefficient-weighted mean `Σ_i w_i x_i / Σ_i w_i`.
+    ///
+    /// - Parameters:
+    ///   - rows: the rows.
+    ///   - weights: non-negative weights with a positive sum.
+    /// - Returns: the weighted mean.
+    /// - Precondition: the weights sum to a positive number.
+    public static func weightedMean(_ rows: RowPointers, weights: [Double]) -> [Float] {
+        let total = weights.reduce(0, +)
+        precondition(total > 0, "weightedMean needs a positive total weight")
+        return linearCombination(rows, coefficients: weights.map { Float($0 / total) })
+    }
+
+    /// The median of `values` (the mean of the two middle values for an even count); the
+    /// array is reordered. `nil` when empty.
+    public static func median(_ values: inout [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        values.sort()
+        let middle = values.count / 2
+        return values.count % 2 == 1 ? values[middle] : 0.5 * (values[middle - 1] + values[middle])
+    }
+
+    /// `y += alpha * x` over `count` values (BLAS `saxpy`).
+    @inlinable
+    public static func axpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        BLAS.saxpy(count: count, alpha: alpha, x: x, y: y)
+    }
+}

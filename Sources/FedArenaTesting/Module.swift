@@ -1,1 +1,0 @@
-// FedArenaTesting: module placeholder until its first type lands.
