@@ -18,6 +18,9 @@ public struct FashionMNIST: Sendable, Equatable {
     public var test: LabeledSamples
 
     /// Creates a dataset value from already loaded splits.
+    /// - Parameters:
+    ///   - train: The training samples.
+    ///   - test: The test samples.
     public init(train: LabeledSamples, test: LabeledSamples) {
         self.train = train
         self.test = test

@@ -16,7 +16,10 @@ public struct FederatedSplit: Sendable, Equatable {
     /// Per client (client `k` at index `k`), training indices, sorted ascending.
     public var clients: [[Int]]
 
-    /// Creates a split from its parts.
+    /// Creates a split from its parts (no checks: use ``make(labels:clients:spec:rootSamples:seed:classCount:)``).
+    /// - Parameters:
+    ///   - root: The coordinator's root set.
+    ///   - clients: Per client, its training indices.
     public init(root: [Int], clients: [[Int]]) {
         self.root = root
         self.clients = clients

@@ -7,6 +7,9 @@ public struct IDXArray: Sendable, Equatable {
     public var bytes: [UInt8]
 
     /// Creates an array.
+    /// - Parameters:
+    ///   - dimensions: The dimensions, outermost first.
+    ///   - bytes: The values, row-major.
     /// - Precondition: `bytes.count` is the product of `dimensions`, and there is at least one dimension.
     public init(dimensions: [Int], bytes: [UInt8]) {
         precondition(!dimensions.isEmpty, "an IDX array has at least one dimension")
