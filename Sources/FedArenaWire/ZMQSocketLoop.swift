@@ -183,7 +183,7 @@ final class ZMQSocketLoop: @unchecked Sendable {
     private func receive(_ message: inout zmq_msg_t) {
         var delivered = 0
         var dropped = 0
-        var newPeers: [[UInt8]] = []
+        var seenPeers: Set<[UInt8]> = []
         for _ in 0..<1_024 {
             var frames: [[UInt8]] = []
             var frameCount = 0
@@ -207,7 +207,12 @@ final class ZMQSocketLoop: @unchecked Sendable {
                 // Expected: [routing id, payload]. An empty payload is delivered (the codec
                 // rejects it and the coordinator can answer ERROR); any other layout is dropped.
                 guard frameCount == 2 else { dropped += 1; continue }
-                newPeers.append(frames[0])
+                // The peer must be known before its message is seen: the receiver may answer
+                // at once, from another thread.
+                if !seenPeers.contains(frames[0]) {
+                    seenPeers.insert(frames[0])
+                    state.withLock { state in _ = state.knownPeers.insert(frames[0]) }
+                }
                 continuation.yield(InboundMessage(peer: PeerID(frames[0]), payload: frames[1]))
                 delivered += 1
             case .dealer(let continuation):
@@ -220,7 +225,6 @@ final class ZMQSocketLoop: @unchecked Sendable {
             state.withLock { state in
                 state.statistics.delivered += delivered
                 state.statistics.droppedInbound += dropped
-                for peer in newPeers { state.knownPeers.insert(peer) }
             }
         }
     }

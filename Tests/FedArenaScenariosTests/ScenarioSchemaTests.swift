@@ -1,5 +1,6 @@
 import FedArenaCore
 import FedArenaScenarios
+import Foundation
 import Testing
 
 @Suite struct ScenarioSchemaTests {
