@@ -60,7 +60,7 @@ var targets: [Target] = [
     .testTarget(name: "FedArenaReportsTests", dependencies: ["FedArenaReports"]),
     .testTarget(
         name: "FedArenaRuntimeTests",
-        dependencies: ["FedArenaRuntime", "FedArenaTesting", "FedArenaWire"]),
+        dependencies: ["FedArenaRuntime", "FedArenaTesting", "FedArenaWire", "FedArenaModels"]),
     .testTarget(name: "FedArenaScenariosTests", dependencies: ["FedArenaScenarios"]),
     // Drives the built `fedarena` binary: real processes, real ZeroMQ over loopback.
     .testTarget(name: "FedArenaEndToEndTests", dependencies: ["fedarena", "FedArenaScenarios", "FedArenaWire"]),
