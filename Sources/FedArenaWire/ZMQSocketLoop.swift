@@ -82,8 +82,14 @@ final class ZMQSocketLoop: @unchecked Sendable {
         self.state = Mutex(State(waker: waker))
 
         exited.enter()
-        let thread = Thread { [self] in run() }
-        thread.name = "fedarena-zmq \(name)"
+        let thread = Thread { [self] in
+            // Named from inside: on Linux, a name set before `start` does not reach the OS thread.
+            switch role {
+            case .router: Thread.current.name = "fedarena-router"
+            case .dealer: Thread.current.name = "fedarena-dealer"
+            }
+            run()
+        }
         ioThread.withLock { $0 = ObjectIdentifier(thread) }
         thread.start()
     }
@@ -130,8 +136,13 @@ final class ZMQSocketLoop: @unchecked Sendable {
             zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: wakeReceiver, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
         ]
-        var message = zmq_msg_t()
-        zmq_msg_init(&message)
+        // On the heap: a zmq_msg_t may point into itself, so it must not move between calls.
+        let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+        zmq_msg_init(message)
+        defer {
+            zmq_msg_close(message)
+            message.deallocate()
+        }
         while true {
             let ready = zmq_poll(&items, 2, -1)
             if ready < 0 {
@@ -139,7 +150,7 @@ final class ZMQSocketLoop: @unchecked Sendable {
                 break  // ETERM or a broken socket: stop.
             }
             if items[1].revents & Int16(ZMQ_POLLIN) != 0 {
-                while zmq_msg_recv(&message, wakeReceiver, ZMQ_DONTWAIT) >= 0 {}
+                while zmq_msg_recv(message, wakeReceiver, ZMQ_DONTWAIT) >= 0 {}
             }
             let (batch, closed) = state.withLock { state in
                 let batch = state.queue
@@ -147,10 +158,9 @@ final class ZMQSocketLoop: @unchecked Sendable {
                 return (batch, state.closed)
             }
             if !batch.isEmpty { transmit(batch) }
-            if items[0].revents & Int16(ZMQ_POLLIN) != 0 { receive(&message) }
+            if items[0].revents & Int16(ZMQ_POLLIN) != 0 { receive(message) }
             if closed { break }
         }
-        zmq_msg_close(&message)
         shutDown()
     }
 
@@ -180,52 +190,54 @@ final class ZMQSocketLoop: @unchecked Sendable {
     }
 
     /// Receives up to 1,024 messages without blocking and delivers the well-formed ones.
-    private func receive(_ message: inout zmq_msg_t) {
-        var delivered = 0
+    ///
+    /// Senders become known *before* their messages are yielded, so a reply sent as soon as a
+    /// message is seen never races with the bookkeeping.
+    private func receive(_ message: UnsafeMutablePointer<zmq_msg_t>) {
+        var routed: [InboundMessage] = []
+        var plain: [[UInt8]] = []
         var dropped = 0
-        var seenPeers: Set<[UInt8]> = []
         for _ in 0..<1_024 {
             var frames: [[UInt8]] = []
             var frameCount = 0
             var more = true
-            var received = false
             while more {
-                guard zmq_msg_recv(&message, socket, ZMQ_DONTWAIT) >= 0 else { break }
-                received = true
+                guard zmq_msg_recv(message, socket, ZMQ_DONTWAIT) >= 0 else { break }
                 frameCount += 1
                 // Keep the first two frames only; a longer message is dropped anyway.
-                if frameCount <= 2, let data = zmq_msg_data(&message) {
-                    frames.append([UInt8](UnsafeRawBufferPointer(start: data, count: zmq_msg_size(&message))))
-                } else if frameCount <= 2 {
-                    frames.append([])
+                if frameCount <= 2 {
+                    let size = zmq_msg_size(message)
+                    if size > 0, let data = zmq_msg_data(message) {
+                        frames.append([UInt8](UnsafeRawBufferPointer(start: data, count: size)))
+                    } else {
+                        frames.append([])
+                    }
                 }
-                more = zmq_msg_more(&message) != 0
+                more = zmq_msg_more(message) != 0
             }
-            guard received else { break }
+            guard frameCount > 0 else { break }
             switch role {
-            case .router(let continuation):
+            case .router:
                 // Expected: [routing id, payload]. An empty payload is delivered (the codec
                 // rejects it and the coordinator can answer ERROR); any other layout is dropped.
-                guard frameCount == 2 else { dropped += 1; continue }
-                // The peer must be known before its message is seen: the receiver may answer
-                // at once, from another thread.
-                if !seenPeers.contains(frames[0]) {
-                    seenPeers.insert(frames[0])
-                    state.withLock { state in _ = state.knownPeers.insert(frames[0]) }
+                if frameCount == 2 {
+                    routed.append(InboundMessage(peer: PeerID(frames[0]), payload: frames[1]))
+                } else {
+                    dropped += 1
                 }
-                continuation.yield(InboundMessage(peer: PeerID(frames[0]), payload: frames[1]))
-                delivered += 1
-            case .dealer(let continuation):
-                guard frameCount == 1 else { dropped += 1; continue }
-                continuation.yield(frames[0])
-                delivered += 1
+            case .dealer:
+                if frameCount == 1 { plain.append(frames[0]) } else { dropped += 1 }
             }
         }
-        if delivered + dropped > 0 {
-            state.withLock { state in
-                state.statistics.delivered += delivered
-                state.statistics.droppedInbound += dropped
-            }
+        guard routed.count + plain.count + dropped > 0 else { return }
+        state.withLock { state in
+            state.statistics.delivered += routed.count + plain.count
+            state.statistics.droppedInbound += dropped
+            for message in routed { state.knownPeers.insert(message.peer.bytes) }
+        }
+        switch role {
+        case .router(let continuation): for message in routed { continuation.yield(message) }
+        case .dealer(let continuation): for payload in plain { continuation.yield(payload) }
         }
     }
 

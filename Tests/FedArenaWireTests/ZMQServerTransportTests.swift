@@ -116,6 +116,35 @@ struct ZMQServerTransportTests {
         }
     }
 
+    @Test func immediateRepliesNeverRaceThePeerBookkeeping() async throws {
+        // Regression: a peer must be known before its message is yielded, or an echo that
+        // answers at once can hit `.unknownPeer`.
+        let context = ZMQContext()
+        let server = try ZMQServerTransport(context: context, endpoint: "tcp://127.0.0.1:0")
+        defer { server.close() }
+        let echo = Task {
+            var failures = 0
+            for await message in server.inbound {
+                do { try server.send(message.payload, to: message.peer) } catch { failures += 1 }
+            }
+            return failures
+        }
+        // The race is on each peer's first message, so use many fresh clients.
+        var answered = 0
+        for _ in 0..<30 {
+            let client = try ZMQClientTransport(context: context, endpoint: server.boundEndpoint)
+            defer { client.close() }
+            for index in 0..<10 {
+                try client.send(Frame.le(UInt32(index)))
+                guard await next(client.inbound, timeout: .seconds(2)).value == Frame.le(UInt32(index)) else { break }
+                answered += 1
+            }
+        }
+        server.close()
+        #expect(answered == 300)
+        #expect(await echo.value == 0)
+    }
+
     @Test func garbageAndOddFramesDoNotStopTheServer() async throws {
         let context = ZMQContext()
         let server = try ZMQServerTransport(
