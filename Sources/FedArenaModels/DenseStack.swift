@@ -94,8 +94,16 @@ struct DenseStack: Sendable, Equatable {
             let fanIn = widths[layer]
             let fanOut = widths[layer + 1]
             let output = layer == last ? logits : scratch + rows * hiddenPrefix[layer]
-            BLAS.sgemm(
-                m: rows, n: fanOut, k: fanIn, a: input, b: parameters + weightOffsets[layer], c: output)
+            // Z = A · W, split along k into small products for a mini-batch (see `smallProductParts`).
+            let parts = Self.smallProductParts(rows: rows, columns: fanOut, depth: fanIn)
+            var start = 0
+            for part in 0..<parts {
+                let end = fanIn * (part + 1) / parts
+                BLAS.sgemm(
+                    m: rows, n: fanOut, k: end - start, a: input + start, lda: fanIn,
+                    b: parameters + weightOffsets[layer] + start * fanOut, beta: part == 0 ? 0 : 1, c: output)
+                start = end
+            }
             let bias = parameters + biasOffsets[layer]
             if layer == last {
                 for row in 0..<rows {
@@ -175,10 +183,17 @@ struct DenseStack: Sendable, Equatable {
                     a: delta, b: parameters + weightOffsets[layer], c: buffer)
                 previousDelta = buffer
             }
-            // dW_l = A_{l-1}ᵀ · dZ_l
-            BLAS.sgemm(
-                transposeA: true, m: fanIn, n: fanOut, k: rows, alpha: alpha,
-                a: previous, b: delta, beta: beta, c: target + weightOffsets[layer])
+            // dW_l = A_{l-1}ᵀ · dZ_l, split along the rows of dW_l for a mini-batch.
+            let parts = Self.smallProductParts(rows: rows, columns: fanOut, depth: fanIn)
+            var start = 0
+            for part in 0..<parts {
+                let end = fanIn * (part + 1) / parts
+                BLAS.sgemm(
+                    transposeA: true, m: end - start, n: fanOut, k: rows, alpha: alpha,
+                    a: previous + start, lda: fanIn, b: delta, beta: beta,
+                    c: target + weightOffsets[layer] + start * fanOut)
+                start = end
+            }
             // db_l = column sums of dZ_l
             for j in 0..<fanOut { columnSums[j] = 0 }
             for row in 0..<rows {
@@ -193,7 +208,7 @@ struct DenseStack: Sendable, Equatable {
             }
             if let previousDelta {
                 // dZ_{l-1} = dA_{l-1} ⊙ 1[A_{l-1} > 0]
-                for index in 0..<(rows * fanIn) where !(previous[index] > 0) { previousDelta[index] = 0 }
+                Self.maskByPositive(previousDelta, previous, count: rows * fanIn)
                 delta = previousDelta
             }
         }
@@ -253,6 +268,44 @@ struct DenseStack: Sendable, Equatable {
             target: weights, alpha: -learningRate, beta: 1)
         return loss / Double(rows)
     }
+
+    /// `delta[i] = activation[i] > 0 ? delta[i] : 0`, eight lanes at a time: the scalar form
+    /// compiled to a branch that mispredicts on half the entries and cost more than the
+    /// surrounding `sgemm` calls together.
+    @inline(__always)
+    static func maskByPositive(_ delta: UnsafeMutablePointer<Float>, _ activation: UnsafePointer<Float>, count: Int) {
+        let rawDelta = UnsafeMutableRawPointer(delta)
+        let rawActivation = UnsafeRawPointer(activation)
+        var index = 0
+        while index + 8 <= count {
+            let a = rawActivation.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            var d = rawDelta.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            d.replace(with: 0, where: .!(a .> 0))
+            rawDelta.storeBytes(of: d, toByteOffset: index * 4, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
+            let d = delta[index]
+            delta[index] = activation[index] > 0 ? d : 0
+            index += 1
+        }
+    }
+
+    /// Into how many pieces to split a mini-batch product of `rows x depth` by `depth x columns`.
+    ///
+    /// OpenBLAS (0.3.2x, SkylakeX/Cooperlake kernels, which Zen 4 selects) multiplies products
+    /// with `m·n·k ≤ 10⁶` by a "small matrix" kernel that skips operand packing. For a batch of
+    /// 16-32 rows through a 784 x 100 layer (`≈ 2.5·10⁶`), three such pieces accumulated with
+    /// `beta = 1` measured 20% faster than one call; from 64 rows on there was no gain, so larger
+    /// batches (and evaluation chunks) stay in one call. Splitting only changes float rounding.
+    @inline(__always)
+    static func smallProductParts(rows: Int, columns: Int, depth: Int) -> Int {
+        let volume = rows * columns * depth
+        guard rows <= 32, volume > smallProductVolume else { return 1 }
+        return min(depth, (volume + smallProductVolume - 1) / smallProductVolume)
+    }
+
+    private static let smallProductVolume = 1_000_000
 
     @inline(__always)
     private func check(parameters: Int, inputs: Int, rows: Int, workspace: ModelWorkspace) {
