@@ -199,12 +199,85 @@ public struct AggregatorRegistry: Sendable {
 }
 
 extension AggregatorRegistry {
-    /// Every built-in rule and pre-aggregation stage.
+    /// Every built-in rule and pre-aggregation stage (one line each).
     public static let standard = AggregatorRegistry(
         entries: [
-            Entry(kind: "fedavg", summary: "mean weighted by sample count (McMahan et al. 2017)") { reader throws(ConfigError) in
-                FedAvg(weighted: try reader.bool("weighted", default: true))
+            Entry(kind: "fedavg", summary: "mean weighted by sample count (McMahan et al. 2017)") { r throws(ConfigError) in
+                FedAvg(weighted: try r.bool("weighted", default: true))
+            },
+            Entry(kind: "median", summary: "coordinate-wise median (Yin et al. 2018)") { _ throws(ConfigError) in
+                CoordinateMedian()
+            },
+            Entry(kind: "trimmed-mean", summary: "coordinate-wise beta-trimmed mean (Yin et al. 2018)", boundKey: "beta") { r throws(ConfigError) in
+                let beta = try r.double("beta", default: 0.1)
+                return try building(r, key: "beta") { () throws(AggregationError) in try TrimmedMean(beta: beta) }
+            },
+            Entry(kind: "krum", summary: "Krum (Blanchard et al. 2017)", boundKey: "f") { r throws(ConfigError) in
+                let f = try r.int("f")
+                return try building(r, key: "f") { () throws(AggregationError) in try Krum(f: f) }
+            },
+            Entry(kind: "multi-krum", summary: "Multi-Krum, mean of the m best Krum scores (Blanchard et al. 2017)", boundKey: "f") { r throws(ConfigError) in
+                let f = try r.int("f")
+                let m = try r.optionalInt("m", atLeast: 1)
+                return try building(r, key: "f") { () throws(AggregationError) in try MultiKrum(f: f, m: m) }
+            },
+            Entry(kind: "bulyan", summary: "Bulyan: repeated Krum, then trimmed around the median (El Mhamdi et al. 2018)", boundKey: "f") { r throws(ConfigError) in
+                let f = try r.int("f")
+                return try building(r, key: "f") { () throws(AggregationError) in try Bulyan(f: f) }
+            },
+            Entry(kind: "geomed", summary: "geometric median by smoothed Weiszfeld, RFA (Pillutla et al. 2022)") { r throws(ConfigError) in
+                let nu = try r.double("nu", default: 1e-6)
+                let iterations = try r.int("iterations", default: 100)
+                let tolerance = try r.double("tolerance", default: 1e-5)
+                let weighted = try r.bool("weighted", default: true)
+                let start = try r.string("start", default: "mean", allowed: ["mean", "zero"])
+                return try building(r, key: nil) { () throws(AggregationError) in
+                    try GeometricMedian(nu: nu, iterations: iterations, tolerance: tolerance, weighted: weighted, startFromZero: start == "zero")
+                }
+            },
+            Entry(kind: "centered-clipping", summary: "centered clipping from the previous aggregate (Karimireddy et al. 2021)") { r throws(ConfigError) in
+                let tau = try r.double("tau", default: 100)
+                let iterations = try r.int("iterations", default: 1)
+                return try building(r, key: nil) { () throws(AggregationError) in try CenteredClipping(tau: tau, iterations: iterations) }
+            },
+            Entry(kind: "norm-bound", summary: "clip updates to a norm bound, then average (Sun et al. 2019)") { r throws(ConfigError) in
+                let bound = try r.double("max_norm")
+                let weighted = try r.bool("weighted", default: true)
+                return try building(r, key: "max_norm") { () throws(AggregationError) in try NormBound(maxNorm: bound, weighted: weighted) }
+            },
+            Entry(kind: "fltrust", summary: "trust by cosine to the server's root update (Cao et al. 2021)") { _ throws(ConfigError) in
+                FLTrust()
+            },
+            Entry(kind: "foolsgold", summary: "down-weight clients with alike histories (Fung et al. 2020)") { r throws(ConfigError) in
+                let confidence = try r.double("confidence", default: 1)
+                return try building(r, key: "confidence") { () throws(AggregationError) in try FoolsGold(confidence: confidence) }
+            },
+            Entry(kind: "flame", summary: "majority cosine cluster, median-norm clipping, noise (Nguyen et al. 2022)") { r throws(ConfigError) in
+                let lambda = try r.double("lambda", default: 0.001)
+                return try building(r, key: "lambda") { () throws(AggregationError) in try FLAME(lambda: lambda) }
+            },
+            Entry(kind: "dnc", summary: "Divide-and-Conquer spectral filtering (Shejwalkar and Houmansadr 2021)", boundKey: "f") { r throws(ConfigError) in
+                let f = try r.int("f")
+                let c = try r.double("c", default: 1)
+                let iterations = try r.int("iterations", default: 1)
+                let subsample = try r.int("subsample", default: 10_000)
+                return try building(r, key: nil) { () throws(AggregationError) in
+                    try DivideAndConquer(f: f, filterFraction: c, iterations: iterations, subsample: subsample)
+                }
             },
         ],
-        preEntries: [])
+        preEntries: [
+            PreEntry(kind: "nnm", summary: "nearest-neighbour mixing (Allouah et al. 2023)", boundKey: "f") { r throws(ConfigError) in
+                let f = try r.int("f")
+                return try building(r, key: "f") { () throws(AggregationError) in try NearestNeighborMixing(f: f) }
+            },
+            PreEntry(kind: "bucketing", summary: "means of seeded random buckets of s (Karimireddy et al. 2022)", boundKey: "s") { r throws(ConfigError) in
+                let s = try r.int("s")
+                return try building(r, key: "s") { () throws(AggregationError) in try Bucketing(bucketSize: s) }
+            },
+            PreEntry(kind: "clip", summary: "clip each update to norm tau") { r throws(ConfigError) in
+                let tau = try r.double("tau")
+                return try building(r, key: "tau") { () throws(AggregationError) in try NormClipping(tau: tau) }
+            },
+        ])
 }

@@ -223,6 +223,50 @@ public enum Statistics {
         return output
     }
 
+    /// Many linear combinations of the same rows at once: output `o` is
+    /// `Σ_i mixing[o * rows.count + i] · rows[i]`, computed as one `sgemm` per block of columns
+    /// (the rows are copied block by block into a cache-sized buffer, never packed whole).
+    ///
+    /// - Parameters:
+    ///   - rows: `n` rows of `d` values.
+    ///   - mixing: the row-major `outputs × n` coefficient matrix.
+    ///   - outputs: the number of combinations.
+    /// - Returns: `outputs` vectors of `d` values.
+    public static func mix(_ rows: RowPointers, mixing: [Float], outputs: Int) -> [[Float]] {
+        let n = rows.count
+        let d = rows.columns
+        precondition(mixing.count == outputs * n, "mix: the mixing matrix must be \(outputs) x \(n)")
+        var result = [[Float]](repeating: [Float](repeating: 0, count: d), count: outputs)
+        guard n > 0, outputs > 0 else { return result }
+        let width = min(d, max(256, (1 << 18) / max(n, outputs)))
+        var block = [Float](repeating: 0, count: n * width)
+        var product = [Float](repeating: 0, count: outputs * width)
+        var start = 0
+        while start < d {
+            let w = min(width, d - start)
+            block.withUnsafeMutableBufferPointer { blockBuffer in
+                product.withUnsafeMutableBufferPointer { productBuffer in
+                    mixing.withUnsafeBufferPointer { mixingBuffer in
+                        let blk = blockBuffer.baseAddress!
+                        for r in 0..<n { (blk + r * w).update(from: rows[r] + start, count: w) }
+                        BLAS.sgemm(
+                            m: outputs, n: w, k: n, a: mixingBuffer.baseAddress!, b: blk, ldb: w,
+                            c: productBuffer.baseAddress!, ldc: w)
+                    }
+                }
+            }
+            for o in 0..<outputs {
+                result[o].withUnsafeMutableBufferPointer { out in
+                    product.withUnsafeBufferPointer { p in
+                        (out.baseAddress! + start).update(from: p.baseAddress! + o * w, count: w)
+                    }
+                }
+            }
+            start += w
+        }
+        return result
+    }
+
     /// The coefficient-weighted mean `Σ_i w_i x_i / Σ_i w_i`.
     ///
     /// - Parameters:
