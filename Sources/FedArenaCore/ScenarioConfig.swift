@@ -166,11 +166,18 @@ public struct DefenseConfig: Sendable, Equatable, Codable {
     public var aggregator: ComponentSpec
     /// Synthetic-data and update detectors, in order.
     public var detection: [ComponentSpec]
+    /// What a round too small for the rule's bound does: `median` (merge with the
+    /// coordinate-wise median) or `skip` (keep the model).
+    public var degraded: String
 
     /// Creates a defense section.
-    public init(aggregator: ComponentSpec = ComponentSpec(kind: "fedavg", keyPath: "defense.aggregator"), detection: [ComponentSpec] = []) {
+    public init(
+        aggregator: ComponentSpec = ComponentSpec(kind: "fedavg", keyPath: "defense.aggregator"), detection: [ComponentSpec] = [],
+        degraded: String = "median"
+    ) {
         self.aggregator = aggregator
         self.detection = detection
+        self.degraded = degraded
     }
 }
 

@@ -139,8 +139,9 @@ public enum ScenarioSchema {
         if !detection.isEmpty {
             throw ConfigError(.invalidValue, keyPath: "defense.detection", "this build has no detectors yet; remove defense.detection")
         }
+        let degraded = try reader.string("degraded", default: "median", allowed: ["median", "skip"])
         try reader.finish()
-        return DefenseConfig(aggregator: aggregator, detection: detection)
+        return DefenseConfig(aggregator: aggregator, detection: detection, degraded: degraded)
     }
 
     private static func readTransport(_ reader: ConfigReader?) throws(ConfigError) -> TransportConfig {
@@ -218,6 +219,7 @@ public enum ScenarioSchema {
             "defense": .object([
                 "aggregator": config.defense.aggregator.asValue,
                 "detection": .array(config.defense.detection.map(\.asValue)),
+                "degraded": .string(config.defense.degraded),
             ]),
             "transport": .object([
                 "endpoint": .string(config.transport.endpoint),
