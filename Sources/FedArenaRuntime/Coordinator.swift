@@ -351,6 +351,7 @@ public actor Coordinator {
 
     private func merge(_ state: RoundState, model: ParameterVector, previousAggregate: ParameterVector?, memory: AggregatorMemory) -> MergeOutcome {
         let updates = state.updates.values.sorted { $0.client < $1.client }
+        if let onUpdates = environment.onUpdates, !updates.isEmpty { onUpdates(state.round, updates) }
         let needed = max(1, Int((environment.config.clients.quorum * Double(state.selected.count)).rounded(.up)))
         guard updates.count >= needed else {
             let reason = "quorum not met: \(updates.count) of \(state.selected.count) updates arrived, \(needed) needed; the model is unchanged"

@@ -14,6 +14,9 @@ public struct CoordinatorEnvironment: Sendable {
     public var onRound: @Sendable (RoundRecord) -> Void
     /// Logger for decisions and rejections.
     public var logger: Logger
+    /// Called with each round's accepted updates (sorted by client) before they are merged,
+    /// when the scenario asks to record them (`output.record_updates`).
+    public var onUpdates: (@Sendable (Int, [ClientUpdate]) -> Void)?
 
     /// Creates an environment.
     public init(

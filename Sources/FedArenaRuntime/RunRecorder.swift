@@ -74,6 +74,27 @@ public final class RunRecorder: @unchecked Sendable {
         ])
     }
 
+    /// Writes a round's accepted updates as `updates/round-NNNN.npy` (n x d, one update per
+    /// row, ascending client IDs), `round-NNNN-clients.npy` (the client IDs) and
+    /// `round-NNNN-weights.npy` (sample counts), for replaying defenses offline with
+    /// `fedarena aggregate --in ... --weights ...`.
+    public func recordUpdates(round: Int, _ updates: [ClientUpdate]) throws(RuntimeError) {
+        guard let dimension = updates.first?.delta.count else { return }
+        let folder = path("updates")
+        let stem = folder + "/" + String(format: "round-%04d", round)
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            var matrix = [Float]()
+            matrix.reserveCapacity(updates.count * dimension)
+            for update in updates { matrix.append(contentsOf: update.delta.values) }
+            try NPYFile.write(matrix, shape: [updates.count, dimension], to: stem + ".npy")
+            try NPYFile.write(updates.map { Float($0.client.rawValue) }, shape: [updates.count], to: stem + "-clients.npy")
+            try NPYFile.write(updates.map { Float($0.sampleCount) }, shape: [updates.count], to: stem + "-weights.npy")
+        } catch {
+            throw RuntimeError(.output, "cannot record round \(round)'s updates in \(folder): \(error)")
+        }
+    }
+
     /// The SHA-256 (hex) of the parameters' little-endian float32 bytes.
     public static func sha256(_ parameters: ParameterVector) -> String {
         SHA256.hash(data: parameters.littleEndianBytes).map { String(format: "%02x", $0) }.joined()

@@ -76,7 +76,7 @@ public struct LocalLauncher: Sendable {
         defer { children.terminate() }
 
         let total = config.training.rounds
-        let environment = CoordinatorEnvironment(
+        var environment = CoordinatorEnvironment(
             config: config, testSet: federation.testSet, rootSet: federation.rootSet, logger: logger
         ) { [progress] record in
             try? recorder.record(record)
@@ -86,6 +86,15 @@ public struct LocalLauncher: Sendable {
             if !record.dropped.isEmpty { detail += "  dropped \(record.dropped.count)" }
             if !record.applied { detail += "  (not applied)" }
             progress.report("round", done: record.round, total: total, elapsed: seconds, detail: detail)
+        }
+        if config.output.recordUpdates {
+            environment.onUpdates = { [progress] round, updates in
+                do {
+                    try recorder.recordUpdates(round: round, updates)
+                } catch {
+                    progress.note("warning: \(error)")
+                }
+            }
         }
         let coordinator = try Coordinator(environment: environment, transport: transport)
         let result = try await coordinator.run()
