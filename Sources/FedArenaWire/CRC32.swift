@@ -16,11 +16,16 @@ public struct CRC32: Sendable {
     /// Feeds bytes into the checksum.
     /// - Parameter bytes: The next bytes of the checked data.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        guard var pointer = bytes.baseAddress else { return }
-        var remaining = bytes.count
-        var crc = state
-        CRC32.tables.withUnsafeBufferPointer { tables in
+        guard let start = bytes.baseAddress else { return }
+        let count = bytes.count
+        let initial = state
+        // Everything the loop touches is local to the closure, so `crc` stays in a register
+        // (a captured variable would be stored to memory on every step).
+        state = CRC32.tables.withUnsafeBufferPointer { tables -> UInt32 in
             let table = tables.baseAddress!
+            var crc = initial
+            var pointer = start
+            var remaining = count
             while remaining >= 16 {
                 let a = pointer.loadUnaligned(as: UInt32.self).littleEndian ^ crc
                 let b = pointer.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian
@@ -43,8 +48,8 @@ public struct CRC32: Sendable {
                 pointer += 1
                 remaining -= 1
             }
+            return crc
         }
-        state = crc
     }
 
     /// Feeds bytes into the checksum.

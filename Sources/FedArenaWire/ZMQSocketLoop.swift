@@ -30,7 +30,8 @@ final class ZMQSocketLoop: @unchecked Sendable {
         var queue: [Outbound] = []
         var closed = false
         var waker: UnsafeMutableRawPointer?
-        /// Routing ids that sent at least one delivered message and were not reported unreachable.
+        /// Routing ids that sent at least one delivered message and were not reported unreachable
+        /// (grows with the peers of a run; libzmq does not report quiet disconnects).
         var knownPeers: Set<[UInt8]> = []
         var statistics = ZMQTransportStatistics()
     }
@@ -51,6 +52,7 @@ final class ZMQSocketLoop: @unchecked Sendable {
     ///   - socket: The bound or connected main socket.
     ///   - name: A name for the thread and for error messages.
     ///   - role: How to frame messages and where to deliver them.
+    ///   - failure: The error code to report if the wake-up pair cannot be set up.
     /// - Throws: `TransportError` if the wake-up pair cannot be created; `socket` is then closed.
     init(context: ZMQContext, socket: UnsafeMutableRawPointer, name: String, role: Role, failure: TransportError.Code) throws(TransportError) {
         let wakeEndpoint = "inproc://fedarena-wake-\(UUID().uuidString)"
