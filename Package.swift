@@ -61,7 +61,7 @@ var targets: [Target] = [
     .testTarget(
         name: "FedArenaRuntimeTests",
         dependencies: ["FedArenaRuntime", "FedArenaTesting", "FedArenaWire", "FedArenaModels"]),
-    .testTarget(name: "FedArenaScenariosTests", dependencies: ["FedArenaScenarios"]),
+    .testTarget(name: "FedArenaScenariosTests", dependencies: ["FedArenaScenarios", "FedArenaRuntime"]),
     // Drives the built `fedarena` binary: real processes, real ZeroMQ over loopback.
     .testTarget(name: "FedArenaEndToEndTests", dependencies: ["fedarena", "FedArenaScenarios", "FedArenaWire"]),
 ]

@@ -1,4 +1,5 @@
 import FedArenaCore
+import FedArenaRuntime
 import FedArenaScenarios
 import Foundation
 import Testing
@@ -123,11 +124,30 @@ import Testing
     }
 
     @Test func shippedScenariosAreValid() throws {
-        let root = URLPaths.packageRoot
-        for name in ["quickstart.yaml", "peer-w1.yaml"] {
-            let config = try ScenarioSchema.decode(try ScenarioDocument(contentsOf: "\(root)/scenarios/\(name)"))
+        let root = URLPaths.packageRoot + "/scenarios"
+        let files = (FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []).filter { $0.hasSuffix(".yaml") }
+        #expect(files.count >= 17, "\(files)")
+        for name in files {
+            let config = try ScenarioSchema.decode(try ScenarioDocument(contentsOf: "\(root)/\(name)"))
             #expect(config.training.rounds >= 1)
+            if case .failure(let error) = Preflight.check(config) { Issue.record("\(name): \(error)") }
         }
+    }
+
+    @Test func preflightNamesTheRuleBound() throws {
+        let config = try decode(Self.minimal, overrides: ["defense.aggregator={kind: krum, f: 5}"])
+        guard case .failure(let error) = Preflight.check(config) else {
+            Issue.record("krum with n = 10, f = 5 was accepted")
+            return
+        }
+        #expect(error.keyPath == "defense.aggregator.f")
+        #expect(error.message.contains("n > 2f + 2"))
+        let fltrust = try decode(Self.minimal, overrides: ["defense.aggregator=fltrust", "dataset.root_samples=0"])
+        guard case .failure(let rootError) = Preflight.check(fltrust) else {
+            Issue.record("fltrust without a root set was accepted")
+            return
+        }
+        #expect(rootError.keyPath == "dataset.root_samples")
     }
 }
 
