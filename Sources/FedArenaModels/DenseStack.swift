@@ -81,8 +81,8 @@ struct DenseStack: Sendable, Equatable {
 
     // MARK: - Passes
 
-    /// The forward pass; hidden activations land in the workspace, logits in `logits`.
-    /// - Returns: nothing; `logits` holds `rows x classCount` values.
+    /// The forward pass: hidden activations land in the workspace, `rows x classCount` logits
+    /// in `logits`.
     @inline(__always)
     private func forward(
         parameters: UnsafePointer<Float>, inputs: UnsafePointer<Float>, rows: Int,
