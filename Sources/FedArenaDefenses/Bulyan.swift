@@ -47,6 +47,7 @@ public struct Bulyan: Aggregator {
         let selected = KrumScoring.repeatedKrum(distances, f: f, count: theta).sorted()
         let rows = selected.map { batch.updates[$0].delta.values }
         let summary = Statistics.withRows(rows, columns: batch.dimension) { CoordinateWise.meanAroundMedian($0, keep: beta) }
+        if let bad = summary.nonFiniteRow { throw batch.nonFiniteError(rule: name, suspect: selected[bad]) }
         var weights = [Double](repeating: 0, count: batch.count)
         for (place, index) in selected.enumerated() { weights[index] = summary.usage[place] }
         return AggregationResult(aggregate: ParameterVector(summary.values), weights: batch.weights(weights))

@@ -28,8 +28,8 @@ public struct CoordinateMedian: Aggregator {
         _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
         let batch = try UpdateBatch(updates, rule: name)
-        try batch.requireFinite(rule: name)
         let summary = batch.withRows { CoordinateWise.median($0) }
+        if let bad = summary.nonFiniteRow { throw batch.nonFiniteError(rule: name, suspect: bad) }
         return AggregationResult(aggregate: ParameterVector(summary.values), weights: batch.weights(summary.usage))
     }
 }

@@ -47,9 +47,9 @@ public struct TrimmedMean: Aggregator {
     ) throws(AggregationError) -> AggregationResult {
         try validate(inputCount: updates.count)
         let batch = try UpdateBatch(updates, rule: name)
-        try batch.requireFinite(rule: name)
         let trim = trimCount(inputCount: batch.count)
         let summary = batch.withRows { CoordinateWise.trimmedMean($0, trim: trim) }
+        if let bad = summary.nonFiniteRow { throw batch.nonFiniteError(rule: name, suspect: bad) }
         return AggregationResult(aggregate: ParameterVector(summary.values), weights: batch.weights(summary.usage))
     }
 }

@@ -81,8 +81,8 @@ struct DenseStack: Sendable, Equatable {
 
     // MARK: - Passes
 
-    /// The forward pass; hidden activations land in the workspace, logits in `logits`.
-    /// - Returns: nothing; `logits` holds `rows x classCount` values.
+    /// The forward pass: hidden activations land in the workspace, `rows x classCount` logits
+    /// in `logits`.
     @inline(__always)
     private func forward(
         parameters: UnsafePointer<Float>, inputs: UnsafePointer<Float>, rows: Int,
@@ -111,14 +111,7 @@ struct DenseStack: Sendable, Equatable {
                     for j in 0..<fanOut { values[j] += bias[j] }
                 }
             } else {
-                // Fused bias + ReLU. `v < 0 ? 0 : v` lets NaN through, so divergence stays visible.
-                for row in 0..<rows {
-                    let values = output + row * fanOut
-                    for j in 0..<fanOut {
-                        let v = values[j] + bias[j]
-                        values[j] = v < 0 ? 0 : v
-                    }
-                }
+                for row in 0..<rows { Self.addBiasReLU(output + row * fanOut, bias, count: fanOut) }
             }
             input = UnsafePointer(output)
         }
@@ -267,6 +260,27 @@ struct DenseStack: Sendable, Equatable {
             parameters: weights, inputs: inputs.baseAddress!, rows: rows, outputDelta: logits, scratch: scratch,
             target: weights, alpha: -learningRate, beta: 1)
         return loss / Double(rows)
+    }
+
+    /// `values[j] = max(values[j] + bias[j], 0)`, eight lanes at a time (fused bias + ReLU).
+    /// NaN stays NaN (only values `< 0` are zeroed), so divergence remains visible.
+    @inline(__always)
+    static func addBiasReLU(_ values: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, count: Int) {
+        let rawValues = UnsafeMutableRawPointer(values)
+        let rawBias = UnsafeRawPointer(bias)
+        var j = 0
+        while j + 8 <= count {
+            var v = rawValues.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            v += rawBias.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            v.replace(with: 0, where: v .< 0)
+            rawValues.storeBytes(of: v, toByteOffset: j * 4, as: SIMD8<Float>.self)
+            j += 8
+        }
+        while j < count {
+            let v = values[j] + bias[j]
+            values[j] = v < 0 ? 0 : v
+            j += 1
+        }
     }
 
     /// `delta[i] = activation[i] > 0 ? delta[i] : 0`, eight lanes at a time: the scalar form

@@ -35,7 +35,7 @@ extension Model {
     ///   - chunkSize: rows per forward pass.
     /// - Returns: `rows x classCount` logits, row-major.
     /// - Throws: ``ModelError`` when the shapes do not fit.
-    public func logits(parameters: ParameterVector, features: [Float], chunkSize: Int = 2000) throws(ModelError) -> [Float] {
+    public func logits(parameters: ParameterVector, features: [Float], chunkSize: Int = 1000) throws(ModelError) -> [Float] {
         try validate(parameters: parameters)
         guard features.count % inputCount == 0 else {
             throw ModelError(
@@ -72,7 +72,7 @@ extension Model {
     ///   - chunkSize: rows per forward pass.
     /// - Returns: one class index per row.
     /// - Throws: ``ModelError`` when the shapes do not fit.
-    public func predict(parameters: ParameterVector, features: [Float], chunkSize: Int = 2000) throws(ModelError) -> [Int32] {
+    public func predict(parameters: ParameterVector, features: [Float], chunkSize: Int = 1000) throws(ModelError) -> [Int32] {
         let all = try logits(parameters: parameters, features: features, chunkSize: chunkSize)
         let rows = all.count / classCount
         return all.withUnsafeBufferPointer { buffer in

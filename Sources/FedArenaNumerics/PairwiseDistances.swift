@@ -74,14 +74,17 @@ public struct PairwiseDistances: Sendable {
     }
 
     /// `X Xᵀ` for rows held in separate arrays, by blocked `ssyrk`.
-    public static func gramMatrix(_ rows: RowPointers) -> [Float] {
+    /// - Parameters:
+    ///   - rows: the rows.
+    ///   - blockColumns: columns copied per `ssyrk` call (default: about 1 MiB of rows).
+    public static func gramMatrix(_ rows: RowPointers, blockColumns: Int? = nil) -> [Float] {
         let n = rows.count
         let d = rows.columns
         var gram = [Float](repeating: 0, count: n * n)
         guard n > 0, d > 0 else { return gram }
         // Each block copies n rows of `width` values: about 1 MiB, so it stays in L2 (and
         // ssyrk sees a long enough inner dimension to run at full speed).
-        let width = min(d, max(1024, (1 << 18) / n))
+        let width = min(d, max(1, blockColumns ?? max(1024, (1 << 18) / n)))
         var block = [Float](repeating: 0, count: n * width)
         block.withUnsafeMutableBufferPointer { blockBuffer in
             gram.withUnsafeMutableBufferPointer { gramBuffer in

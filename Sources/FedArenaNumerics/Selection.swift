@@ -172,14 +172,29 @@ public struct SortingNetwork: Sendable, Equatable {
     /// (`block[wire * stride + column]`).
     @inlinable
     public func apply(to block: UnsafeMutablePointer<Float>, stride: Int, width: Int) {
+        let vectorWidth = width & ~7
+        let raw = UnsafeMutableRawPointer(block)
         for step in steps {
-            let a = block + Int(step.a) * stride
-            let b = block + Int(step.b) * stride
-            for column in 0..<width {
-                let x = a[column]
-                let y = b[column]
-                a[column] = y < x ? y : x
-                b[column] = y < x ? x : y
+            let a = Int(step.a) * stride
+            let b = Int(step.b) * stride
+            var column = 0
+            while column < vectorWidth {
+                let offsetA = (a + column) * 4
+                let offsetB = (b + column) * 4
+                let x = raw.loadUnaligned(fromByteOffset: offsetA, as: SIMD8<Float>.self)
+                let y = raw.loadUnaligned(fromByteOffset: offsetB, as: SIMD8<Float>.self)
+                // `replacing(with:where:)` compiles to minps/maxps; `pointwiseMin` is a call.
+                let less = y .< x
+                raw.storeBytes(of: x.replacing(with: y, where: less), toByteOffset: offsetA, as: SIMD8<Float>.self)
+                raw.storeBytes(of: y.replacing(with: x, where: less), toByteOffset: offsetB, as: SIMD8<Float>.self)
+                column += 8
+            }
+            while column < width {
+                let x = block[a + column]
+                let y = block[b + column]
+                block[a + column] = y < x ? y : x
+                block[b + column] = y < x ? x : y
+                column += 1
             }
         }
     }
@@ -204,6 +219,10 @@ public enum CoordinateWise {
         /// For each row, the share of coordinates at which its value was used (fractional
         /// under ties); the shares add up to the number of kept ranks per coordinate.
         public var usage: [Double]
+        /// The first row found holding NaN or infinity, or `nil`. When set, ``values`` and
+        /// ``usage`` are meaningless (finiteness is checked while the rows are read anyway,
+        /// which saves callers a pass over the data).
+        public var nonFiniteRow: Int?
     }
 
     /// The largest `n` ordered by sorting networks; larger rounds use quickselect.
@@ -271,6 +290,7 @@ public enum CoordinateWise {
         var start = [Int](repeating: 0, count: width)
         var inside = [Int32](repeating: 0, count: width)
         var rowCounts = [Int](repeating: 0, count: n)
+        var badRow: Int?
         let kept: Int
         switch plan {
         case .rankRange(let ranks): kept = ranks.count
@@ -292,6 +312,10 @@ public enum CoordinateWise {
             while c0 < d {
                 let w = min(width, d - c0)
                 for r in 0..<n { (blk + r * w).update(from: rows[r] + c0, count: w) }
+                if !Statistics.allFinite(UnsafeBufferPointer(start: blk, count: n * w)) {
+                    badRow = (0..<n).first { !Statistics.allFinite(UnsafeBufferPointer(start: blk + $0 * w, count: w)) }
+                    return
+                }
                 if useNetwork {
                     net.apply(to: blk, stride: w, width: w)
                     switch plan {
@@ -327,18 +351,7 @@ public enum CoordinateWise {
                     }
                 }
                 // Usage: count, per row and per column, the values inside [lo, hi].
-                for c in 0..<w { ins[c] = 0 }
-                for r in 0..<n {
-                    let p = rows[r] + c0
-                    var count = 0
-                    for c in 0..<w {
-                        let v = p[c]
-                        let hit: Int32 = (v >= lo[c] && v <= hi[c]) ? 1 : 0
-                        ins[c] &+= hit
-                        count &+= Int(hit)
-                    }
-                    rowCounts[r] &+= count
-                }
+                countInside(rows: rows, start: c0, width: w, low: lo, high: hi, inside: ins, rowCounts: &rowCounts)
                 // Columns where more values than kept ranks sit in [lo, hi] have ties at a
                 // boundary: replace their whole-unit counts by fractional shares.
                 for c in 0..<w where Int(ins[c]) != kept {
@@ -347,9 +360,48 @@ public enum CoordinateWise {
                 c0 += w
             }
         }}}}}}
+        if let badRow { return Summary(values: output, usage: usage, nonFiniteRow: badRow) }
         let scale = 1 / Double(d)
         for r in 0..<n { usage[r] = (usage[r] + Double(rowCounts[r])) * scale }
         return Summary(values: output, usage: usage)
+    }
+
+    /// Counts, for each row and each column of a block, the values inside `[lo, hi]`.
+    @inline(__always)
+    private static func countInside(
+        rows: RowPointers, start c0: Int, width w: Int, low lo: UnsafeMutablePointer<Float>,
+        high hi: UnsafeMutablePointer<Float>, inside ins: UnsafeMutablePointer<Int32>, rowCounts: inout [Int]
+    ) {
+        let vectorWidth = w & ~7
+        for c in 0..<w { ins[c] = 0 }
+        let rawLow = UnsafeRawPointer(lo)
+        let rawHigh = UnsafeRawPointer(hi)
+        let rawInside = UnsafeMutableRawPointer(ins)
+        for r in 0..<rows.count {
+            let p = UnsafeRawPointer(rows[r] + c0)
+            var total = SIMD8<Int32>()
+            var c = 0
+            while c < vectorWidth {
+                let v = p.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                let l = rawLow.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                let h = rawHigh.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                let hit = SIMD8<Int32>(repeating: 0).replacing(with: 1, where: (v .>= l) .& (v .<= h))
+                total &+= hit
+                let old = rawInside.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Int32>.self)
+                rawInside.storeBytes(of: old &+ hit, toByteOffset: c * 4, as: SIMD8<Int32>.self)
+                c += 8
+            }
+            var count = Int(total.wrappedSum())
+            while c < w {
+                let v = rows[r][c0 + c]
+                if v >= lo[c] && v <= hi[c] {
+                    ins[c] += 1
+                    count += 1
+                }
+                c += 1
+            }
+            rowCounts[r] &+= count
+        }
     }
 
     /// Sum, min and max of sorted-range wires `ranks` of a network-ordered block.
@@ -364,13 +416,30 @@ public enum CoordinateWise {
             lo[c] = first[c]
             hi[c] = first[c]
         }
+        let vectorWidth = w & ~7
+        let rawOut = UnsafeMutableRawPointer(out)
+        let rawLow = UnsafeMutableRawPointer(lo)
+        let rawHigh = UnsafeMutableRawPointer(hi)
         for r in (ranks.lowerBound + 1)..<ranks.upperBound {
             let p = blk + r * w
-            for c in 0..<w {
+            let raw = UnsafeRawPointer(p)
+            var c = 0
+            while c < vectorWidth {
+                let v = raw.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                let sum = rawOut.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                let l = rawLow.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                let h = rawHigh.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                rawOut.storeBytes(of: sum + v, toByteOffset: c * 4, as: SIMD8<Float>.self)
+                rawLow.storeBytes(of: l.replacing(with: v, where: v .< l), toByteOffset: c * 4, as: SIMD8<Float>.self)
+                rawHigh.storeBytes(of: h.replacing(with: v, where: h .< v), toByteOffset: c * 4, as: SIMD8<Float>.self)
+                c += 8
+            }
+            while c < w {
                 let v = p[c]
                 out[c] += v
                 lo[c] = v < lo[c] ? v : lo[c]
                 hi[c] = hi[c] < v ? v : hi[c]
+                c += 1
             }
         }
         let scale = 1 / Float(ranks.count)

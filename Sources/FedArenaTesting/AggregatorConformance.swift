@@ -42,6 +42,10 @@ public struct AggregatorConformance: Sendable {
     public var permutationTolerance: Float
     /// How far from the honest centre the result may land with outliers present.
     public var outlierRadius: Double?
+    /// Whether `n` identical inputs must give that input. FoolsGold, for one, treats identical
+    /// histories as sybils and returns zero; such rules set this to `false` (the check then
+    /// only requires finite, non-negative weights).
+    public var expectsIdentity: Bool
     /// The seed of the inputs and of the rule's generator.
     public var seed: UInt64
     /// Builds the round context from the updates of a check (default: see the type's notes).
@@ -56,12 +60,13 @@ public struct AggregatorConformance: Sendable {
     ///   - identityTolerance: relative tolerance for identical inputs, default `1e-5`.
     ///   - permutationTolerance: absolute tolerance for reordered inputs, default 0.
     ///   - outlierRadius: allowed distance from the honest centre, default `‖c‖ = √d`.
+    ///   - expectsIdentity: whether identical inputs must come back unchanged (default `true`).
     ///   - seed: default 7.
     ///   - makeContext: the round context for a check.
     public init(
         _ aggregator: any Aggregator, inputCount: Int = 9, dimension: Int = 6, robustTo: Int? = nil,
         identityTolerance: Float = 1e-5, permutationTolerance: Float = 0, outlierRadius: Double? = nil,
-        seed: UInt64 = 7,
+        expectsIdentity: Bool = true, seed: UInt64 = 7,
         makeContext: @escaping @Sendable (_ updates: [ClientUpdate], _ dimension: Int) -> RoundContext = AggregatorConformance.defaultContext
     ) {
         self.aggregator = aggregator
@@ -71,6 +76,7 @@ public struct AggregatorConformance: Sendable {
         self.identityTolerance = identityTolerance
         self.permutationTolerance = permutationTolerance
         self.outlierRadius = outlierRadius
+        self.expectsIdentity = expectsIdentity
         self.seed = seed
         self.makeContext = makeContext
     }
@@ -81,6 +87,17 @@ public struct AggregatorConformance: Sendable {
             round: 1, globalModel: ParameterVector(zeros: dimension),
             referenceUpdate: ParameterVector([Float](repeating: 1, count: dimension)),
             expectedUpdates: updates.count)
+    }
+
+    /// Like ``defaultContext(_:_:)`` but with the update of the lowest client as the reference
+    /// (honest in every check, and equal to the input in the identical-inputs check), for
+    /// rules such as FLTrust whose output takes the reference's norm.
+    public static func lowestClientAsReference(_ updates: [ClientUpdate], _ dimension: Int) -> RoundContext {
+        var context = defaultContext(updates, dimension)
+        if let lowest = updates.min(by: { $0.client < $1.client }), lowest.delta.count == dimension {
+            context.referenceUpdate = lowest.delta
+        }
+        return context
     }
 
     /// Runs every check.
@@ -158,7 +175,7 @@ public struct AggregatorConformance: Sendable {
         case .success(let result):
             let scale = max(1, template.values.map { abs($0) }.max() ?? 1)
             let gap = maxAbsDifference(result.aggregate.values, template.values)
-            #expect(gap <= identityTolerance * scale, "\(aggregator.name): \(inputCount) identical inputs gave an aggregate \(gap) away from them", sourceLocation: sourceLocation)
+            #expect(!expectsIdentity || gap <= identityTolerance * scale, "\(aggregator.name): \(inputCount) identical inputs gave an aggregate \(gap) away from them", sourceLocation: sourceLocation)
             #expect(result.weights.values.allSatisfy { $0.isFinite && $0 >= 0 }, "\(aggregator.name): weights must be finite and non-negative, got \(result.weights)", sourceLocation: sourceLocation)
         case .failure(let error):
             Issue.record("\(aggregator.name): aggregate failed on identical inputs: \(error)", sourceLocation: sourceLocation)

@@ -1,5 +1,6 @@
 import FedArenaCore
 import FedArenaDefenses
+import FedArenaNumerics
 import Testing
 
 @Suite struct AggregatorRegistryTests {
@@ -60,5 +61,89 @@ import Testing
     @Test func everyKindIsDocumented() {
         for kind in registry.kinds { #expect(!(registry.entries[kind]?.summary.isEmpty ?? true), "\(kind)") }
         #expect(registry.kinds.contains("fedavg"))
+    }
+
+    @Test(arguments: [
+        ("fedavg", [:] as [String: ConfigValue], "fedavg"),
+        ("median", [:], "median"),
+        ("trimmed-mean", ["beta": .double(0.2)], "trimmed-mean"),
+        ("krum", ["f": .int(2)], "krum"),
+        ("multi-krum", ["f": .int(2), "m": .int(3)], "multi-krum"),
+        ("bulyan", ["f": .int(1)], "bulyan"),
+        ("geomed", ["nu": .double(0.1), "iterations": .int(3), "tolerance": .int(0), "start": .string("zero")], "geomed"),
+        ("centered-clipping", ["tau": .double(10), "iterations": .int(2)], "centered-clipping"),
+        ("norm-bound", ["max_norm": .double(5)], "norm-bound"),
+        ("fltrust", [:], "fltrust"),
+        ("foolsgold", ["confidence": .double(1)], "foolsgold"),
+        ("flame", ["lambda": .double(0.001)], "flame"),
+        ("dnc", ["f": .int(2), "c": .double(1), "iterations": .int(2), "subsample": .int(100)], "dnc"),
+    ])
+    func buildsEveryKind(kind: String, options: [String: ConfigValue], name: String) throws {
+        let rule = try registry.make(spec(kind, options))
+        #expect(rule.name == name)
+        #expect(rule.requiresReferenceUpdate == (kind == "fltrust"))
+        #expect(throws: Never.self) { try registry.validate(spec(kind, options), inputCount: 20) }
+    }
+
+    @Test func preChainIsComposed() throws {
+        let options: [String: ConfigValue] = [
+            "f": .int(2),
+            "pre": .array([.object(["kind": .string("clip"), "tau": .double(5)]), .object(["kind": .string("nnm"), "f": .int(2)])]),
+        ]
+        let rule = try registry.make(spec("krum", options))
+        #expect(rule.name == "clip+nnm+krum")
+        #expect(registry.preKinds == ["bucketing", "clip", "nnm"])
+    }
+
+    @Test func impossibleParametersAreReportedAtTheirKey() {
+        let negative = configError { () throws(ConfigError) in _ = try registry.make(spec("krum", ["f": .int(-1)])) }
+        #expect(negative?.keyPath == "defense.aggregator.f")
+        #expect(negative?.message == "krum needs f >= 0, got f = -1")
+        let beta = configError { () throws(ConfigError) in _ = try registry.make(spec("trimmed-mean", ["beta": .double(0.5)])) }
+        #expect(beta?.keyPath == "defense.aggregator.beta")
+        let missing = configError { () throws(ConfigError) in _ = try registry.make(spec("krum")) }
+        #expect(missing?.code == .missingKey && missing?.keyPath == "defense.aggregator.f")
+    }
+
+    @Test func roundBoundsAreReportedAtTheBoundKey() {
+        let krum = configError { () throws(ConfigError) in try registry.validate(spec("krum", ["f": .int(5)]), inputCount: 10) }
+        #expect(krum?.description == "defense.aggregator.f: krum needs n > 2f + 2, got n = 10, f = 5 (2f + 2 = 12)")
+        let bulyan = configError { () throws(ConfigError) in try registry.validate(spec("bulyan", ["f": .int(3)]), inputCount: 14) }
+        #expect(bulyan?.keyPath == "defense.aggregator.f")
+        let multi = configError { () throws(ConfigError) in try registry.validate(spec("multi-krum", ["f": .int(1), "m": .int(9)]), inputCount: 9) }
+        #expect(multi?.message.contains("m <= n - f") == true)
+    }
+
+    @Test func preStageErrorsCarryTheirPath() {
+        let typo = configError { () throws(ConfigError) in
+            _ = try registry.make(spec("krum", ["f": .int(1), "pre": .array([.object(["kind": .string("nmn"), "f": .int(1)])])]))
+        }
+        #expect(typo?.keyPath == "defense.aggregator.pre[0].kind")
+        #expect(typo?.message.contains("did you mean \"nnm\"") == true)
+        let unknownKey = configError { () throws(ConfigError) in
+            _ = try registry.make(spec("krum", ["f": .int(1), "pre": .array([.object(["kind": .string("nnm"), "ff": .int(1)])])]))
+        }
+        #expect(unknownKey?.keyPath == "defense.aggregator.pre[0].ff" || unknownKey?.keyPath == "defense.aggregator.pre[0].f")
+        let bucket = configError { () throws(ConfigError) in
+            _ = try registry.make(spec("median", ["pre": .array([.object(["kind": .string("bucketing"), "s": .int(0)])])]))
+        }
+        #expect(bucket?.keyPath == "defense.aggregator.pre[0].s")
+        // Buckets of 2 turn 8 updates into 4, too few for Krum(f = 1): reported at the rule's f.
+        let composed = configError { () throws(ConfigError) in
+            try registry.validate(spec("krum", ["f": .int(1), "pre": .array([.object(["kind": .string("bucketing"), "s": .int(2)])])]), inputCount: 8)
+        }
+        #expect(composed?.keyPath == "defense.aggregator.f")
+        #expect(composed?.message.contains("n = 4") == true)
+        let nnm = configError { () throws(ConfigError) in
+            try registry.validate(spec("median", ["pre": .array([.object(["kind": .string("nnm"), "f": .int(3)])])]), inputCount: 3)
+        }
+        #expect(nnm?.keyPath == "defense.aggregator.pre[0].f")
+    }
+
+    @Test func registryIsExtensible() throws {
+        var custom = AggregatorRegistry(entries: [])
+        custom.register(AggregatorRegistry.Entry(kind: "mine", summary: "test") { _ throws(ConfigError) in FedAvg() })
+        #expect(custom.kinds == ["mine"])
+        #expect(try custom.make(spec("mine")).name == "fedavg")
     }
 }

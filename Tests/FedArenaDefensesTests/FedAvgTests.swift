@@ -1,5 +1,6 @@
 import FedArenaCore
 import FedArenaDefenses
+import FedArenaNumerics
 import FedArenaTesting
 import Testing
 

@@ -46,16 +46,18 @@ import Testing
         #expect(model.initialParameters(using: &again).values == parameters)
     }
 
-    @Test func gradientMatchesFiniteDifferences() throws {
-        let widths = [6, 5, 4, 3]
-        let model = try MLP(inputs: 6, hidden: [5, 4], classes: 3)
+    /// 6-5-4-3 is the small case; 10-13-3 and 9-17-8-2 have widths that are not multiples of
+    /// the 8-lane vector loops, so both their vector bodies and their scalar tails are checked.
+    @Test(arguments: [[6, 5, 4, 3], [10, 13, 3], [9, 17, 8, 2]])
+    func gradientMatchesFiniteDifferences(widths: [Int]) throws {
+        let model = try MLP(inputs: widths[0], hidden: Array(widths.dropFirst().dropLast()), classes: widths.last!)
         var generator = SeededGenerator(seed: 3)
         var parameters = model.initialParameters(using: &generator)
         // Non-zero biases so that their gradients are exercised away from the initial point.
-        for layer in 0..<3 {
+        for layer in 0..<(widths.count - 1) {
             for j in 0..<widths[layer + 1] { parameters.values[model.biasOffset(layer: layer) + j] = Float(generator.normal() * 0.1) }
         }
-        let batch = Fixtures.randomSamples(count: 7, features: 6, classes: 3, seed: 8)
+        let batch = Fixtures.randomSamples(count: 7, features: widths[0], classes: widths.last!, seed: 8)
         let (loss, gradient) = try model.lossAndGradient(parameters: parameters, on: batch)
 
         let inputs = batch.features.map(Double.init)
@@ -121,6 +123,32 @@ import Testing
         for i in 0..<model.parameterCount {
             #expect(abs(stepped[i] - (parameters.values[i] - 0.3 * gradient.values[i])) < 1e-6)
         }
+    }
+
+    /// A 32-row batch through 784-100-10 takes the split small-product path of `sgemm`; 8-row
+    /// batches do not. The gradient of the mean loss over 32 rows is the mean of the four 8-row
+    /// gradients, and the logits do not depend on the chunking.
+    @Test func splitMiniBatchProductsAgreeWithUnsplitOnes() throws {
+        let model = try MLP(inputs: 784, hidden: [100], classes: 10)
+        var generator = SeededGenerator(seed: 5)
+        let parameters = model.initialParameters(using: &generator)
+        let batch = Fixtures.randomSamples(count: 32, features: 784, classes: 10, seed: 6)
+        let (loss, gradient) = try model.lossAndGradient(parameters: parameters, on: batch)
+        var meanGradient = [Float](repeating: 0, count: model.parameterCount)
+        var meanLoss = 0.0
+        for part in 0..<4 {
+            let (partLoss, partGradient) = try model.lossAndGradient(
+                parameters: parameters, on: batch.subset((8 * part)..<(8 * part + 8)))
+            VectorMath.axpy(0.25, partGradient.values, into: &meanGradient)
+            meanLoss += partLoss / 4
+        }
+        #expect(abs(loss - meanLoss) < 1e-5)
+        let scale = VectorMath.sumOfSquares(gradient.values).squareRoot()
+        #expect(VectorMath.squaredDistance(gradient.values, meanGradient).squareRoot() < 1e-5 * scale)
+
+        let whole = try model.logits(parameters: parameters, features: batch.features, chunkSize: 32)
+        let chunked = try model.logits(parameters: parameters, features: batch.features, chunkSize: 8)
+        for (a, b) in zip(whole, chunked) { #expect(abs(a - b) < 1e-4) }
     }
 
     @Test func invalidWidthsAndMismatchedInputsThrow() throws {

@@ -1,0 +1,30 @@
+import FedArenaCore
+import FedArenaDefenses
+import FedArenaNumerics
+import FedArenaTesting
+import Testing
+
+@Suite struct CoordinateMedianTests {
+    @Test func oddCount() throws {
+        let result = try aggregate(CoordinateMedian(), [[1, 10], [2, 30], [100, 20]])
+        #expect(result.aggregate.values == [2, 20])
+        #expect(weight(result, 0) == 0 && weight(result, 1) == 0.5 && weight(result, 2) == 0.5)
+    }
+
+    @Test func evenCountAveragesTheMiddle() throws {
+        let result = try aggregate(CoordinateMedian(), [[4], [1], [3], [2]])
+        #expect(result.aggregate.values == [2.5])
+        #expect(weight(result, 2) == 1 && weight(result, 3) == 1 && weight(result, 0) == 0)
+    }
+
+    @Test func tiesShareTheWeight() throws {
+        let result = try aggregate(CoordinateMedian(), [[5], [5], [5]])
+        #expect(result.aggregate.values == [5])
+        #expect(abs(weight(result, 0) - 1.0 / 3) < 1e-12)
+    }
+
+    @Test(arguments: [1, 2, 5, 9])
+    func conformance(inputCount: Int) {
+        AggregatorConformance(CoordinateMedian(), inputCount: inputCount, robustTo: (inputCount - 1) / 2).verify()
+    }
+}

@@ -1,0 +1,40 @@
+import FedArenaCore
+import FedArenaDefenses
+import FedArenaNumerics
+import FedArenaTesting
+import Testing
+
+@Suite struct FLTrustTests {
+    @Test func trustWeightedRescaledMean() throws {
+        // cos with [1, 0]: 1, 0, -1, 0.7071 -> trust 1, 0, 0, 0.7071; rescaled to norm 1.
+        let context = makeContext(dimension: 2, reference: [1, 0])
+        let result = try aggregate(FLTrust(), [[2, 0], [0, 5], [-1, 0], [1, 1]], context: context)
+        let s = Float(0.5).squareRoot()
+        let expected = [(1 + s * s) / (1 + s), (s * s) / (1 + s)]
+        #expect(close(result.aggregate.values, expected))
+        #expect(abs(weight(result, 0) - 1 / (1 + 0.5.squareRoot())) < 1e-6)
+        #expect(weight(result, 1) == 0 && weight(result, 2) == 0)
+        #expect(FLTrust().requiresReferenceUpdate)
+    }
+
+    @Test func allZeroTrustGivesZeroWithANote() throws {
+        let context = makeContext(dimension: 2, reference: [1, 0])
+        let result = try aggregate(FLTrust(), [[-1, 0], [0, 1]], context: context)
+        #expect(result.aggregate.values == [0, 0])
+        #expect(result.note != nil)
+    }
+
+    @Test func missingOrMismatchedReference() {
+        do throws(AggregationError) {
+            _ = try aggregate(FLTrust(), [[1, 0]])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .missingReference)
+        }
+        #expect(throws: AggregationError.self) { try aggregate(FLTrust(), [[1, 0]], context: makeContext(dimension: 3, reference: [1, 0, 0])) }
+    }
+
+    @Test func conformance() {
+        AggregatorConformance(FLTrust(), inputCount: 9, robustTo: 4, makeContext: AggregatorConformance.lowestClientAsReference).verify()
+    }
+}
