@@ -176,42 +176,32 @@ public actor Coordinator {
 
     private func handleOutsideRound(_ message: InboundMessage) {
         switch decode(message) {
-        case .hello(let hello)?: register(hello, from: message.peer)
-        case .error(let report)?: processFailed(peer: message.peer, report: report)
-        case .some(let other): reject(message.peer, client: nil, "unexpected \(other.kindName) before the first round")
-        case nil: break
+        case .success(.hello(let hello)): register(hello, from: message.peer)
+        case .success(.error(let report)): processFailed(peer: message.peer, report: report)
+        case .success(let other): reject(message.peer, client: nil, "unexpected \(other.kindName) before the first round")
+        case .failure(let error): reject(message.peer, client: nil, "undecodable message (\(message.payload.count) bytes): \(error)")
         }
     }
 
     private func handle(_ message: InboundMessage, in state: inout RoundState) {
         switch decode(message) {
-        case .update(let update)?: accept(update, from: message.peer, in: &state)
-        case .hello(let hello)?: register(hello, from: message.peer)
-        case .error(let report)?:
+        case .success(.update(let update)): accept(update, from: message.peer, in: &state)
+        case .success(.hello(let hello)): register(hello, from: message.peer)
+        case .success(.error(let report)):
             if let index = processFailed(peer: message.peer, report: report) {
                 for client in processes[index]?.clients ?? [] where state.pending.remove(client) != nil {
                     state.dropped.insert(client)
                 }
             }
-        case .some(let other):
+        case .success(let other):
             state.rejections.append(reject(message.peer, client: nil, "unexpected \(other.kindName) from a client"))
-        case nil:
-            state.rejections.append(RoundRecord.Rejection(client: nil, peer: message.peer.description, reason: lastDecodeFailure))
+        case .failure(let error):
+            state.rejections.append(reject(message.peer, client: nil, "undecodable message (\(message.payload.count) bytes): \(error)"))
         }
     }
 
-    private var lastDecodeFailure = ""
-
-    private func decode(_ message: InboundMessage) -> WireMessage? {
-        do {
-            return try WireCodec.decode(message.payload, limits: limits)
-        } catch {
-            let sender = processOfPeer[message.peer].map { "process \($0)" } ?? message.peer.description
-            lastDecodeFailure = "undecodable message (\(message.payload.count) bytes): \(error)"
-            rejectedMessages += 1
-            logger.warning("rejected a message from \(sender): \(error)")
-            return nil
-        }
+    private func decode(_ message: InboundMessage) -> Result<WireMessage, WireError> {
+        Result { () throws(WireError) in try WireCodec.decode(message.payload, limits: limits) }
     }
 
     @discardableResult
