@@ -63,7 +63,7 @@ var targets: [Target] = [
         dependencies: ["FedArenaRuntime", "FedArenaTesting", "FedArenaWire", "FedArenaModels"]),
     .testTarget(name: "FedArenaScenariosTests", dependencies: ["FedArenaScenarios", "FedArenaRuntime"]),
     // Drives the built `fedarena` binary: real processes, real ZeroMQ over loopback.
-    .testTarget(name: "FedArenaEndToEndTests", dependencies: ["fedarena", "FedArenaScenarios", "FedArenaWire"]),
+    .testTarget(name: "FedArenaEndToEndTests", dependencies: ["fedarena", "FedArenaScenarios", "FedArenaWire", "FedArenaData"]),
 ]
 
 for index in targets.indices where targets[index].type != .system {
