@@ -23,6 +23,12 @@ var targets: [Target] = [
     .target(name: "FedArenaModels", dependencies: ["FedArenaCore", "FedArenaNumerics", "FedArenaData"]),
     .target(name: "FedArenaWire", dependencies: ["FedArenaCore", "CZeroMQ"]),
     .target(
+        name: "FedArenaSynthesis",
+        dependencies: ["FedArenaCore", "FedArenaNumerics", "FedArenaData", "FedArenaModels", "CZlib"]),
+    .target(
+        name: "FedArenaAttacks",
+        dependencies: ["FedArenaCore", "FedArenaNumerics", "FedArenaData", "FedArenaModels", "FedArenaSynthesis"]),
+    .target(
         name: "FedArenaDefenses",
         dependencies: ["FedArenaCore", "FedArenaNumerics", "FedArenaData", "FedArenaModels"]),
     .target(name: "FedArenaReports", dependencies: ["FedArenaCore", "FedArenaNumerics"]),
@@ -30,7 +36,7 @@ var targets: [Target] = [
         name: "FedArenaRuntime",
         dependencies: [
             "FedArenaCore", "FedArenaNumerics", "FedArenaData", "FedArenaModels", "FedArenaWire",
-            "FedArenaDefenses", "FedArenaReports",
+            "FedArenaDefenses", "FedArenaReports", "FedArenaAttacks", "FedArenaSynthesis",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -46,7 +52,8 @@ var targets: [Target] = [
         name: "fedarena",
         dependencies: [
             "FedArenaCore", "FedArenaNumerics", "FedArenaData", "FedArenaModels", "FedArenaWire",
-            "FedArenaDefenses", "FedArenaRuntime", "FedArenaScenarios", "FedArenaReports",
+            "FedArenaDefenses", "FedArenaRuntime", "FedArenaScenarios", "FedArenaReports", "FedArenaAttacks",
+            "FedArenaSynthesis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -58,6 +65,8 @@ var targets: [Target] = [
     .testTarget(name: "FedArenaWireTests", dependencies: ["FedArenaWire", "FedArenaTesting"]),
     .testTarget(name: "FedArenaDefensesTests", dependencies: ["FedArenaDefenses", "FedArenaTesting"]),
     .testTarget(name: "FedArenaReportsTests", dependencies: ["FedArenaReports"]),
+    .testTarget(name: "FedArenaSynthesisTests", dependencies: ["FedArenaSynthesis", "FedArenaTesting"]),
+    .testTarget(name: "FedArenaAttacksTests", dependencies: ["FedArenaAttacks", "FedArenaTesting", "FedArenaDefenses"]),
     .testTarget(
         name: "FedArenaRuntimeTests",
         dependencies: ["FedArenaRuntime", "FedArenaTesting", "FedArenaWire", "FedArenaModels"]),

@@ -1,0 +1,1 @@
+// FedArenaAttacks: module placeholder until its first type lands.

@@ -1,0 +1,1 @@
+// FedArenaSynthesis: module placeholder until its first type lands.
