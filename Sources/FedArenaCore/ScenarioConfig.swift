@@ -16,6 +16,9 @@ public struct ScenarioConfig: Sendable, Equatable, Codable {
     public var training: TrainingConfig
     /// How many clients, how many train per round, and how many OS processes host them.
     public var clients: ClientsConfig
+    /// The attack, if any: its `kind` and options (fraction, knowledge, schedule, ...), read
+    /// by the attack registry.
+    public var attack: ComponentSpec?
     /// The robust aggregation rule and detectors.
     public var defense: DefenseConfig
     /// Where the coordinator listens, and its deadlines.
@@ -34,6 +37,7 @@ public struct ScenarioConfig: Sendable, Equatable, Codable {
         self.model = model
         self.training = training
         self.clients = clients
+        self.attack = nil
         self.defense = defense
         self.transport = transport
         self.output = output
@@ -189,6 +193,9 @@ public struct TransportConfig: Sendable, Equatable, Codable {
     public var roundTimeoutSeconds: Double
     /// Seconds the coordinator waits for all client processes to say HELLO.
     public var connectTimeoutSeconds: Double
+    /// Where the adversary process listens, for attacks that pool updates (set by the launcher
+    /// for local runs; `attack.adversary_endpoint` across hosts).
+    public var adversaryEndpoint: String?
 
     /// Creates a transport section.
     public init(endpoint: String = "tcp://127.0.0.1:0", roundTimeoutSeconds: Double = 30, connectTimeoutSeconds: Double = 30) {

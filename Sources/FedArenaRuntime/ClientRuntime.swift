@@ -11,12 +11,17 @@ import Logging
 /// data partition is recomputed locally from the seed (every process computes the same split),
 /// and each logical client's training depends only on the seed, the round and the client,
 /// never on which process runs it.
+///
+/// Malicious clients (chosen from the seed by the scenario's attack) train on poisoned data
+/// (data attacks) and/or send crafted updates (update attacks). Attacks that pool updates send
+/// the malicious clients' honest updates to the adversary process and forward what it crafts.
 public struct ClientRuntime: Sendable {
     private let transport: any ClientTransport
     private let processIndex: Int
     private let explicitClients: [ClientID]
     private let dataDirectory: String?
     private let logger: Logger
+    private let context: ZMQContext?
 
     /// Creates a client process runtime.
     /// - Parameters:
@@ -26,36 +31,84 @@ public struct ClientRuntime: Sendable {
     ///     `processIndex`.
     ///   - dataDirectory: a dataset folder overriding the scenario's, for hosts whose data
     ///     lives elsewhere.
+    ///   - adversaryContext: the ZeroMQ context for connecting to the adversary process, when
+    ///     the scenario has one.
     ///   - logger: where progress and problems go.
-    public init(transport: any ClientTransport, processIndex: Int, clients: [ClientID] = [], dataDirectory: String? = nil, logger: Logger) {
+    public init(
+        transport: any ClientTransport, processIndex: Int, clients: [ClientID] = [], dataDirectory: String? = nil,
+        adversaryContext: ZMQContext? = nil, logger: Logger
+    ) {
         self.transport = transport
         self.processIndex = processIndex
         self.explicitClients = clients
         self.dataDirectory = dataDirectory
+        self.context = adversaryContext
         self.logger = logger
+    }
+
+    private enum Inbound: Sendable {
+        case coordinator([UInt8])
+        case adversary([UInt8])
+        case silence(UInt64)
+        case closed
+    }
+
+    /// The events of this process, from the coordinator, the adversary and timers.
+    private final class Events: @unchecked Sendable {
+        let stream: AsyncStream<Inbound>
+        let continuation: AsyncStream<Inbound>.Continuation
+        var iterator: AsyncStream<Inbound>.Iterator
+        var tasks: [Task<Void, Never>] = []
+
+        init() {
+            (stream, continuation) = AsyncStream<Inbound>.makeStream()
+            iterator = stream.makeAsyncIterator()
+        }
+
+        func forward(_ source: AsyncStream<[UInt8]>, as wrap: @escaping @Sendable ([UInt8]) -> Inbound, closing: Bool) {
+            let continuation = self.continuation
+            tasks.append(Task {
+                for await bytes in source { continuation.yield(wrap(bytes)) }
+                if closing { continuation.yield(.closed) }
+            })
+        }
+
+        /// The next event, or `.silence` after `timeout` seconds without one.
+        func next(timeout: Double) async -> Inbound {
+            let token = UInt64.random(in: 1...UInt64.max)
+            let continuation = self.continuation
+            let timer = Task {
+                try? await Task.sleep(for: .seconds(timeout))
+                if !Task.isCancelled { continuation.yield(.silence(token)) }
+            }
+            defer { timer.cancel() }
+            while true {
+                switch await iterator.next() {
+                case .silence(let fired)? where fired != token: continue
+                case let event?: return event
+                case nil: return .closed
+                }
+            }
+        }
+
+        func stop() {
+            for task in tasks { task.cancel() }
+            continuation.finish()
+        }
     }
 
     /// Says HELLO, waits for WELCOME, then serves TRAIN requests until SHUTDOWN.
     /// - Throws: ``RuntimeError`` when the coordinator is silent for too long, refuses this
     ///   process, or the dataset is missing (the coordinator is told before exiting).
     public func run() async throws(RuntimeError) {
-        let (events, continuation) = AsyncStream<Inbound>.makeStream()
-        let inbound = transport.inbound
-        let forwarder = Task {
-            for await bytes in inbound { continuation.yield(.bytes(bytes)) }
-            continuation.yield(.closed)
-        }
-        defer {
-            forwarder.cancel()
-            continuation.finish()
-        }
-        var iterator = events.makeAsyncIterator()
+        let events = Events()
+        events.forward(transport.inbound, as: { .coordinator($0) }, closing: true)
+        defer { events.stop() }
         let label = "\(ProcessInfo.processInfo.hostName) pid \(getpid())"
         try send(.hello(WireMessage.Hello(processIndex: processIndex, clients: explicitClients, label: label)))
 
         // WELCOME carries the scenario.
-        var silence = 120.0
-        guard case .welcome(let welcome) = try await next(&iterator, timeout: silence, continuation: continuation, limits: DecodeLimits()) else {
+        guard case .welcome(let welcome) = try await nextFromCoordinator(events, timeout: 120, limits: DecodeLimits()) else {
             throw RuntimeError(.protocolViolation, "the coordinator's first message was not WELCOME")
         }
         let config: ScenarioConfig
@@ -64,17 +117,27 @@ public struct ClientRuntime: Sendable {
         } catch {
             throw RuntimeError(.protocolViolation, "cannot decode the scenario in WELCOME: \(error)")
         }
-        silence = max(120, 10 * config.transport.roundTimeoutSeconds)
+        let silence = max(120, 10 * config.transport.roundTimeoutSeconds)
         let plan = RoundPlan(config: config)
         let hosted = explicitClients.isEmpty ? plan.clients(ofProcess: processIndex) : explicitClients
         logger.info("process \(processIndex): run \(welcome.runID), hosting \(hosted.count) clients")
 
         let engine: ModelEngine
-        let shards: [ClientID: LabeledSamples]
+        let attack: AttackEngine?
+        var shards: [ClientID: LabeledSamples]
+        var poisoned = [ClientID: LabeledSamples]()
         do {
             engine = try ModelEngine(config: config)
+            attack = try AttackEngine(config: config)
             let federation = try FederationData.load(config: config, directoryOverride: dataDirectory)
             shards = federation.clientShards(for: hosted)
+            if let attack {
+                for client in hosted where attack.isMalicious(client) {
+                    if let shard = shards[client], let bad = try attack.poisoned(shard, client: client, seed: config.seed) {
+                        poisoned[client] = bad
+                    }
+                }
+            }
         } catch {
             try? send(.error(WireMessage.ErrorReport(code: 10, message: "process \(processIndex): \(error)")))
             throw error
@@ -84,20 +147,50 @@ public struct ClientRuntime: Sendable {
             try? send(.error(WireMessage.ErrorReport(code: 11, message: message)))
             throw RuntimeError(.protocolViolation, message)
         }
+        let adversary = try connectAdversary(config: config, attack: attack, hosted: hosted, events: events)
+        defer { adversary?.close() }
+        if let attack, !poisoned.isEmpty || hosted.contains(where: attack.isMalicious) {
+            logger.info("process \(processIndex): malicious clients \(hosted.filter(attack.isMalicious).map(\.rawValue)) (\(attack.plan.kind))")
+        }
         let limits = DecodeLimits(expectedParameterCount: engine.parameterCount)
 
+        var deferred = [WireMessage]()
         while true {
-            switch try await next(&iterator, timeout: silence, continuation: continuation, limits: limits) {
+            let message: WireMessage
+            if deferred.isEmpty {
+                message = try await nextFromCoordinator(events, timeout: silence, limits: limits)
+            } else {
+                message = deferred.removeFirst()
+            }
+            switch message {
             case .train(let train):
+                var pooled = [WireMessage.Update]()
                 for client in train.clients {
                     guard let shard = shards[client] else {
                         logger.warning("asked to train \(client), which this process does not host")
                         continue
                     }
-                    let result = engine.train(global: train.model, on: shard, client: client, round: train.round, plan: plan)
-                    try send(.update(WireMessage.Update(
-                        round: train.round, client: client, sampleCount: shard.count, trainLoss: result.loss,
-                        delta: result.delta, metrics: [:])))
+                    let attacking = attack?.attacks(client, round: train.round) ?? false
+                    let data = attacking ? (poisoned[client] ?? shard) : shard
+                    let result = engine.train(global: train.model, on: data, client: client, round: train.round, plan: plan)
+                    var update = WireMessage.Update(
+                        round: train.round, client: client, sampleCount: data.count, trainLoss: result.loss,
+                        delta: result.delta, metrics: [:])
+                    if attacking, let attack, attack.plan.updateAttack != nil {
+                        if attack.usesAdversary, adversary != nil {
+                            pooled.append(update)
+                            continue
+                        }
+                        update.delta = attack.craft(
+                            round: train.round, malicious: [update.delta], benign: [], totalClients: train.clients.count,
+                            seed: config.seed, targetRule: config.defense.aggregator.kind, f: nil)[0]
+                    }
+                    try send(.update(update))
+                }
+                if !pooled.isEmpty, let adversary {
+                    let crafted = try await exchange(pooled, with: adversary, events: events, deferred: &deferred, limits: limits,
+                                                     timeout: 0.8 * config.transport.roundTimeoutSeconds)
+                    for update in crafted { try send(.update(update)) }
                 }
             case .shutdown(let shutdown):
                 logger.info("process \(processIndex): shutdown (\(shutdown.reason))")
@@ -112,6 +205,65 @@ public struct ClientRuntime: Sendable {
         }
     }
 
+    private func connectAdversary(config: ScenarioConfig, attack: AttackEngine?, hosted: [ClientID], events: Events) throws(RuntimeError) -> ZMQClientTransport? {
+        guard let attack, attack.usesAdversary, hosted.contains(where: attack.isMalicious) else { return nil }
+        guard let endpoint = config.transport.adversaryEndpoint, let context else {
+            logger.warning("process \(processIndex): the attack pools updates but no adversary endpoint was given; malicious clients send honest updates")
+            return nil
+        }
+        do {
+            let link = try ZMQClientTransport(context: context, endpoint: endpoint)
+            events.forward(link.inbound, as: { .adversary($0) }, closing: false)
+            return link
+        } catch {
+            throw RuntimeError(.transport, "cannot connect to the adversary at \(endpoint): \(error)", cause: error)
+        }
+    }
+
+    /// Sends the malicious clients' honest updates to the adversary and returns what it
+    /// crafted (the honest update for any client it did not answer in time).
+    private func exchange(
+        _ honest: [WireMessage.Update], with adversary: ZMQClientTransport, events: Events, deferred: inout [WireMessage],
+        limits: DecodeLimits, timeout: Double
+    ) async throws(RuntimeError) -> [WireMessage.Update] {
+        for update in honest {
+            do {
+                try adversary.send(WireCodec.encode(.update(update)))
+            } catch {
+                logger.warning("process \(processIndex): cannot reach the adversary: \(error)")
+                return honest
+            }
+        }
+        var crafted = [ClientID: WireMessage.Update]()
+        let wanted = Set(honest.map(\.client))
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while crafted.count < wanted.count {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else { break }
+            switch await events.next(timeout: Double(remaining.components.seconds) + Double(remaining.components.attoseconds) * 1e-18) {
+            case .adversary(let bytes):
+                if case .update(let update)? = try? WireCodec.decode(bytes, limits: limits), wanted.contains(update.client),
+                    update.round == honest[0].round
+                {
+                    crafted[update.client] = update
+                }
+            case .coordinator(let bytes):
+                if let message = try? WireCodec.decode(bytes, limits: limits) { deferred.append(message) }
+            case .silence: break
+            case .closed: throw RuntimeError(.coordinatorLost, "the connection to the coordinator closed")
+            }
+        }
+        if crafted.count < wanted.count {
+            logger.warning("process \(processIndex): the adversary answered \(crafted.count) of \(wanted.count) updates in time; the rest are sent honest")
+        }
+        return honest.map { update in
+            guard let reply = crafted[update.client] else { return update }
+            var forwarded = update
+            forwarded.delta = reply.delta
+            return forwarded
+        }
+    }
+
     private func send(_ message: WireMessage) throws(RuntimeError) {
         do {
             try transport.send(WireCodec.encode(message))
@@ -120,36 +272,18 @@ public struct ClientRuntime: Sendable {
         }
     }
 
-    private enum Inbound: Sendable {
-        case bytes([UInt8])
-        case silence(UInt64)
-        case closed
-    }
-
-    private func next(
-        _ iterator: inout AsyncStream<Inbound>.Iterator, timeout: Double,
-        continuation: AsyncStream<Inbound>.Continuation, limits: DecodeLimits
-    ) async throws(RuntimeError) -> WireMessage {
+    private func nextFromCoordinator(_ events: Events, timeout: Double, limits: DecodeLimits) async throws(RuntimeError) -> WireMessage {
         while true {
-            let token = UInt64.random(in: 1...UInt64.max)
-            let timer = Task {
-                try? await Task.sleep(for: .seconds(timeout))
-                if !Task.isCancelled { continuation.yield(.silence(token)) }
-            }
-            let event = await iterator.next()
-            timer.cancel()
-            let bytes: [UInt8]
-            switch event {
-            case .bytes(let received)?: bytes = received
-            case .silence(let fired)? where fired == token:
-                throw RuntimeError(.coordinatorLost, "no message from the coordinator for \(Int(timeout)) s")
-            case .silence?: continue
-            case .closed?, nil: throw RuntimeError(.coordinatorLost, "the connection to the coordinator closed")
-            }
-            do {
-                return try WireCodec.decode(bytes, limits: limits)
-            } catch {
-                logger.warning("process \(processIndex): undecodable message from the coordinator ignored: \(error)")
+            switch await events.next(timeout: timeout) {
+            case .coordinator(let bytes):
+                do {
+                    return try WireCodec.decode(bytes, limits: limits)
+                } catch {
+                    logger.warning("process \(processIndex): undecodable message from the coordinator ignored: \(error)")
+                }
+            case .adversary: continue
+            case .silence: throw RuntimeError(.coordinatorLost, "no message from the coordinator for \(Int(timeout)) s")
+            case .closed: throw RuntimeError(.coordinatorLost, "the connection to the coordinator closed")
             }
         }
     }

@@ -51,6 +51,8 @@ public actor Coordinator {
     private let limits: DecodeLimits
     private let logger: Logger
     private let welcome: [UInt8]
+    private let attack: AttackEngine?
+    private let successProbe: (samples: LabeledSamples, target: Int)?
 
     private var processes: [Int: HostedProcess] = [:]
     private var processOfPeer: [PeerID: Int] = [:]
@@ -71,6 +73,8 @@ public actor Coordinator {
         self.defense = try DefenseEngine(config: environment.config)
         self.logger = environment.logger
         self.limits = DecodeLimits(expectedParameterCount: engine.parameterCount)
+        self.attack = try AttackEngine(config: environment.config)
+        self.successProbe = attack?.successProbe(testSet: environment.testSet)
         let scenarioJSON: [UInt8]
         do {
             scenarioJSON = Array(try JSONEncoder().encode(environment.config))
@@ -162,14 +166,18 @@ public actor Coordinator {
             let finished = state
             if round < config.training.rounds { state = startRound(round + 1, model: model) }
             let evaluation = engine.evaluate(model, on: environment.testSet)
-            let record = makeRecord(finished, outcome: outcome, evaluation: evaluation, aggregateSeconds: aggregateSeconds)
+            var record = makeRecord(finished, outcome: outcome, evaluation: evaluation, aggregateSeconds: aggregateSeconds)
+            if let successProbe {
+                record.attackSuccessRate = engine.successRate(model, probe: successProbe.samples, target: successProbe.target)
+            }
             records.append(record)
             environment.onRound(record)
         }
         broadcast(.shutdown(WireMessage.Shutdown(reason: "run complete")))
         return RunResult(
             rounds: records, finalModel: model, dropouts: dropouts, droppedClients: droppedClients.sorted(),
-            rejectedMessages: rejectedMessages, connectedProcesses: processes.count)
+            rejectedMessages: rejectedMessages, connectedProcesses: processes.count,
+            maliciousClients: attack?.maliciousClients ?? [])
     }
 
     // MARK: - Messages
@@ -282,6 +290,11 @@ public actor Coordinator {
             return
         }
         state.pending.remove(update.client)
+        if let link = environment.adversaryLink, let attack, attack.omniscient, !attack.isMalicious(update.client) {
+            var shared = update
+            shared.metrics = ["benign": 1]
+            try? link.send(WireCodec.encode(.update(shared)))
+        }
         state.updates[update.client] = ClientUpdate(
             client: update.client, round: update.round, sampleCount: update.sampleCount, delta: update.delta,
             trainLoss: update.trainLoss)
@@ -375,7 +388,9 @@ public actor Coordinator {
             stepNorm: outcome.step.map { $0.norm * environment.config.training.globalLearningRate } ?? 0,
             seconds: state.started.duration(to: .now).seconds,
             waitSeconds: state.started.duration(to: collected).seconds,
-            aggregateSeconds: aggregateSeconds)
+            aggregateSeconds: aggregateSeconds, attackSuccessRate: nil,
+            maliciousAccepted: attack.map { attack in accepted.filter(attack.isMalicious).count },
+            maliciousWeight: attack.map { attack in outcome.weights.filter { attack.isMalicious($0.key) }.map(\.value).reduce(0, +) })
     }
 
     // MARK: - Sending

@@ -17,6 +17,9 @@ public struct CoordinatorEnvironment: Sendable {
     /// Called with each round's accepted updates (sorted by client) before they are merged,
     /// when the scenario asks to record them (`output.record_updates`).
     public var onUpdates: (@Sendable (Int, [ClientUpdate]) -> Void)?
+    /// A connection to the adversary process, for attacks with omniscient knowledge (a
+    /// simulation-only switch: the coordinator shares benign updates with the attacker).
+    public var adversaryLink: (any ClientTransport)?
 
     /// Creates an environment.
     public init(
@@ -45,4 +48,6 @@ public struct RunResult: Sendable {
     public var rejectedMessages: Int
     /// Client processes that connected.
     public var connectedProcesses: Int
+    /// The malicious clients (ground truth), empty without an attack.
+    public var maliciousClients: [ClientID]
 }

@@ -74,6 +74,7 @@ public enum Preflight {
                     .invalidValue, keyPath: "dataset.root_samples",
                     "\(rule.name) needs the coordinator's root set for its reference update: set dataset.root_samples (Cao et al. use 100)")
             }
+            try AttackSetup.check(config)
             return .success(())
         } catch {
             return .failure(error)

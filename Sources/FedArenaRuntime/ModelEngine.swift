@@ -66,6 +66,14 @@ struct ModelEngine: Sendable {
             perClassAccuracy: evaluation.perClassAccuracy.map { $0 ?? .nan })
     }
 
+    /// The share of `probe` classified as `target` (the attack success rate of DESIGN.md: the
+    /// probe is the source-class test samples for a targeted flip, the trigger-stamped
+    /// non-target test samples for a backdoor).
+    func successRate(_ parameters: ParameterVector, probe: LabeledSamples, target: Int) -> Double {
+        guard probe.count > 0, let predictions = try? Evaluator(model: model).predictions(parameters, on: probe) else { return .nan }
+        return Double(predictions.filter { Int($0) == target }.count) / Double(predictions.count)
+    }
+
     /// `w += η_g Δ`.
     func apply(step: ParameterVector, to parameters: inout ParameterVector, globalLearningRate: Double) {
         precondition(step.count == parameters.count, "the aggregate's dimension was validated")

@@ -15,6 +15,7 @@ public struct RoundPlan: Sendable {
         case localTraining = 4
         case aggregation = 5
         case rootTraining = 6
+        case attack = 7
     }
 
     /// The scenario seed.

@@ -50,4 +50,11 @@ public struct RoundRecord: Sendable {
     public var waitSeconds: Double
     /// Seconds spent aggregating.
     public var aggregateSeconds: Double
+    /// The attack success rate after the round (targeted flip, backdoor), or `nil`.
+    public var attackSuccessRate: Double?
+    /// Malicious updates accepted this round (ground truth, for measurement only), or `nil`
+    /// without an attack.
+    public var maliciousAccepted: Int?
+    /// The total aggregation weight malicious clients received, or `nil` without an attack.
+    public var maliciousWeight: Double?
 }

@@ -71,7 +71,43 @@ public final class RunRecorder: @unchecked Sendable {
             "seconds": JSONText.number(round.seconds),
             "wait_seconds": JSONText.number(round.waitSeconds),
             "aggregate_seconds": JSONText.number(round.aggregateSeconds),
+            "asr": round.attackSuccessRate.map(JSONText.number) ?? .null,
+            "malicious_accepted": round.maliciousAccepted.map(ConfigValue.int) ?? .null,
+            "malicious_weight": round.maliciousWeight.map(JSONText.number) ?? .null,
         ])
+    }
+
+    /// Adds the attack-free run's final accuracy and the drop to `summary.json`'s attack block.
+    /// - Returns: the updated summary, also written to `folder/summary.json`.
+    /// - Throws: ``RuntimeError`` `.output` when the file cannot be written.
+    public static func addBaseline(_ accuracy: Double, to summary: ConfigValue, in folder: String) throws(RuntimeError) -> ConfigValue {
+        guard case .object(var object) = summary, case .object(var attack)? = object["attack"] else { return summary }
+        attack["baseline_final_accuracy"] = JSONText.number(accuracy)
+        if case .double(let final)? = object["final_accuracy"] { attack["accuracy_drop"] = JSONText.number(accuracy - final) }
+        object["attack"] = .object(attack)
+        do {
+            try JSONText.write(.object(object), to: folder + "/summary.json")
+        } catch {
+            throw RuntimeError(.output, "\(error)")
+        }
+        return .object(object)
+    }
+
+    /// The `attack` block of `summary.json`, or `null` without an attack.
+    static func attackSummary(_ result: RunResult, config: ScenarioConfig) -> ConfigValue {
+        guard let spec = config.attack else { return .null }
+        let rates = result.rounds.map { $0.attackSuccessRate.map(JSONText.number) ?? .null }
+        var block = [String: ConfigValue]()
+        block["kind"] = .string(spec.kind)
+        block["spec"] = spec.asValue
+        block["malicious_clients"] = .array(result.maliciousClients.map { .int($0.rawValue) })
+        block["knowledge"] = spec.options["knowledge"] ?? .null
+        block["final_asr"] = rates.last ?? .null
+        block["asr_by_round"] = .array(rates)
+        block["malicious_accepted_by_round"] = .array(result.rounds.map { $0.maliciousAccepted.map(ConfigValue.int) ?? .null })
+        block["baseline_final_accuracy"] = .null
+        block["accuracy_drop"] = .null
+        return .object(block)
     }
 
     /// Writes a round's accepted updates as `updates/round-NNNN.npy` (n x d, one update per
@@ -151,7 +187,7 @@ public final class RunRecorder: @unchecked Sendable {
         summary["client_processes"] = .int(config.clients.processes)
         summary["connected_processes"] = .int(result.connectedProcesses)
         summary["aggregator"] = config.defense.aggregator.asValue
-        summary["attack"] = .null
+        summary["attack"] = attackSummary(result, config: config)
         summary["detection"] = .null
         return .object(summary)
     }

@@ -39,6 +39,29 @@ public final class ClientProcesses: @unchecked Sendable {
         return ClientProcesses(processes: started)
     }
 
+    /// Starts the adversary process of a colluding attack: `fedarena adversary SCENARIO --bind ENDPOINT`.
+    /// - Throws: ``RuntimeError`` `.launch` when it cannot start.
+    public static func startAdversary(executable: String, scenario: String, endpoint: String, logPath: String) throws(RuntimeError) -> ClientProcesses {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["adversary", scenario, "--bind", endpoint]
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        process.environment = environment
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        if let handle = FileHandle(forWritingAtPath: logPath) {
+            process.standardOutput = handle
+            process.standardError = handle
+        }
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw RuntimeError(.launch, "cannot start the adversary process (\(executable)): \(error)")
+        }
+        return ClientProcesses(processes: [process])
+    }
+
     /// The OS process identifiers, in process-index order.
     public var processIdentifiers: [Int32] { processes.map(\.processIdentifier) }
 

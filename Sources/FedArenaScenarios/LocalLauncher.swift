@@ -58,6 +58,31 @@ public struct LocalLauncher: Sendable {
         // Data first: a missing dataset fails before any process starts.
         let federation = try FederationData.load(config: config, directoryOverride: nil)
         let context = ZMQContext()
+        var config = self.config
+        let adversarySetup = try AttackSetup.adversary(for: config)
+        var adversaryProcess: ClientProcesses?
+        var adversaryLink: ZMQClientTransport?
+        if adversarySetup.needed {
+            let endpoint = config.transport.adversaryEndpoint ?? "ipc:///tmp/fedarena-adversary-\(getpid()).sock"
+            config.transport.adversaryEndpoint = endpoint
+            if startsClients {
+                adversaryProcess = try ClientProcesses.startAdversary(
+                    executable: executable, scenario: recorder.path("scenario.yaml"), endpoint: endpoint,
+                    logPath: recorder.path("logs/adversary.log"))
+            }
+            if adversarySetup.omniscient {
+                do {
+                    adversaryLink = try ZMQClientTransport(context: context, endpoint: endpoint)
+                } catch {
+                    throw RuntimeError(.transport, "cannot connect to the adversary at \(endpoint): \(error)", cause: error)
+                }
+                progress.note("attack knowledge is omniscient (simulation only): the coordinator shares benign updates with the adversary")
+            }
+        }
+        defer {
+            adversaryLink?.close()
+            adversaryProcess?.terminate()
+        }
         let transport: ZMQServerTransport
         do {
             transport = try ZMQServerTransport(context: context, endpoint: config.transport.endpoint)
@@ -87,6 +112,7 @@ public struct LocalLauncher: Sendable {
             if !record.applied { detail += "  (not applied)" }
             progress.report("round", done: record.round, total: total, elapsed: seconds, detail: detail)
         }
+        environment.adversaryLink = adversaryLink
         if config.output.recordUpdates {
             environment.onUpdates = { [progress] round, updates in
                 do {

@@ -36,10 +36,10 @@ public enum ScenarioSchema {
             throw ConfigError(.missingKey, keyPath: "clients", "is required (at least clients.count)")
         }
         let clients = try readClients(clientsReader)
-        if root.contains("attack") {
-            if case .some(.null) = root.raw("attack") {} else {
-                throw ConfigError(.invalidValue, keyPath: "attack", "this build has no attacks yet; remove the attack section")
-            }
+        var attack: ComponentSpec?
+        if let value = root.raw("attack") {
+            let spec = try component(value, path: "attack")
+            if spec.kind != "none" { attack = spec }
         }
         let defense = try readDefense(try root.child("defense"))
         let transport = try readTransport(try root.child("transport"))
@@ -52,9 +52,11 @@ public enum ScenarioSchema {
                 .invalidValue, keyPath: "clients.count",
                 "\(clients.count) clients plus \(dataset.rootSamples) root samples need more than the \(usable) training samples available")
         }
-        return ScenarioConfig(
+        var config = ScenarioConfig(
             name: name, seed: UInt64(seed), dataset: dataset, model: model, training: training, clients: clients,
             defense: defense, transport: transport, output: output)
+        config.attack = attack
+        return config
     }
 
     private static func readDataset(_ reader: ConfigReader) throws(ConfigError) -> DatasetConfig {
@@ -202,7 +204,7 @@ public enum ScenarioSchema {
         case .mlp(let hidden): model = .object(["kind": .string("mlp"), "hidden": .array(hidden.map { .int($0) })])
         }
         let t = config.training
-        return .object([
+        var tree: [String: ConfigValue] = [
             "name": .string(config.name),
             "seed": .int(Int(config.seed)),
             "dataset": .object(dataset),
@@ -227,6 +229,8 @@ public enum ScenarioSchema {
                 "connect_timeout_s": .double(config.transport.connectTimeoutSeconds),
             ]),
             "output": .object(["record_updates": .bool(config.output.recordUpdates)]),
-        ])
+        ]
+        if let attack = config.attack { tree["attack"] = attack.asValue }
+        return .object(tree)
     }
 }

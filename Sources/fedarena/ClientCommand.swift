@@ -52,7 +52,7 @@ struct ClientCommand: AsyncParsableCommand {
             defer { transport.close() }
             let runtime = ClientRuntime(
                 transport: transport, processIndex: index, clients: clients.flatMap(parsedClients) ?? [],
-                dataDirectory: data, logger: logger)
+                dataDirectory: data, adversaryContext: context, logger: logger)
             try await runtime.run()
         } catch {
             printError("fedarena client \(index): \(error)")

@@ -1,0 +1,101 @@
+import FedArenaAttacks
+import FedArenaCore
+import FedArenaModels
+import FedArenaNumerics
+
+/// The runtime's view of a scenario's attack: who is malicious, what malicious clients train
+/// on and send, whether an adversary process pools their updates, and the attack success rate.
+///
+/// Roles are chosen from the seed by the attack plan, so the coordinator, every client process
+/// and the adversary agree on them without exchanging them. The coordinator uses the roles only
+/// to *measure* (attack success, detection rates); it never uses them to defend.
+struct AttackEngine: Sendable {
+    let plan: AttackPlan
+    let malicious: Set<ClientID>
+
+    /// The scenario's attack, or `nil` without one.
+    init?(config: ScenarioConfig) throws(RuntimeError) {
+        guard let spec = config.attack else { return nil }
+        do {
+            plan = try AttackRegistry.standard.make(spec)
+        } catch {
+            throw RuntimeError(.configuration, "cannot build the attack: \(error)", cause: error)
+        }
+        malicious = Set(plan.maliciousClients(count: config.clients.count, seed: config.seed))
+    }
+
+    /// The malicious clients, ascending.
+    var maliciousClients: [ClientID] { malicious.sorted() }
+
+    func isMalicious(_ client: ClientID) -> Bool { malicious.contains(client) }
+
+    /// Whether `client` attacks in `round`.
+    func attacks(_ client: ClientID, round: Int) -> Bool {
+        malicious.contains(client) && plan.schedule.isActive(round: round)
+    }
+
+    /// Whether malicious updates go through the adversary process (attacks that pool updates).
+    var usesAdversary: Bool {
+        plan.updateAttack != nil && plan.knowledge >= .partial
+    }
+
+    /// Whether the coordinator shares honest updates with the adversary (simulation only).
+    var omniscient: Bool { usesAdversary && plan.knowledge == .omniscient }
+
+    /// The poisoned training set of a malicious client (data attacks), derived once from the seed.
+    func poisoned(_ samples: LabeledSamples, client: ClientID, seed: UInt64) throws(RuntimeError) -> LabeledSamples? {
+        guard let attack = plan.dataAttack, malicious.contains(client) else { return nil }
+        var generator = SeededGenerator(seed: seed, stream: [RoundPlan.Stream.attack.rawValue, UInt64(client.rawValue)])
+        do {
+            return try attack.poison(samples, using: &generator)
+        } catch {
+            throw RuntimeError(.configuration, "\(attack.name) cannot poison \(client)'s data: \(error)", cause: error)
+        }
+    }
+
+    /// Crafts malicious updates from what the attacker knows (no adversary needed for
+    /// knowledge `.none`; the adversary calls this with pooled updates otherwise).
+    func craft(round: Int, malicious updates: [ParameterVector], benign: [ParameterVector], totalClients: Int, seed: UInt64, targetRule: String?, f: Int?) -> [ParameterVector] {
+        guard let attack = plan.updateAttack, !updates.isEmpty else { return updates }
+        var generator = SeededGenerator(seed: seed, stream: [RoundPlan.Stream.attack.rawValue, 0xC0FFEE, UInt64(round)])
+        let context = AttackContext(
+            round: round, maliciousUpdates: updates, benignUpdates: benign, totalClients: totalClients,
+            targetRule: targetRule, assumedByzantine: f)
+        do {
+            let crafted = try attack.craft(context, using: &generator)
+            return crafted.count == updates.count ? crafted : updates
+        } catch {
+            return updates
+        }
+    }
+
+    /// The attack-success-rate probe of the objective: the samples to classify and the target.
+    func successProbe(testSet: LabeledSamples) -> (samples: LabeledSamples, target: Int)? {
+        AttackSuccess.evaluationSet(for: plan.objective, testSet: testSet)
+    }
+}
+
+/// What the launcher needs to know about a scenario's attack before starting processes.
+public enum AttackSetup {
+    /// Whether the attack pools malicious updates in an adversary process, and whether the
+    /// coordinator must share benign updates with it (omniscient knowledge).
+    /// - Throws: ``RuntimeError`` `.configuration` when the attack cannot be built.
+    public static func adversary(for config: ScenarioConfig) throws(RuntimeError) -> (needed: Bool, omniscient: Bool) {
+        guard let engine = try AttackEngine(config: config) else { return (false, false) }
+        return (engine.usesAdversary, engine.omniscient)
+    }
+
+    /// Checks the attack against the scenario (known kind and keys, enough knowledge, a rule
+    /// it can target).
+    /// - Throws: ``ConfigError`` at the attack's key path.
+    static func check(_ config: ScenarioConfig) throws(ConfigError) {
+        guard let spec = config.attack else { return }
+        let plan = try AttackRegistry.standard.make(spec)
+        let f: Int? = {
+            if case .int(let f)? = config.defense.aggregator.options["f"] { return f }
+            return nil
+        }()
+        try plan.validate(againstRule: config.defense.aggregator.kind, f: f, perRound: config.clients.perRound)
+        _ = plan.maliciousClients(count: config.clients.count, seed: config.seed)
+    }
+}
