@@ -55,11 +55,11 @@ struct UpdateBatch {
     /// Throws `.nonFinite` for the client at canonical `index` if its update is not finite,
     /// otherwise for the whole batch ("the aggregate overflowed").
     func nonFiniteError(rule: String, suspect index: Int? = nil) -> AggregationError {
-        if let index { return nonFiniteError(rule: rule, client: updates[index].client) }
+        if let index, !updates[index].delta.isFinite { return nonFiniteError(rule: rule, client: updates[index].client) }
         for update in updates where !update.delta.isFinite {
             return nonFiniteError(rule: rule, client: update.client)
         }
-        return AggregationError(.nonFinite, "\(rule): the aggregate overflowed float32 (updates are finite but too large)")
+        return AggregationError(.nonFinite, "\(rule): a norm or the aggregate overflowed float32 (updates are finite but too large)")
     }
 
     private func nonFiniteError(rule: String, client: ClientID) -> AggregationError {

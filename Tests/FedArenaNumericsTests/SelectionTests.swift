@@ -77,7 +77,7 @@ private func randomRows(_ n: Int, _ d: Int, seed: UInt64, ties: Bool = false) ->
 
     /// Both code paths (sorting network for n ≤ 160, quickselect above), tails of blocks
     /// (d = 13 is not a multiple of 8), with and without ties.
-    @Test(arguments: [1, 2, 3, 4, 9, 10, 33, 161, 170])
+    @Test(arguments: [1, 2, 3, 4, 9, 10, 33, 161, 2049])
     func coordinateWiseMatchesSorting(count n: Int) {
         let d = 13
         for ties in [false, true] {
