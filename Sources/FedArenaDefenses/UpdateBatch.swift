@@ -32,7 +32,13 @@ struct UpdateBatch {
                 .dimensionMismatch,
                 "\(rule): \(update.client) sent \(update.delta.count) values, \(first.client) sent \(dimension)")
         }
-        self.updates = updates.sorted { $0.client < $1.client }
+        // Ties (a client sending twice, which the runtime rejects earlier) are broken by
+        // content so that the order never depends on arrival.
+        self.updates = updates.sorted { a, b in
+            if a.client != b.client { return a.client < b.client }
+            if a.sampleCount != b.sampleCount { return a.sampleCount < b.sampleCount }
+            return a.delta.values.lexicographicallyPrecedes(b.delta.values)
+        }
         self.dimension = dimension
     }
 
