@@ -32,7 +32,13 @@ struct UpdateBatch {
                 .dimensionMismatch,
                 "\(rule): \(update.client) sent \(update.delta.count) values, \(first.client) sent \(dimension)")
         }
-        self.updates = updates.sorted { $0.client < $1.client }
+        // Ties (a client sending twice, which the runtime rejects earlier) are broken by
+        // content so that the order never depends on arrival.
+        self.updates = updates.sorted { a, b in
+            if a.client != b.client { return a.client < b.client }
+            if a.sampleCount != b.sampleCount { return a.sampleCount < b.sampleCount }
+            return a.delta.values.lexicographicallyPrecedes(b.delta.values)
+        }
         self.dimension = dimension
     }
 
@@ -55,11 +61,11 @@ struct UpdateBatch {
     /// Throws `.nonFinite` for the client at canonical `index` if its update is not finite,
     /// otherwise for the whole batch ("the aggregate overflowed").
     func nonFiniteError(rule: String, suspect index: Int? = nil) -> AggregationError {
-        if let index { return nonFiniteError(rule: rule, client: updates[index].client) }
+        if let index, !updates[index].delta.isFinite { return nonFiniteError(rule: rule, client: updates[index].client) }
         for update in updates where !update.delta.isFinite {
             return nonFiniteError(rule: rule, client: update.client)
         }
-        return AggregationError(.nonFinite, "\(rule): the aggregate overflowed float32 (updates are finite but too large)")
+        return AggregationError(.nonFinite, "\(rule): a norm or the aggregate overflowed float32 (updates are finite but too large)")
     }
 
     private func nonFiniteError(rule: String, client: ClientID) -> AggregationError {

@@ -73,18 +73,24 @@ public struct PairwiseDistances: Sendable {
         return result
     }
 
-    /// `X Xᵀ` for rows held in separate arrays, by blocked `ssyrk`.
+    /// `X Xᵀ` for rows held in separate arrays, by blocked `ssyrk`/`sgemm`.
+    ///
+    /// Columns are copied block by block into a cache-sized buffer. Rows may be split into
+    /// groups of `rowBlock`: diagonal groups go through `ssyrk` and off-diagonal pairs
+    /// through `sgemm`, so only the upper triangle of group pairs is computed. Measured at
+    /// n = 100, d = 79,510 on the 2-core AVX-512 machine, splitting gained nothing over one
+    /// `ssyrk` per block (smaller calls run further from peak), so the default is one group.
     /// - Parameters:
     ///   - rows: the rows.
-    ///   - blockColumns: columns copied per `ssyrk` call (default: about 1 MiB of rows).
-    public static func gramMatrix(_ rows: RowPointers, blockColumns: Int? = nil) -> [Float] {
+    ///   - blockColumns: columns copied per pass (default: about 1 MiB of rows).
+    ///   - rowBlock: rows per group (default: all rows, one `ssyrk`).
+    public static func gramMatrix(_ rows: RowPointers, blockColumns: Int? = nil, rowBlock: Int? = nil) -> [Float] {
         let n = rows.count
         let d = rows.columns
         var gram = [Float](repeating: 0, count: n * n)
         guard n > 0, d > 0 else { return gram }
-        // Each block copies n rows of `width` values: about 1 MiB, so it stays in L2 (and
-        // ssyrk sees a long enough inner dimension to run at full speed).
         let width = min(d, max(1, blockColumns ?? max(1024, (1 << 18) / n)))
+        let group = max(1, min(n, rowBlock ?? n))
         var block = [Float](repeating: 0, count: n * width)
         block.withUnsafeMutableBufferPointer { blockBuffer in
             gram.withUnsafeMutableBufferPointer { gramBuffer in
@@ -94,9 +100,23 @@ public struct PairwiseDistances: Sendable {
                 while start < d {
                     let w = min(width, d - start)
                     for r in 0..<n { (blk + r * w).update(from: rows[r] + start, count: w) }
-                    cblas_ssyrk(
-                        CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(w), 1, blk, blasint(w),
-                        start == 0 ? 0 : 1, g, blasint(n))
+                    let beta: Float = start == 0 ? 0 : 1
+                    var i0 = 0
+                    while i0 < n {
+                        let rowsI = min(group, n - i0)
+                        cblas_ssyrk(
+                            CblasRowMajor, CblasUpper, CblasNoTrans, blasint(rowsI), blasint(w), 1, blk + i0 * w, blasint(w),
+                            beta, g + i0 * n + i0, blasint(n))
+                        var j0 = i0 + rowsI
+                        while j0 < n {
+                            let rowsJ = min(group, n - j0)
+                            BLAS.sgemm(
+                                transposeB: true, m: rowsI, n: rowsJ, k: w, a: blk + i0 * w, lda: w, b: blk + j0 * w, ldb: w,
+                                beta: beta, c: g + i0 * n + j0, ldc: n)
+                            j0 += rowsJ
+                        }
+                        i0 += rowsI
+                    }
                     start += w
                 }
                 // Mirror the upper triangle.

@@ -77,15 +77,16 @@ private func randomRows(_ n: Int, _ d: Int, seed: UInt64, ties: Bool = false) ->
 
     /// Both code paths (sorting network for n ≤ 160, quickselect above), tails of blocks
     /// (d = 13 is not a multiple of 8), with and without ties.
-    @Test(arguments: [1, 2, 3, 4, 9, 10, 33, 161, 170])
-    func coordinateWiseMatchesSorting(count n: Int) {
+    @Test(arguments: [1, 2, 3, 4, 9, 10, 33, 161], [CoordinateWise.Method.network, .quickselect])
+    func coordinateWiseMatchesSorting(count n: Int, method: CoordinateWise.Method) {
         let d = 13
         for ties in [false, true] {
             let rows = randomRows(n, d, seed: UInt64(n), ties: ties)
             let trim = n / 4
             let keep = max(1, n - 2 * trim - 2 * trim)
             let (median, trimmed, around) = Statistics.withRows(rows, columns: d) { r in
-                (CoordinateWise.median(r), CoordinateWise.trimmedMean(r, trim: trim), CoordinateWise.meanAroundMedian(r, keep: keep))
+                (CoordinateWise.median(r, method: method), CoordinateWise.trimmedMean(r, trim: trim, method: method),
+                 CoordinateWise.meanAroundMedian(r, keep: keep, method: method))
             }
             for j in 0..<d {
                 let column = sortedColumn(rows, j)
@@ -108,6 +109,12 @@ private func randomRows(_ n: Int, _ d: Int, seed: UInt64, ties: Bool = false) ->
             #expect(abs(around.usage.reduce(0, +) - Double(keep)) < 1e-9)
             #expect(median.nonFiniteRow == nil)
         }
+    }
+
+    @Test func automaticSwitchesToQuickselectForLargeRounds() {
+        let rows = randomRows(CoordinateWise.networkLimit + 1, 3, seed: 2)
+        let (automatic, quick) = Statistics.withRows(rows, columns: 3) { (CoordinateWise.median($0), CoordinateWise.median($0, method: .quickselect)) }
+        #expect(automatic == quick)
     }
 
     @Test func usageSharesTiesFractionally() {

@@ -66,3 +66,13 @@ import Testing
         #expect(count == 3)
     }
 }
+
+@Suite struct RowPointersDepthTests {
+    /// `withRows` nests one closure per row: make sure thousands of rows fit the stack of a
+    /// test thread (debug build, the deepest frames).
+    @Test func thousandsOfRows() {
+        let rows = (0..<5_000).map { [Float($0)] }
+        let total = Statistics.withRows(rows, columns: 1) { r in (0..<r.count).reduce(Float(0)) { $0 + r[$1][0] } }
+        #expect(total == Float(4_999 * 5_000 / 2))
+    }
+}
