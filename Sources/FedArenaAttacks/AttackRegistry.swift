@@ -1,0 +1,249 @@
+import FedArenaCore
+
+/// Builds an ``AttackPlan`` from a scenario's `attack:` section, by YAML `kind`.
+///
+/// ```swift
+/// let spec = ComponentSpec(kind: "label-flip", options: ["source": .int(0), "target": .int(6), "boost": .int(5)], keyPath: "attack")
+/// let plan = try AttackRegistry.standard.make(spec)                     // AttackPlan
+/// try plan.validate(againstRule: "multi-krum", f: 10, perRound: 50)     // scenario check
+/// let malicious = try plan.maliciousClients(count: 50, seed: 42)
+/// ```
+///
+/// Keys every plan reads, besides the attack's own (see each attack's doc comment):
+/// - `fraction` (0 < fraction ≤ 1, default 0.2) or `clients: [ints]` (unique, not both);
+/// - `knowledge: none|partial|omniscient` (default the attack's minimum; a lower one is an error);
+/// - `start`, `every`, `end` or `at` (``AttackSchedule``);
+/// - `boost: k` (data attacks only): send `k·Δ` of the update trained on the poisoned samples.
+///
+/// Options are read through ``ConfigReader``; ``ConfigReader/finish()`` rejects unknown keys
+/// with a did-you-mean, and an attack's ``AttackError`` from `init` becomes a ``ConfigError``
+/// `.invalidValue` at the offending key.
+public struct AttackRegistry: Sendable {
+    /// What the data set looks like (label-flip needs the class count, backdoor the image side).
+    public struct DataShape: Sendable, Equatable {
+        /// The number of classes.
+        public var classCount: Int
+        /// The image width and height.
+        public var imageSide: Int
+        /// Creates a shape.
+        public init(classCount: Int, imageSide: Int) {
+            self.classCount = classCount
+            self.imageSide = imageSide
+        }
+        /// Fashion-MNIST: 10 classes of 28x28 images.
+        public static let fashionMNIST = DataShape(classCount: 10, imageSide: 28)
+    }
+
+    /// What an entry builds.
+    public enum Component: Sendable {
+        /// A data-poisoning attack.
+        case data(any DataAttack)
+        /// A model-poisoning attack.
+        case update(any UpdateAttack)
+    }
+
+    /// How to build one attack.
+    public struct Entry: Sendable {
+        /// The YAML name.
+        public var kind: String
+        /// One line for help and the README.
+        public var summary: String
+        /// The fewest updates the attack must know per round (see ``AttackPlan/minimumKnownUpdates``).
+        public var minimumKnownUpdates: Int
+        /// The aggregation rules it is tailored to, or `nil`.
+        public var targetRules: [String]?
+        /// Reads the attack's own options (never `finish()`) and builds it.
+        public var make: @Sendable (ConfigReader, DataShape) throws(ConfigError) -> Component
+
+        /// Creates an entry.
+        public init(
+            kind: String, summary: String, minimumKnownUpdates: Int = 1, targetRules: [String]? = nil,
+            make: @escaping @Sendable (ConfigReader, DataShape) throws(ConfigError) -> Component
+        ) {
+            self.kind = kind
+            self.summary = summary
+            self.minimumKnownUpdates = minimumKnownUpdates
+            self.targetRules = targetRules
+            self.make = make
+        }
+    }
+
+    /// The attacks by YAML name.
+    public private(set) var entries: [String: Entry]
+
+    /// Creates a registry holding `entries`.
+    public init(entries: [Entry]) {
+        self.entries = Dictionary(entries.map { ($0.kind, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    /// Adds (or replaces) an attack.
+    public mutating func register(_ entry: Entry) { entries[entry.kind] = entry }
+
+    /// The known attack names, sorted.
+    public var kinds: [String] { entries.keys.sorted() }
+
+    /// Builds the plan `spec` describes.
+    /// - Parameters:
+    ///   - spec: the `attack` mapping (`kind` and the other keys).
+    ///   - shape: the data set's class count and image side (default Fashion-MNIST).
+    /// - Returns: the plan.
+    /// - Throws: ``ConfigError`` for an unknown kind (with a did-you-mean and the known kinds),
+    ///   an unknown key, a wrong type, an impossible value, or knowledge below the attack's
+    ///   minimum, at its key path.
+    public func make(_ spec: ComponentSpec, shape: DataShape = .fashionMNIST) throws(ConfigError) -> AttackPlan {
+        guard let entry = entries[spec.kind] else {
+            var message = "unknown attack \"\(spec.kind)\""
+            if let guess = ConfigReader.closest(to: spec.kind, in: kinds) { message += " (did you mean \"\(guess)\"?)" }
+            message += "; known: \(kinds.joined(separator: ", "))"
+            throw ConfigError(.invalidValue, keyPath: join(spec.keyPath, "kind"), message)
+        }
+        let reader = try spec.reader()
+        let component = try entry.make(reader, shape)
+
+        var dataAttack: (any DataAttack)?
+        var updateAttack: (any UpdateAttack)?
+        switch component {
+        case .data(let attack):
+            dataAttack = attack
+            if reader.contains("boost") {
+                let factor = try reader.double("boost")
+                updateAttack = try Self.building(reader, key: "boost") { () throws(AttackError) in try Boost(factor: factor, objective: attack.objective) }
+            } else {
+                _ = reader.raw("boost")
+            }
+        case .update(let attack):
+            updateAttack = attack
+            if reader.contains("boost") {
+                throw reader.error("boost", "applies only after a data attack (label-flip, backdoor); \(spec.kind) crafts its update itself")
+            }
+        }
+
+        let required = updateAttack?.requiredKnowledge ?? .none
+        let knowledgeName = try reader.string("knowledge", default: required.rawValue, allowed: ["none", "partial", "omniscient"])
+        let knowledge = AttackKnowledge(rawValue: knowledgeName)!
+        if knowledge < required {
+            throw reader.error("knowledge", "\(spec.kind) needs knowledge \(required.rawValue) or more, got \(knowledge.rawValue)")
+        }
+
+        var clients: [ClientID]?
+        let fraction: Double
+        if reader.contains("clients") {
+            if reader.contains("fraction") {
+                throw reader.error("fraction", "give either fraction or an explicit clients list, not both")
+            }
+            _ = reader.raw("fraction")
+            let list = try reader.intArray("clients", elementsAtLeast: 0)
+            if list.isEmpty { throw reader.error("clients", "needs at least one client") }
+            var seen = Set<Int>()
+            for (index, client) in list.enumerated() where !seen.insert(client).inserted {
+                throw ConfigError(.invalidValue, keyPath: "\(reader.keyPath("clients"))[\(index)]", "client \(client) is listed twice")
+            }
+            clients = list.map(ClientID.init)
+            fraction = 0
+        } else {
+            _ = reader.raw("clients")
+            fraction = try reader.double("fraction", default: 0.2)
+            if !(fraction > 0 && fraction <= 1) { throw reader.error("fraction", "must be in (0, 1], got \(fraction)") }
+        }
+        let schedule = try AttackSchedule.read(from: reader)
+        try reader.finish()
+        return AttackPlan(
+            kind: spec.kind, dataAttack: dataAttack, updateAttack: updateAttack, knowledge: knowledge, schedule: schedule,
+            fraction: fraction, clients: clients, minimumKnownUpdates: entry.minimumKnownUpdates, targetRules: entry.targetRules,
+            keyPath: spec.keyPath)
+    }
+
+    /// Runs an attack's throwing `init`, turning its ``AttackError`` into a ``ConfigError``
+    /// `.invalidValue` at `key` of `reader` (or at the reader's own path when `key` is `nil`).
+    public static func building<T>(_ reader: ConfigReader, key: String?, _ body: () throws(AttackError) -> T) throws(ConfigError) -> T {
+        do throws(AttackError) {
+            return try body()
+        } catch {
+            throw ConfigError(.invalidValue, keyPath: key.map { reader.keyPath($0) } ?? reader.path, error.message)
+        }
+    }
+
+    private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+}
+
+extension AttackRegistry {
+    /// Every built-in attack (one entry each).
+    public static let standard = AttackRegistry(entries: [
+        Entry(kind: "label-flip", summary: "flip labels l -> C-1-l, or source -> target (Fang et al. 2020; Tolpegin et al. 2020)") { r, shape throws(ConfigError) in
+            let source = try r.optionalInt("source", atLeast: 0)
+            let target = try r.optionalInt("target", atLeast: 0)
+            let rate = try r.double("rate", default: 1)
+            let key = source == nil && target != nil ? "target" : (rate < 0 || rate > 1 ? "rate" : "source")
+            return .data(try building(r, key: key) { () throws(AttackError) in
+                try LabelFlip(source: source, target: target, rate: rate, classCount: shape.classCount)
+            })
+        },
+        Entry(kind: "backdoor", summary: "pixel-pattern trigger relabelled to a target (Gu et al. 2017; Bagdasaryan et al. 2020)") { r, shape throws(ConfigError) in
+            let target = try r.int("target", default: 0, range: 0...max(shape.classCount - 1, 0))
+            let rate = try r.double("rate", default: 0.5, range: 0...1)
+            let mode = try r.string("mode", default: "replace", allowed: Backdoor.Mode.allCases.map(\.rawValue))
+            var trigger = Trigger(imageSide: shape.imageSide)
+            if let t = try r.child("trigger") {
+                trigger.row = try t.int("row", default: trigger.row, atLeast: 0)
+                trigger.column = try t.int("column", default: trigger.column, atLeast: 0)
+                trigger.size = try t.int("size", default: trigger.size, atLeast: 1)
+                trigger.value = Float(try t.double("value", default: Double(trigger.value), range: 0...1))
+                try t.finish()
+            }
+            let stamp = trigger
+            return .data(try building(r, key: "trigger") { () throws(AttackError) in
+                try Backdoor(trigger: stamp, target: target, rate: rate, mode: Backdoor.Mode(rawValue: mode)!, classCount: shape.classCount)
+            })
+        },
+        Entry(kind: "boost", summary: "scale the honest update by a factor (naive model replacement)") { r, _ throws(ConfigError) in
+            let factor = try r.double("factor", default: 10)
+            return .update(try building(r, key: "factor") { () throws(AttackError) in try Boost(factor: factor) })
+        },
+        Entry(kind: "sign-flip", summary: "send -k times the honest update (Li et al. 2019)") { r, _ throws(ConfigError) in
+            let scale = try r.double("scale", default: 1)
+            return .update(try building(r, key: "scale") { () throws(AttackError) in try SignFlip(scale: scale) })
+        },
+        Entry(kind: "gaussian", summary: "send N(0, sigma^2) noise (Blanchard et al. 2017)") { r, _ throws(ConfigError) in
+            let sigma = try r.double("sigma", default: 1)
+            return .update(try building(r, key: "sigma") { () throws(AttackError) in try GaussianNoise(sigma: sigma) })
+        },
+        Entry(kind: "alie", summary: "mean - z std, A Little Is Enough (Baruch et al. 2019)", minimumKnownUpdates: 2) { r, _ throws(ConfigError) in
+            let z: Double? = r.contains("z") ? try r.double("z") : nil
+            _ = r.raw("z")
+            return .update(try building(r, key: "z") { () throws(AttackError) in try ALIE(z: z) })
+        },
+        Entry(kind: "ipm", summary: "-epsilon times the honest mean, inner-product manipulation (Xie et al. 2019)") { r, _ throws(ConfigError) in
+            let epsilon = try r.double("epsilon", default: 0.5)
+            return .update(try building(r, key: "epsilon") { () throws(AttackError) in try InnerProductManipulation(epsilon: epsilon) })
+        },
+        Entry(kind: "fang-krum", summary: "-lambda sign(mean), lambda halved until Krum picks it (Fang et al. 2020)", targetRules: ["krum", "multi-krum", "bulyan"]) { r, _ throws(ConfigError) in
+            let f = try r.optionalInt("f", atLeast: 0)
+            let threshold = try r.double("threshold", default: 1e-5)
+            return .update(try building(r, key: "threshold") { () throws(AttackError) in try FangKrum(f: f, threshold: threshold) })
+        },
+        Entry(kind: "fang-trim", summary: "per coordinate beyond the benign extremes (Fang et al. 2020)", targetRules: ["trimmed-mean", "median"]) { r, _ throws(ConfigError) in
+            let b = try r.double("b", default: 2)
+            return .update(try building(r, key: "b") { () throws(AttackError) in try FangTrim(b: b) })
+        },
+        Entry(kind: "min-max", summary: "mean + gamma perturbation within the max pairwise distance (Shejwalkar and Houmansadr 2021)", minimumKnownUpdates: 2) { r, _ throws(ConfigError) in
+            let (perturbation, gammaInit, tolerance) = try readAgnostic(r)
+            return .update(try building(r, key: nil) { () throws(AttackError) in
+                try MinMax(perturbation: perturbation, gammaInit: gammaInit, tolerance: tolerance)
+            })
+        },
+        Entry(kind: "min-sum", summary: "mean + gamma perturbation within the max sum of distances (Shejwalkar and Houmansadr 2021)", minimumKnownUpdates: 2) { r, _ throws(ConfigError) in
+            let (perturbation, gammaInit, tolerance) = try readAgnostic(r)
+            return .update(try building(r, key: nil) { () throws(AttackError) in
+                try MinSum(perturbation: perturbation, gammaInit: gammaInit, tolerance: tolerance)
+            })
+        },
+    ])
+
+    private static func readAgnostic(_ r: ConfigReader) throws(ConfigError) -> (Perturbation, Double, Double) {
+        let name = try r.string("perturbation", default: Perturbation.std.rawValue, allowed: Perturbation.allCases.map(\.rawValue))
+        let gammaInit = try r.positiveDouble("gamma_init", default: 10)
+        let tolerance = try r.double("tolerance", default: 1e-5)
+        if !(tolerance > 0 && tolerance < 1) { throw r.error("tolerance", "must be in (0, 1), got \(tolerance)") }
+        return (Perturbation(rawValue: name)!, gammaInit, tolerance)
+    }
+}

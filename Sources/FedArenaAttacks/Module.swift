@@ -1,1 +1,0 @@
-// FedArenaAttacks: module placeholder until its first type lands.
