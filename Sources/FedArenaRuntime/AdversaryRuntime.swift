@@ -1,3 +1,4 @@
+import FedArenaAttacks
 import FedArenaCore
 import FedArenaWire
 import Logging

@@ -18,10 +18,10 @@ struct AttackEngine: Sendable {
         guard let spec = config.attack else { return nil }
         do {
             plan = try AttackRegistry.standard.make(spec)
+            malicious = Set(try plan.maliciousClients(count: config.clients.count, seed: config.seed))
         } catch {
             throw RuntimeError(.configuration, "cannot build the attack: \(error)", cause: error)
         }
-        malicious = Set(plan.maliciousClients(count: config.clients.count, seed: config.seed))
     }
 
     /// The malicious clients, ascending.
@@ -36,7 +36,7 @@ struct AttackEngine: Sendable {
 
     /// Whether malicious updates go through the adversary process (attacks that pool updates).
     var usesAdversary: Bool {
-        plan.updateAttack != nil && plan.knowledge >= .partial
+        plan.poolsUpdates
     }
 
     /// Whether the coordinator shares honest updates with the adversary (simulation only).
@@ -96,6 +96,6 @@ public enum AttackSetup {
             return nil
         }()
         try plan.validate(againstRule: config.defense.aggregator.kind, f: f, perRound: config.clients.perRound)
-        _ = plan.maliciousClients(count: config.clients.count, seed: config.seed)
+        _ = try plan.maliciousClients(count: config.clients.count, seed: config.seed)
     }
 }

@@ -1,0 +1,1 @@
+// FedArenaAttacksTests: tests arrive with the attacks branch.
