@@ -99,3 +99,16 @@ public enum AttackSetup {
         _ = try plan.maliciousClients(count: config.clients.count, seed: config.seed)
     }
 }
+
+extension AttackSetup {
+    /// The attack success rate of `parameters` on the probe of `config`'s attack objective
+    /// (for the attack-free baseline run, whose model never saw the attack).
+    /// - Returns: `nil` for untargeted attacks.
+    /// - Throws: ``RuntimeError`` when the data or the model cannot be loaded.
+    public static func successRate(of parameters: ParameterVector, for config: ScenarioConfig) throws(RuntimeError) -> Double? {
+        guard let attack = try AttackEngine(config: config) else { return nil }
+        let federation = try FederationData.load(config: config, directoryOverride: nil)
+        guard let probe = attack.successProbe(testSet: federation.testSet) else { return nil }
+        return try ModelEngine(config: config).successRate(parameters, probe: probe.samples, target: probe.target)
+    }
+}

@@ -80,9 +80,12 @@ public final class RunRecorder: @unchecked Sendable {
     /// Adds the attack-free run's final accuracy and the drop to `summary.json`'s attack block.
     /// - Returns: the updated summary, also written to `folder/summary.json`.
     /// - Throws: ``RuntimeError`` `.output` when the file cannot be written.
-    public static func addBaseline(_ accuracy: Double, to summary: ConfigValue, in folder: String) throws(RuntimeError) -> ConfigValue {
+    public static func addBaseline(
+        _ accuracy: Double, successRate: Double?, to summary: ConfigValue, in folder: String
+    ) throws(RuntimeError) -> ConfigValue {
         guard case .object(var object) = summary, case .object(var attack)? = object["attack"] else { return summary }
         attack["baseline_final_accuracy"] = JSONText.number(accuracy)
+        attack["baseline_final_asr"] = successRate.map(JSONText.number) ?? .null
         if case .double(let final)? = object["final_accuracy"] { attack["accuracy_drop"] = JSONText.number(accuracy - final) }
         object["attack"] = .object(attack)
         do {
@@ -106,6 +109,7 @@ public final class RunRecorder: @unchecked Sendable {
         block["asr_by_round"] = .array(rates)
         block["malicious_accepted_by_round"] = .array(result.rounds.map { $0.maliciousAccepted.map(ConfigValue.int) ?? .null })
         block["baseline_final_accuracy"] = .null
+        block["baseline_final_asr"] = .null
         block["accuracy_drop"] = .null
         return .object(block)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FedArenaCore
+import FedArenaData
 import FedArenaReports
 import FedArenaRuntime
 import FedArenaScenarios
@@ -27,6 +28,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         var baselineAccuracy: Double?
+        var baselineRate: Double?
         if baseline {
             var clean = config
             clean.attack = nil
@@ -35,6 +37,8 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 let summary = try await LocalLauncher(config: clean, outputDirectory: folder + "/baseline", executable: currentExecutable()).run()
                 if case .double(let accuracy)? = summary[path: "final_accuracy"] { baselineAccuracy = accuracy }
+                let (values, _) = try NPYFile.read(folder + "/baseline/model-final.npy")
+                baselineRate = try AttackSetup.successRate(of: ParameterVector(values), for: config)
             } catch {
                 printError("fedarena run failed (baseline): \(error)")
                 throw ExitCode(1)
@@ -45,7 +49,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             var summary = try await launcher.run()
             if let baselineAccuracy {
-                summary = try RunRecorder.addBaseline(baselineAccuracy, to: summary, in: folder)
+                summary = try RunRecorder.addBaseline(baselineAccuracy, successRate: baselineRate, to: summary, in: folder)
             }
             print(RunFolder.describe(summary, folder: folder))
         } catch {
@@ -78,7 +82,8 @@ enum RunFolder {
             }
         }
         let count: Int = if case .array(let clients)? = attack["malicious_clients"] { clients.count } else { 0 }
-        return "attack \(text(attack["kind"])): \(count) malicious clients, final ASR \(text(attack["final_asr"])), "
+        return "attack \(text(attack["kind"])): \(count) malicious clients, final ASR \(text(attack["final_asr"])) "
+            + "(baseline \(text(attack["baseline_final_asr"]))), "
             + "accuracy drop vs baseline \(text(attack["accuracy_drop"]))\n"
     }
 
