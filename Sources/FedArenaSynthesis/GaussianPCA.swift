@@ -19,14 +19,6 @@ import FedArenaNumerics
 /// generator (class by class, in class order); sampling draws the labels first, then `k` (and
 /// `d`) normals per sample in sample order.
 public struct GaussianPCA: Generator, Equatable {
-    /// What to do with a class that has too few samples (`n ≤ k`) for `k` components.
-    public enum SmallClassPolicy: String, Sendable, Equatable, CaseIterable {
-        /// Throw a ``GeneratorError`` naming the class.
-        case fail
-        /// Use `n − 1` components for that class (its sample covariance has rank ≤ `n − 1`).
-        case shrink
-    }
-
     /// The fitted model of one class.
     public struct ClassModel: Sendable, Equatable {
         /// The class mean, `d` values.
