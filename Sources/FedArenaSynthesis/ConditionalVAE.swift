@@ -57,7 +57,7 @@ public struct ConditionalVAE: Generator, Equatable {
     ///   - batchSize: ≥ 1.
     ///   - learningRate: Adam's step, finite and > 0.
     /// - Throws: ``GeneratorError`` for values out of range.
-    public init(latent: Int = 16, hidden: Int = 256, epochs: Int = 20, batchSize: Int = 32, learningRate: Double = 2e-3) throws(GeneratorError) {
+    public init(latent: Int = 8, hidden: Int = 256, epochs: Int = 30, batchSize: Int = 32, learningRate: Double = 5e-3) throws(GeneratorError) {
         guard latent >= 1, hidden >= 1 else { throw GeneratorError("vae: latent and hidden must be ≥ 1, got \(latent) and \(hidden)") }
         guard epochs >= 1, batchSize >= 1 else { throw GeneratorError("vae: epochs and batch size must be ≥ 1, got \(epochs) and \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite else { throw GeneratorError("vae: learning rate must be finite and > 0, got \(learningRate)") }

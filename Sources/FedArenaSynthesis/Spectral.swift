@@ -63,33 +63,35 @@ enum Spectral {
         return (values, vectors)
     }
 
-    /// Orthonormalises the `rows` rows of `basis` (each `columns` long) in place by modified
-    /// Gram-Schmidt applied twice ("twice is enough", Giraud et al. 2005). A row that collapses
-    /// (linearly dependent) is replaced by the first standard basis vector that survives.
+    /// Orthonormalises the `rows` rows of `basis` (each `columns` long) in place by classical
+    /// Gram-Schmidt applied twice ("twice is enough", Giraud et al. 2005, Numer. Math. 101),
+    /// with BLAS level-1 kernels. A row that collapses (linearly dependent) is replaced by the
+    /// next standard basis vector that survives.
     static func orthonormalizeRows(_ basis: inout [Float], rows: Int, columns: Int) {
-        var row = [Double](repeating: 0, count: columns)
         var fallback = 0
-        var i = 0
-        while i < rows {
-            for k in 0..<columns { row[k] = Double(basis[i * columns + k]) }
-            let original = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            for _ in 0..<2 {
-                for j in 0..<i {
-                    var dot = 0.0
-                    for k in 0..<columns { dot += row[k] * Double(basis[j * columns + k]) }
-                    for k in 0..<columns { row[k] -= dot * Double(basis[j * columns + k]) }
+        basis.withUnsafeMutableBufferPointer { buffer in
+            let q = buffer.baseAddress!
+            var i = 0
+            while i < rows {
+                let row = q + i * columns
+                let original = BLAS.snrm2(count: columns, x: row)
+                for _ in 0..<2 {
+                    for j in 0..<i {
+                        let dot = BLAS.sdot(count: columns, x: row, y: q + j * columns)
+                        BLAS.saxpy(count: columns, alpha: -dot, x: q + j * columns, y: row)
+                    }
                 }
+                let norm = BLAS.snrm2(count: columns, x: row)
+                if !(norm > 1e-5 * original) || norm == 0 {
+                    guard fallback < columns else { row.update(repeating: 0, count: columns); i += 1; continue }
+                    row.update(repeating: 0, count: columns)
+                    row[fallback] = 1
+                    fallback += 1
+                    continue
+                }
+                BLAS.sscal(count: columns, alpha: 1 / norm, x: row)
+                i += 1
             }
-            let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm <= 1e-7 * max(original, 1e-30) || norm == 0 {
-                // Dependent: try the next standard basis vector instead.
-                guard fallback < columns else { for k in 0..<columns { basis[i * columns + k] = 0 }; i += 1; continue }
-                for k in 0..<columns { basis[i * columns + k] = k == fallback ? 1 : 0 }
-                fallback += 1
-                continue
-            }
-            for k in 0..<columns { basis[i * columns + k] = Float(row[k] / norm) }
-            i += 1
         }
     }
 
