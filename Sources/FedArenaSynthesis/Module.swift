@@ -1,1 +1,0 @@
-// FedArenaSynthesis: module placeholder until its first type lands.
