@@ -1,1 +1,0 @@
-// FedArenaAttacksTests: tests arrive with the attacks branch.
