@@ -182,12 +182,15 @@ extension AttackRegistry {
             let target = try r.int("target", default: 0, range: 0...max(shape.classCount - 1, 0))
             let rate = try r.double("rate", default: 0.5, range: 0...1)
             let mode = try r.string("mode", default: "replace", allowed: Backdoor.Mode.allCases.map(\.rawValue))
-            var trigger = Trigger(imageSide: shape.imageSide)
+            // Default: a 3x3 white patch one pixel from the bottom-right corner (24, 24 on 28x28).
+            let side = shape.imageSide
+            var trigger = Trigger(imageSide: side, row: max(0, side - 4), column: max(0, side - 4), size: min(3, side), value: 1)
             if let t = try r.child("trigger") {
-                trigger.row = try t.int("row", default: trigger.row, atLeast: 0)
-                trigger.column = try t.int("column", default: trigger.column, atLeast: 0)
                 trigger.size = try t.int("size", default: trigger.size, atLeast: 1)
-                trigger.value = Float(try t.double("value", default: Double(trigger.value), range: 0...1))
+                let corner = max(0, side - trigger.size - 1)
+                trigger.row = try t.int("row", default: corner, atLeast: 0)
+                trigger.column = try t.int("column", default: corner, atLeast: 0)
+                trigger.value = Float(try t.double("value", default: 1, range: 0...1))
                 try t.finish()
             }
             let stamp = trigger

@@ -10,7 +10,9 @@ import FedArenaNumerics
 /// their model replacement).
 ///
 /// YAML: `{kind: backdoor, target: 0, rate: 0.5, mode: replace, trigger: {row: 24, column: 24, size: 3, value: 1.0}}`.
-/// `⌊rate · count⌋` samples, drawn among all the client's samples with its generator, are
+/// The trigger defaults to a `size`-3 patch of value 1 one pixel from the bottom-right corner
+/// (row = column = side − size − 1, i.e. 24 on 28x28 images). `target` defaults to 0, `rate` to
+/// 0.5. `⌊rate · count⌋` samples, drawn among all the client's samples with its generator, are
 /// poisoned. `mode: replace` (the default) stamps and relabels them **in place**, so the
 /// sample count (the FedAvg weight) is unchanged and clean and poisoned samples mix in every
 /// batch at ratio `rate`, as Bagdasaryan et al. do; `mode: append` keeps every clean sample
