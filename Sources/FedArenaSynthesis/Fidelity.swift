@@ -19,6 +19,21 @@ public struct FidelityMetrics: Sendable, Equatable {
     public var c2stAccuracy: Double
     /// The real and synthetic sample counts used.
     public var realCount: Int, syntheticCount: Int
+
+    /// Creates a set of metrics.
+    public init(
+        frechetDistance: Double, precision: Double, recall: Double, density: Double, coverage: Double, c2stAccuracy: Double,
+        realCount: Int, syntheticCount: Int
+    ) {
+        self.frechetDistance = frechetDistance
+        self.precision = precision
+        self.recall = recall
+        self.density = density
+        self.coverage = coverage
+        self.c2stAccuracy = c2stAccuracy
+        self.realCount = realCount
+        self.syntheticCount = syntheticCount
+    }
 }
 
 /// Fidelity metrics of synthetic against real samples (both `n x d`, values in [0, 1]).

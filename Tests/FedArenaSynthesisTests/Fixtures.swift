@@ -10,11 +10,12 @@ enum Fixtures {
         classes: Int = 2, perClass: Int = 60, d: Int = 12, scales: [Double] = [0.12, 0.06], noise: Double = 0.002,
         seed: UInt64 = 1
     ) -> (samples: LabeledSamples, directions: [[Double]]) {
+        // Fixed orthonormal directions (the same for every seed) from Gram-Schmidt on random vectors.
+        var directionRng = SeededGenerator(seed: 1000)
         var rng = SeededGenerator(seed: seed)
-        // Fixed orthonormal directions from Gram-Schmidt on random vectors.
         var directions = [[Double]]()
         for _ in scales.indices {
-            var v = (0..<d).map { _ in rng.normal() }
+            var v = (0..<d).map { _ in directionRng.normal() }
             for u in directions {
                 let dot = zip(v, u).reduce(0) { $0 + $1.0 * $1.1 }
                 v = zip(v, u).map { $0 - dot * $1 }
