@@ -66,7 +66,7 @@ var targets: [Target] = [
     .testTarget(name: "FedArenaDefensesTests", dependencies: ["FedArenaDefenses", "FedArenaTesting"]),
     .testTarget(name: "FedArenaReportsTests", dependencies: ["FedArenaReports"]),
     .testTarget(name: "FedArenaSynthesisTests", dependencies: ["FedArenaSynthesis", "FedArenaTesting"]),
-    .testTarget(name: "FedArenaAttacksTests", dependencies: ["FedArenaAttacks", "FedArenaTesting", "FedArenaDefenses"]),
+    .testTarget(name: "FedArenaAttacksTests", dependencies: ["FedArenaAttacks", "FedArenaTesting", "FedArenaDefenses", "FedArenaSynthesis"]),
     .testTarget(
         name: "FedArenaRuntimeTests",
         dependencies: ["FedArenaRuntime", "FedArenaTesting", "FedArenaWire", "FedArenaModels"]),

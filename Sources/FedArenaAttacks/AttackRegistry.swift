@@ -1,4 +1,5 @@
 import FedArenaCore
+import FedArenaSynthesis
 
 /// Builds an ``AttackPlan`` from a scenario's `attack:` section, by YAML `kind`.
 ///
@@ -196,6 +197,60 @@ extension AttackRegistry {
             let stamp = trigger
             return .data(try building(r, key: "trigger") { () throws(AttackError) in
                 try Backdoor(trigger: stamp, target: target, rate: rate, mode: Backdoor.Mode(rawValue: mode)!, classCount: shape.classCount)
+            })
+        },
+        Entry(kind: "synthetic-poison", summary: "train on poisoned synthetic data from a generator fitted to the client's own data") { r, shape throws(ConfigError) in
+            guard let generatorSpec = try r.child("generator") else {
+                throw r.error("generator", "is required, e.g. generator: { kind: gaussian-pca }", code: .missingKey)
+            }
+            var generatorOptions = [String: ConfigValue]()
+            for key in generatorSpec.keys { generatorOptions[key] = generatorSpec.raw(key) }
+            guard case .string(let generatorKind)? = generatorOptions.removeValue(forKey: "kind") else {
+                throw ConfigError(.missingKey, keyPath: generatorSpec.keyPath("kind"), "is required (\(GeneratorRegistry.standard.kinds.joined(separator: ", ")))")
+            }
+            let generator = try GeneratorRegistry.standard.make(
+                ComponentSpec(kind: generatorKind, options: generatorOptions, keyPath: generatorSpec.path))
+            var mode = SyntheticPoison.Mode.none
+            if let p = try r.child("poison") {
+                let kind = try p.string("kind", allowed: ["label-flip", "backdoor", "bias", "none"])
+                switch kind {
+                case "label-flip":
+                    let source = try p.optionalInt("source", atLeast: 0)
+                    let target = try p.optionalInt("target", atLeast: 0)
+                    let rate = try p.double("rate", default: 1, range: 0...1)
+                    mode = .labelFlip(try building(p, key: "source") { () throws(AttackError) in
+                        try LabelFlip(source: source, target: target, rate: rate, classCount: shape.classCount)
+                    })
+                case "backdoor":
+                    let target = try p.int("target", default: 0, range: 0...max(shape.classCount - 1, 0))
+                    let rate = try p.double("rate", default: 0.5, range: 0...1)
+                    var trigger = Trigger(imageSide: shape.imageSide)
+                    if let t = try p.child("trigger") {
+                        trigger.row = try t.int("row", default: trigger.row, atLeast: 0)
+                        trigger.column = try t.int("column", default: trigger.column, atLeast: 0)
+                        trigger.size = try t.int("size", default: trigger.size, atLeast: 1)
+                        trigger.value = Float(try t.double("value", default: Double(trigger.value), range: 0...1))
+                        try t.finish()
+                    }
+                    let stamp = trigger
+                    mode = .backdoor(try building(p, key: "trigger") { () throws(AttackError) in
+                        try Backdoor(trigger: stamp, target: target, rate: rate, classCount: shape.classCount)
+                    })
+                case "bias":
+                    mode = .bias(classes: try p.intArray("classes", elementsAtLeast: 0))
+                default:
+                    mode = .none
+                }
+                try p.finish()
+            }
+            let mix = try r.double("mix", default: 1, range: 0...1)
+            let generations = try r.int("generations", default: 1, range: 1...100)
+            let temperature = try r.positiveDouble("temperature", default: 1)
+            let chosen = mode
+            return .data(try building(r, key: nil) { () throws(AttackError) in
+                try SyntheticPoison(
+                    generator: generator, mode: chosen, mix: mix, generations: generations, temperature: temperature,
+                    classCount: shape.classCount)
             })
         },
         Entry(kind: "boost", summary: "scale the honest update by a factor (naive model replacement)") { r, _ throws(ConfigError) in

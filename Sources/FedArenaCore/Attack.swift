@@ -27,7 +27,7 @@ public protocol DataAttack: Sendable {
 /// - ``craft(_:using:)`` returns exactly one update per entry of
 ///   ``AttackContext/maliciousUpdates``, in the same order, of the same dimension.
 /// - It reads only what its ``knowledge`` allows: ``AttackContext/benignUpdates`` is empty
-///   under `.ownUpdates`.
+///   under `.partial`.
 public protocol UpdateAttack: Sendable {
     /// The YAML name (`sign-flip`, `alie`, `min-max`, ...).
     var name: String { get }
