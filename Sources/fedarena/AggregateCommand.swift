@@ -53,7 +53,7 @@ struct AggregateCommand: ParsableCommand {
     }
 
     private func execute() throws(CommandFailure) {
-        let options = try parseRuleOptions()
+        let options = try ComponentOptions.parse(ruleOptions)
         let spec = ComponentSpec(kind: rule, options: options, keyPath: rule)
         let aggregator: any Aggregator
         do {
@@ -120,38 +120,6 @@ struct AggregateCommand: ParsableCommand {
             "milliseconds": JSONText.number(Double(elapsed.components.attoseconds) * 1e-15 + Double(elapsed.components.seconds) * 1e3),
         ])
         print(JSONText.render(report, pretty: true))
-    }
-
-    /// `--f 2 --beta 0.1 --pre '[...]'` → `["f": 2, "beta": 0.1, "pre": [...]]`.
-    private func parseRuleOptions() throws(CommandFailure) -> [String: ConfigValue] {
-        var options = [String: ConfigValue]()
-        var index = 0
-        while index < ruleOptions.count {
-            let flag = ruleOptions[index]
-            guard flag.hasPrefix("--"), flag.count > 2 else {
-                throw CommandFailure("unexpected argument \"\(flag)\"; rule options are --key value pairs")
-            }
-            var key = String(flag.dropFirst(2))
-            var value: String
-            if let equals = key.firstIndex(of: "=") {
-                value = String(key[key.index(after: equals)...])
-                key = String(key[..<equals])
-            } else {
-                guard index + 1 < ruleOptions.count else { throw CommandFailure("\(flag) needs a value") }
-                value = ruleOptions[index + 1]
-                index += 1
-            }
-            key = key.replacingOccurrences(of: "-", with: "_")
-            do {
-                var document = try ScenarioDocument(yaml: "x: 0", source: "options")
-                try document.apply(override: "x=\(value)")
-                options[key] = document.tree[path: "x"] ?? .string(value)
-            } catch {
-                options[key] = .string(value)
-            }
-            index += 1
-        }
-        return options
     }
 
     private func readNPY(_ path: String, what: String) throws(CommandFailure) -> ([Float], [Int]) {
