@@ -1,0 +1,117 @@
+/// A detector of poisoned or synthetic-data updates: it gives every client of a round a
+/// suspicion score in [0, 1] with a human-readable reason, before the updates are merged.
+///
+/// ## Implementation requirements
+/// - A `struct`, pure and deterministic given the generator it receives. State kept across
+///   rounds (smoothing, histories) lives in ``DetectionContext/memory`` and comes back in
+///   ``DetectionOutput/memory``, owned by the runtime.
+/// - Returns a ``Suspicion`` for every update it was given (keyed by client), with a finite
+///   score in [0, 1] and a reason a person can read ("loss on the root set rose by 0.41").
+/// - Throws ``DetectionError`` for input it cannot use (a missing root set it needs, sketches
+///   of the wrong shape); it never traps on what clients sent.
+/// - Never sees raw client data: it decides from updates, sketches and the coordinator's own data.
+public protocol Detector: Sendable {
+    /// The YAML name (`root-audit`, `sketch-mmd`, `update-similarity`, ...).
+    var name: String { get }
+    /// Scores the round's updates.
+    /// - Parameters:
+    ///   - updates: the validated updates of the round, sorted by client.
+    ///   - context: what the coordinator knows (global model, root set, sketches, memory).
+    ///   - rng: the round's seeded generator.
+    func detect(_ updates: [ClientUpdate], context: DetectionContext, using rng: inout some RandomNumberGenerator) throws(DetectionError) -> DetectionOutput
+}
+
+/// How suspicious one client's update looks to one detector.
+public struct Suspicion: Sendable, Equatable {
+    /// In [0, 1]; higher is more suspicious.
+    public var score: Double
+    /// Why, for people ("cosine to the root update -0.21").
+    public var reason: String
+    /// The raw features behind the score (for fusion and the ledger).
+    public var features: [String: Double]
+
+    /// Creates a suspicion.
+    public init(score: Double, reason: String, features: [String: Double] = [:]) {
+        self.score = score
+        self.reason = reason
+        self.features = features
+    }
+}
+
+/// What a detector returns: scores per client and the state to keep.
+public struct DetectionOutput: Sendable, Equatable {
+    /// One suspicion per client of the round.
+    public var suspicions: [ClientID: Suspicion]
+    /// The state for the next round (`nil` keeps the old memory).
+    public var memory: AggregatorMemory?
+
+    /// Creates an output.
+    public init(suspicions: [ClientID: Suspicion], memory: AggregatorMemory? = nil) {
+        self.suspicions = suspicions
+        self.memory = memory
+    }
+}
+
+/// A client's summary of the data it trained on, sent beside its update: per-class mean
+/// embeddings under random Fourier features whose frequencies come from the round seed the
+/// coordinator sends with TRAIN (so a generator cannot be fitted to them in advance), and the
+/// label histogram.
+public struct DataSketch: Sendable, Equatable {
+    /// Classes x dimension values, row-major: the mean feature map of each class's samples
+    /// (zeros for a class the client lacks).
+    public var classEmbeddings: [Float]
+    /// The embedding dimension D.
+    public var dimension: Int
+    /// Samples per class.
+    public var labelHistogram: [Int]
+
+    /// Creates a sketch.
+    public init(classEmbeddings: [Float], dimension: Int, labelHistogram: [Int]) {
+        self.classEmbeddings = classEmbeddings
+        self.dimension = dimension
+        self.labelHistogram = labelHistogram
+    }
+}
+
+/// What a detector may use besides the updates.
+public struct DetectionContext: Sendable {
+    /// The round.
+    public var round: Int
+    /// The seed the coordinator sent with TRAIN (sketch frequencies derive from it).
+    public var roundSeed: UInt64
+    /// The global model the clients started from.
+    public var globalModel: ParameterVector
+    /// The coordinator's root set (may be empty).
+    public var rootSet: LabeledSamples
+    /// The coordinator's own update on its root set, if computed.
+    public var referenceUpdate: ParameterVector?
+    /// The sketches clients sent, by client.
+    public var sketches: [ClientID: DataSketch]
+    /// What the detector kept from earlier rounds.
+    public var memory: AggregatorMemory
+
+    /// Creates a context.
+    public init(
+        round: Int, roundSeed: UInt64, globalModel: ParameterVector, rootSet: LabeledSamples, referenceUpdate: ParameterVector? = nil,
+        sketches: [ClientID: DataSketch] = [:], memory: AggregatorMemory = AggregatorMemory()
+    ) {
+        self.round = round
+        self.roundSeed = roundSeed
+        self.globalModel = globalModel
+        self.rootSet = rootSet
+        self.referenceUpdate = referenceUpdate
+        self.sketches = sketches
+        self.memory = memory
+    }
+}
+
+/// The error a ``Detector`` throws.
+public struct DetectionError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong, naming the detector.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
