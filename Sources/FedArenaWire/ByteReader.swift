@@ -30,6 +30,8 @@ struct ByteReader {
         return value
     }
 
+    mutating func u8(_ field: String) throws(WireError) -> UInt8 { try load(UInt8.self, field) }
+
     mutating func u16(_ field: String) throws(WireError) -> UInt16 { try load(UInt16.self, field) }
 
     mutating func u64(_ field: String) throws(WireError) -> UInt64 { try load(UInt64.self, field) }
@@ -95,10 +97,11 @@ struct ByteReader {
         return clients
     }
 
-    /// A `vec` of finite float32 values with the expected dimension.
-    mutating func floats(_ field: String) throws(WireError) -> [Float] {
+    /// A `vec` of finite float32 values, of the expected parameter dimension unless
+    /// `parameters` is false (sketches).
+    mutating func floats(_ field: String, parameters: Bool = true) throws(WireError) -> [Float] {
         let count = try count(field, elementSize: 4, limit: nil)
-        if let expected = limits.expectedParameterCount, count != expected {
+        if parameters, let expected = limits.expectedParameterCount, count != expected {
             throw WireError(.dimensionMismatch, "\(kind).\(field) has \(count) parameters, expected \(expected)")
         }
         let source = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + 4 * count)])

@@ -166,6 +166,7 @@ extension WireMessage {
         case .update(let update):
             8 + 8 + 8 + 8 + 4 + 4 * update.delta.count + 4
                 + update.metrics.keys.reduce(0) { $0 + ByteWriter.size(of: $1) + 8 }
+                + 1 + (update.sketch.map { 8 + 4 + 4 * $0.labelHistogram.count + 4 + 4 * $0.classEmbeddings.count } ?? 0)
         case .shutdown(let shutdown):
             ByteWriter.size(of: shutdown.reason)
         case .error(let report):
@@ -200,12 +201,45 @@ extension WireMessage {
                 writer.write(string: key)
                 writer.write(value.bitPattern)
             }
+            if let sketch = update.sketch {
+                writer.write(UInt8(1))
+                writer.write(Int64(sketch.dimension))
+                writer.write(floats: sketch.labelHistogram.map { Float($0) })
+                writer.write(floats: sketch.classEmbeddings)
+            } else {
+                writer.write(UInt8(0))
+            }
         case .shutdown(let shutdown):
             writer.write(string: shutdown.reason)
         case .error(let report):
             writer.write(report.code)
             writer.write(string: report.message)
         }
+    }
+
+    /// An UPDATE's optional sketch: a u8 flag (0 none, 1 present), then i64 dimension D,
+    /// `vec` label histogram (whole non-negative counts as float32), `vec` class embeddings
+    /// (classes x D).
+    fileprivate static func readSketch(from reader: inout ByteReader) throws(WireError) -> DataSketch? {
+        switch try reader.u8("sketch") {
+        case 0: return nil
+        case 1: break
+        case let flag: throw WireError(.malformed, "UPDATE.sketch flag is \(flag); it must be 0 or 1")
+        }
+        let dimension = try reader.index("sketch.dimension")
+        guard (1...65_536).contains(dimension) else {
+            throw WireError(.malformed, "UPDATE.sketch.dimension is \(dimension); it must be in 1...65536")
+        }
+        let histogram = try reader.floats("sketch.labelHistogram", parameters: false)
+        guard histogram.count <= 4_096, histogram.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 16_777_216 }) else {
+            throw WireError(.malformed, "UPDATE.sketch.labelHistogram must hold at most 4096 whole non-negative counts")
+        }
+        let embeddings = try reader.floats("sketch.classEmbeddings", parameters: false)
+        guard embeddings.count == dimension * histogram.count else {
+            throw WireError(
+                .malformed, "UPDATE.sketch.classEmbeddings has \(embeddings.count) values, expected \(histogram.count) classes x \(dimension)")
+        }
+        return DataSketch(classEmbeddings: embeddings, dimension: dimension, labelHistogram: histogram.map { Int($0) })
     }
 
     fileprivate static func readPayload(kind: Kind, from reader: inout ByteReader) throws(WireError) -> WireMessage {
@@ -233,9 +267,10 @@ extension WireMessage {
             let trainLoss = try reader.finiteDouble("trainLoss")
             let delta = try reader.floats("delta")
             let metrics = try reader.metrics("metrics")
+            let sketch = try readSketch(from: &reader)
             return .update(Update(
                 round: round, client: ClientID(client), sampleCount: sampleCount, trainLoss: trainLoss,
-                delta: ParameterVector(delta), metrics: metrics))
+                delta: ParameterVector(delta), metrics: metrics, sketch: sketch))
         case .shutdown:
             return .shutdown(Shutdown(reason: try reader.string("reason")))
         case .error:

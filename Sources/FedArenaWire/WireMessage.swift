@@ -142,6 +142,9 @@ extension WireMessage {
         public var delta: ParameterVector
         /// Extra named measurements (finite; sent as float64, keys sorted by UTF-8 bytes).
         public var metrics: [String: Double]
+        /// The client's sketch of the data it trained on, when the scenario's detectors ask
+        /// for one (per-class random-Fourier-feature means and the label histogram).
+        public var sketch: DataSketch?
 
         /// Creates an UPDATE.
         /// - Parameters:
@@ -153,8 +156,9 @@ extension WireMessage {
         ///   - metrics: Extra measurements.
         public init(
             round: Int, client: ClientID, sampleCount: Int, trainLoss: Double, delta: ParameterVector,
-            metrics: [String: Double] = [:]
+            metrics: [String: Double] = [:], sketch: DataSketch? = nil
         ) {
+            self.sketch = sketch
             self.round = round
             self.client = client
             self.sampleCount = sampleCount

@@ -27,7 +27,7 @@ struct WireCodecTests {
             round: 3, client: ClientID(17), sampleCount: 1_200, trainLoss: 0.25, delta: delta,
             metrics: ["accuracy": 0.91, "norm": 3.5]))
         let bytes = WireCodec.encode(update)
-        #expect(bytes.count == 16 + 8 * 4 + 4 + 79_510 * 4 + 4 + (4 + 8 + 8) + (4 + 4 + 8))
+        #expect(bytes.count == 16 + 8 * 4 + 4 + 79_510 * 4 + 4 + (4 + 8 + 8) + (4 + 4 + 8) + 1)
         let decoded = try WireCodec.decode(bytes, limits: DecodeLimits(expectedParameterCount: 79_510))
         #expect(decoded == update)
     }
@@ -65,6 +65,7 @@ struct WireCodecTests {
         var expected = Frame.le(Int64(2)) + Frame.le(Int64(5)) + Frame.le(Int64(9)) + Frame.le((1.5).bitPattern)
         expected += Frame.le(UInt32(2)) + Frame.le(Float(1).bitPattern) + Frame.le(Float(-2).bitPattern)
         expected += Frame.le(UInt32(2)) + Frame.str("a") + Frame.le((1.0).bitPattern) + Frame.str("b") + Frame.le((2.0).bitPattern)
+        expected += [0]  // no sketch
         #expect(bytes[6] == 4)
         #expect(Frame.payload(of: bytes) == expected)
     }
@@ -233,6 +234,28 @@ struct WireCodecTests {
         }
     }
 
+    @Test func sketchRoundTripsAndIsValidated() throws {
+        let sketch = DataSketch(classEmbeddings: [0.5, -0.25, 1, 2, 0, 0], dimension: 2, labelHistogram: [3, 7, 0])
+        let message = WireMessage.update(.init(
+            round: 1, client: ClientID(2), sampleCount: 10, trainLoss: 0.5, delta: ParameterVector([1, 2, 3]), sketch: sketch))
+        let limits = DecodeLimits(expectedParameterCount: 3)
+        #expect(try WireCodec.decode(WireCodec.encode(message), limits: limits) == message)
+        var payload = Frame.payload(of: WireCodec.encode(message))
+        var bad = payload
+        bad[payload.count - 4 * 6 - 4 - 4 * 3 - 4 - 8 - 1] = 2  // the flag
+        #expect(decodeError(Frame.message(type: 4, payload: bad))?.code == .malformed)
+        // Embeddings that do not match classes x dimension.
+        let mismatched = WireMessage.update(.init(
+            round: 1, client: ClientID(2), sampleCount: 10, trainLoss: 0.5, delta: ParameterVector([1, 2, 3]),
+            sketch: DataSketch(classEmbeddings: [1, 2, 3], dimension: 2, labelHistogram: [1, 1])))
+        #expect(decodeError(WireCodec.encode(mismatched))?.code == .malformed)
+        // A fractional count in the histogram.
+        payload = Frame.payload(of: WireCodec.encode(message))
+        let histogramStart = payload.count - 4 * 6 - 4 - 4 * 3
+        payload.replaceSubrange(histogramStart..<(histogramStart + 4), with: Frame.le(Float(0.5).bitPattern))
+        #expect(decodeError(Frame.message(type: 4, payload: payload))?.code == .malformed)
+    }
+
     @Test func negativeIndicesAndCountsAreMalformed() {
         let messages: [WireMessage] = [
             .hello(.init(processIndex: -1, clients: [], label: "")),
@@ -252,7 +275,7 @@ struct WireCodecTests {
         func update(_ keys: [String]) -> [UInt8] {
             var payload = prefix + Frame.le(UInt32(keys.count))
             for key in keys { payload += Frame.str(key) + Frame.le((1.0).bitPattern) }
-            return Frame.message(type: 4, payload: payload)
+            return Frame.message(type: 4, payload: payload + [0])
         }
         #expect(decodeError(update(["a", "b"])) == nil)
         #expect(decodeError(update(["b", "a"]))?.code == .malformed)
