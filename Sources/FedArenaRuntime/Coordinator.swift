@@ -167,6 +167,7 @@ public actor Coordinator {
             if round < config.training.rounds { state = startRound(round + 1, model: model) }
             let evaluation = engine.evaluate(model, on: environment.testSet)
             var record = makeRecord(finished, outcome: outcome, evaluation: evaluation, aggregateSeconds: aggregateSeconds)
+            record.modelSHA256 = RunRecorder.sha256(model)
             if let successProbe {
                 record.attackSuccessRate = engine.successRate(model, probe: successProbe.samples, target: successProbe.target)
             }

@@ -57,4 +57,6 @@ public struct RoundRecord: Sendable {
     public var maliciousAccepted: Int?
     /// The total aggregation weight malicious clients received, or `nil` without an attack.
     public var maliciousWeight: Double?
+    /// The SHA-256 of the global model after the round.
+    public var modelSHA256: String = ""
 }

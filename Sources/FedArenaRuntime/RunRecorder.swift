@@ -13,6 +13,7 @@ public final class RunRecorder: @unchecked Sendable {
     /// The run folder.
     public let directory: String
     private let metrics: JSONLinesFile
+    private let ledger: Ledger
     private let lock = NSLock()
 
     /// Creates the folder (and `logs/`) and opens `metrics.jsonl`.
@@ -25,6 +26,7 @@ public final class RunRecorder: @unchecked Sendable {
         } catch {
             throw RuntimeError(.output, "cannot create the run folder \(directory): \(error)")
         }
+        ledger = try Ledger(path: directory + "/ledger.jsonl")
     }
 
     /// The path of a file in the run folder.
@@ -39,6 +41,18 @@ public final class RunRecorder: @unchecked Sendable {
         } catch {
             throw RuntimeError(.output, "\(error)")
         }
+        try ledger.append(Self.ledgerEntry(round))
+    }
+
+    /// One `ledger.jsonl` entry: the round's decisions and the resulting model's hash.
+    public static func ledgerEntry(_ round: RoundRecord) -> [String: ConfigValue] {
+        guard case .object(let line) = metricsLine(round) else { return [:] }
+        var entry = [String: ConfigValue]()
+        for key in ["round", "selected", "accepted", "dropped", "rejected", "applied", "degraded", "aggregator", "aggregator_note", "weights"] {
+            entry[key] = line[key] ?? .null
+        }
+        entry["model_sha256"] = .string(round.modelSHA256)
+        return entry
     }
 
     /// One `metrics.jsonl` line.

@@ -1,0 +1,100 @@
+import Crypto
+import FedArenaCore
+import FedArenaReports
+import Foundation
+
+/// The hash-chained record of every round's decisions (`ledger.jsonl`).
+///
+/// Each line is a JSON object with the round's decisions (accepted, rejected and dropped
+/// clients with reasons, the rule and its weights, detection scores and actions when detectors
+/// run, the SHA-256 of the model after the round) and `previous`, the hash of the line before
+/// (64 zeros for the first). The line ends with `"hash"`: the SHA-256 (hex) of the line's bytes
+/// up to that field, closed by `}`. Changing, removing or reordering any line breaks the chain,
+/// which ``verify(path:)`` (`fedarena verify-ledger RUN_DIR`) detects.
+public final class Ledger: @unchecked Sendable {
+    /// The hash that precedes the first entry.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    private let handle: FileHandle
+    private var previous = Ledger.genesis
+    private let lock = NSLock()
+
+    /// Creates (or truncates) the ledger file.
+    /// - Throws: ``RuntimeError`` `.output` naming the file.
+    public init(path: String) throws(RuntimeError) {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw RuntimeError(.output, "cannot create the ledger \(path)")
+        }
+        self.handle = handle
+    }
+
+    deinit { try? handle.close() }
+
+    /// Appends one entry, chained to the previous one.
+    /// - Parameter entry: the round's decisions (a mapping; `previous` and `hash` are added).
+    /// - Returns: the entry's hash.
+    @discardableResult
+    public func append(_ entry: [String: ConfigValue]) throws(RuntimeError) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        var object = entry
+        object["previous"] = .string(previous)
+        object["hash"] = nil
+        let body = JSONText.render(.object(object))
+        let hash = Self.hash(of: body)
+        let line = String(body.dropLast()) + ",\"hash\":\"\(hash)\"}\n"
+        do {
+            try handle.write(contentsOf: Data(line.utf8))
+        } catch {
+            throw RuntimeError(.output, "cannot append to the ledger: \(error)")
+        }
+        previous = hash
+        return hash
+    }
+
+    /// The SHA-256 (hex) of a line's body (the JSON object without its `hash` field).
+    static func hash(of body: String) -> String {
+        SHA256.hash(data: Data(body.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The outcome of checking a ledger.
+    public struct Verification: Sendable, Equatable {
+        /// Entries checked.
+        public var entries: Int
+        /// The first problem, or `nil` when the chain is intact.
+        public var problem: String?
+    }
+
+    /// Checks every line's hash and the chain of `previous` links.
+    /// - Parameter path: the `ledger.jsonl` file.
+    /// - Returns: how many entries were checked and the first broken link, naming the line.
+    /// - Throws: ``RuntimeError`` `.output` when the file cannot be read.
+    public static func verify(path: String) throws(RuntimeError) -> Verification {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw RuntimeError(.output, "cannot read \(path): \(error)")
+        }
+        var previous = genesis
+        var count = 0
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            let number = index + 1
+            guard let marker = line.range(of: ",\"hash\":\"", options: .backwards), line.hasSuffix("\"}") else {
+                return Verification(entries: count, problem: "line \(number): no hash field at the end")
+            }
+            let body = String(line[..<marker.lowerBound]) + "}"
+            let recorded = String(line[marker.upperBound..<line.index(line.endIndex, offsetBy: -2)])
+            let actual = hash(of: body)
+            guard recorded == actual else {
+                return Verification(entries: count, problem: "line \(number): recorded hash \(recorded.prefix(12))… does not match the content (\(actual.prefix(12))…): the entry was changed")
+            }
+            guard body.contains("\"previous\":\"\(previous)\"") else {
+                return Verification(entries: count, problem: "line \(number): its previous-hash link does not match line \(number - 1): an entry was removed, inserted or reordered")
+            }
+            previous = actual
+            count += 1
+        }
+        return Verification(entries: count, problem: nil)
+    }
+}
