@@ -200,16 +200,22 @@ extension AttackRegistry {
             })
         },
         Entry(kind: "synthetic-poison", summary: "train on poisoned synthetic data from a generator fitted to the client's own data") { r, shape throws(ConfigError) in
-            guard let generatorSpec = try r.child("generator") else {
-                throw r.error("generator", "is required, e.g. generator: { kind: gaussian-pca }", code: .missingKey)
-            }
+            // The generator defaults to gaussian-pca, the strongest of the built-in ones here.
             var generatorOptions = [String: ConfigValue]()
-            for key in generatorSpec.keys { generatorOptions[key] = generatorSpec.raw(key) }
-            guard case .string(let generatorKind)? = generatorOptions.removeValue(forKey: "kind") else {
-                throw ConfigError(.missingKey, keyPath: generatorSpec.keyPath("kind"), "is required (\(GeneratorRegistry.standard.kinds.joined(separator: ", ")))")
+            var generatorPath = r.keyPath("generator")
+            if let generatorSpec = try r.child("generator") {
+                for key in generatorSpec.keys { generatorOptions[key] = generatorSpec.raw(key) }
+                generatorPath = generatorSpec.path
+            }
+            let generatorKind: String
+            switch generatorOptions.removeValue(forKey: "kind") {
+            case .string(let kind)?: generatorKind = kind
+            case nil: generatorKind = "gaussian-pca"
+            case let other?:
+                throw ConfigError(.wrongType, keyPath: generatorPath + ".kind", "expected a generator name, got \(other.typeName)")
             }
             let generator = try GeneratorRegistry.standard.make(
-                ComponentSpec(kind: generatorKind, options: generatorOptions, keyPath: generatorSpec.path))
+                ComponentSpec(kind: generatorKind, options: generatorOptions, keyPath: generatorPath))
             var mode = SyntheticPoison.Mode.none
             if let p = try r.child("poison") {
                 let kind = try p.string("kind", allowed: ["label-flip", "backdoor", "bias", "none"])

@@ -103,7 +103,7 @@ public struct SyntheticPoison: DataAttack {
         guard realCount > 0 else { return synthetic }
         var order = Array(0..<samples.count)
         for i in 0..<realCount {
-            let j = i + Int(rng.next() % UInt64(samples.count - i))
+            let j = i + rng.uniformIndex(below: samples.count - i)
             order.swapAt(i, j)
         }
         var mixed = samples.subset(order[0..<realCount].sorted())

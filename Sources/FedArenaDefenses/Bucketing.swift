@@ -38,7 +38,7 @@ public struct Bucketing: PreAggregator {
         try validate(inputCount: updates.count)
         let batch = try UpdateBatch(updates, rule: name)
         let n = batch.count
-        let order = RandomDraws.permutation(n, using: &rng)
+        let order = rng.shuffledIndices(n)
         var outputs = [ClientUpdate]()
         var sources = [ClientID: [ClientID: Double]]()
         let result: Result<Void, AggregationError> = batch.withRows { rows in

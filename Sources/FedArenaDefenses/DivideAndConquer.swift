@@ -69,7 +69,7 @@ public struct DivideAndConquer: Aggregator {
         var good = Set(0..<n)
         var lastKept = Array(0..<n)
         for _ in 0..<iterations {
-            let columns = RandomDraws.sample(b, from: d, using: &rng)
+            let columns = rng.sampledIndices(b, from: d)
             var matrix = [Float](repeating: 0, count: n * b)
             for i in 0..<n {
                 batch.updates[i].delta.values.withUnsafeBufferPointer { row in
@@ -80,7 +80,7 @@ public struct DivideAndConquer: Aggregator {
             var mean = [Double](repeating: 0, count: b)
             for i in 0..<n { for j in 0..<b { mean[j] += Double(matrix[i * b + j]) } }
             for i in 0..<n { for j in 0..<b { matrix[i * b + j] -= Float(mean[j] / Double(n)) } }
-            let start = RandomDraws.normals(b, using: &rng)
+            let start = rng.standardNormals(b)
             let direction = Self.topRightSingularVector(matrix, rows: n, columns: b, start: start)
             var projection = [Float](repeating: 0, count: n)
             matrix.withUnsafeBufferPointer { a in

@@ -60,7 +60,7 @@ public struct FLAME: Aggregator {
         try batch.requireFiniteResult(mean, rule: name)
         let sigma = Float(lambda * medianNorm)
         if sigma > 0 {
-            let noise = RandomDraws.normals(batch.dimension, using: &rng)
+            let noise = rng.standardNormals(batch.dimension)
             for j in mean.indices { mean[j] += sigma * noise[j] }
         }
         let dropped = n - admitted.count

@@ -1,4 +1,5 @@
 import FedArenaCore
+import FedArenaNumerics
 
 /// The samples of a ``LabeledSamples`` grouped by class, and helpers every generator shares.
 struct ClassSplit {
@@ -61,7 +62,7 @@ enum LabelPlan {
             return [Int32](repeating: Int32(label), count: count)
         }
         let weights = classCounts.enumerated().map { fitted[$0.offset] ? Double($0.element) : 0 }
-        return (0..<count).map { _ in Int32(RandomDraws.categorical(weights, using: &rng)) }
+        return (0..<count).map { _ in Int32(rng.categoricalIndex(weights)) }
     }
 
     /// Clips every value to [0, 1] (NaN becomes 0).

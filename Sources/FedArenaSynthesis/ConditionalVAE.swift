@@ -95,7 +95,7 @@ public struct ConditionalVAE: Generator, Equatable {
         var theta = [Float](repeating: 0, count: shape.count)
         func fill(_ offset: Int, _ count: Int, fanIn: Int, gain: Double, _ rng: inout some RandomNumberGenerator) {
             let std = Float((gain / Double(fanIn)).squareRoot())
-            let draws = RandomDraws.normals(count, using: &rng)
+            let draws = rng.standardNormals(count)
             for i in 0..<count { theta[offset + i] = draws[i] * std }
         }
         fill(shape.w1, d * hidden, fanIn: d + 1, gain: 2, &rng)
@@ -114,7 +114,7 @@ public struct ConditionalVAE: Generator, Equatable {
         var trainer = VAETrainer(shape: shape, batch: min(batchSize, samples.count), learningRate: Float(learningRate))
         var history = [Double]()
         for epoch in 0..<epochs {
-            let order = RandomDraws.permutation(samples.count, using: &rng)
+            let order = rng.shuffledIndices(samples.count)
             var total = 0.0
             var start = 0
             while start < samples.count {
@@ -136,7 +136,7 @@ public struct ConditionalVAE: Generator, Equatable {
         guard temperature.isFinite, temperature >= 0 else { throw GeneratorError("vae: temperature must be finite and ≥ 0, got \(temperature)") }
         let labels = try LabelPlan.labels(
             count: count, label: label, classCounts: classCounts, fitted: classCounts.map { $0 > 0 }, generator: name, using: &rng)
-        let z = RandomDraws.normals(count * latent, using: &rng).map { $0 * Float(temperature) }
+        let z = rng.standardNormals(count * latent).map { $0 * Float(temperature) }
         let features = decode(z, labels: labels)
         return LabeledSamples(features: features, labels: labels, featureCount: featureCount, classCount: classCounts.count)
     }
@@ -208,7 +208,7 @@ struct VAETrainer {
 
     /// One Adam step on the samples at `rows`; returns the batch's mean loss before the step.
     mutating func step(_ theta: inout [Float], samples: LabeledSamples, rows: [Int], using rng: inout some RandomNumberGenerator) -> Double {
-        let noise = RandomDraws.normals(rows.count * shape.latent, using: &rng)
+        let noise = rng.standardNormals(rows.count * shape.latent)
         let loss = lossAndGradient(theta, samples: samples, rows: rows, noise: noise)
         adam(&theta)
         return loss

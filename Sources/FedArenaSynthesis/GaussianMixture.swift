@@ -125,7 +125,7 @@ public struct GaussianMixture: Generator, Equatable {
         let initialVariance = spread.map { max(Float($0 / Double(n)), floor) }
 
         // k-means++ seeding.
-        var centres = [RandomDraws.index(below: n, using: &rng)]
+        var centres = [rng.uniformIndex(below: n)]
         var nearest = [Double](repeating: .infinity, count: n)
         while centres.count < k {
             let last = centres[centres.count - 1]
@@ -135,7 +135,7 @@ public struct GaussianMixture: Generator, Equatable {
                 }
             }
             if nearest.reduce(0, +) > 0 {
-                centres.append(RandomDraws.categorical(nearest, using: &rng))
+                centres.append(rng.categoricalIndex(nearest))
             } else {
                 // Every sample coincides with a centre: take any unused index.
                 centres.append((0..<n).first { !centres.contains($0) } ?? 0)
@@ -253,8 +253,8 @@ public struct GaussianMixture: Generator, Equatable {
         var features = [Float](repeating: 0, count: count * d)
         for (row, label) in labels.enumerated() {
             let model = classes[Int(label)]!
-            let part = model.components[RandomDraws.categorical(model.components.map(\.weight), using: &rng)]
-            let z = RandomDraws.normals(d, using: &rng)
+            let part = model.components[rng.categoricalIndex(model.components.map(\.weight))]
+            let z = rng.standardNormals(d)
             for j in 0..<d { features[row * d + j] = part.mean[j] + part.variance[j].squareRoot() * z[j] * t }
         }
         LabelPlan.clip(&features)

@@ -106,7 +106,7 @@ public struct GaussianPCA: Generator, Equatable {
         var covariance = BLAS.matmulTransposingFirst(centered, centered, m: d, n: d, k: n)
         VectorMath.scale(&covariance, by: Float(1 / denominator))
         let width = min(d, k + 8)
-        let start = RandomDraws.normals(width * d, using: &rng)
+        let start = rng.standardNormals(width * d)
         let (values, vectors) = Spectral.topEigen(covariance, d: d, count: k, start: start)
         let explained = values.reduce(0, +)
         let residual = max(trace - explained, 0) / Double(d - k)
@@ -124,7 +124,7 @@ public struct GaussianPCA: Generator, Equatable {
         features.withUnsafeMutableBufferPointer { out in
             for (row, label) in labels.enumerated() {
                 let model = classes[Int(label)]!
-                let z = RandomDraws.normals(model.components, using: &rng)
+                let z = rng.standardNormals(model.components)
                 let target = out.baseAddress! + row * d
                 model.mean.withUnsafeBufferPointer { target.update(from: $0.baseAddress!, count: d) }
                 model.directions.withUnsafeBufferPointer { directions in
@@ -135,7 +135,7 @@ public struct GaussianPCA: Generator, Equatable {
                 }
                 if residual {
                     let sigma = Float(model.residualVariance.squareRoot()) * t
-                    let noise = RandomDraws.normals(d, using: &rng)
+                    let noise = rng.standardNormals(d)
                     noise.withUnsafeBufferPointer { BLAS.saxpy(count: d, alpha: sigma, x: $0.baseAddress!, y: target) }
                 }
             }
