@@ -99,7 +99,7 @@ public struct PairwiseDistances: Sendable {
                 var start = 0
                 while start < d {
                     let w = min(width, d - start)
-                    for r in 0..<n { (blk + r * w).update(from: rows[r] + start, count: w) }
+                    rows.copyBlock(start: start, width: w, into: blk)
                     let beta: Float = start == 0 ? 0 : 1
                     var i0 = 0
                     while i0 < n {

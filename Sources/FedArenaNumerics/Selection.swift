@@ -326,7 +326,7 @@ public enum CoordinateWise {
             var c0 = 0
             while c0 < d {
                 let w = min(width, d - c0)
-                for r in 0..<n { (blk + r * w).update(from: rows[r] + c0, count: w) }
+                rows.copyBlock(start: c0, width: w, into: blk)
                 if !Statistics.allFinite(UnsafeBufferPointer(start: blk, count: n * w)) {
                     badRow = (0..<n).first { !Statistics.allFinite(UnsafeBufferPointer(start: blk + $0 * w, count: w)) }
                     return

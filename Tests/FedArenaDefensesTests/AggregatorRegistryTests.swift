@@ -3,6 +3,18 @@ import FedArenaDefenses
 import FedArenaNumerics
 import Testing
 
+/// Opens an existential rule for the generic test helper.
+struct AnyRule: Aggregator {
+    var base: any Aggregator
+    init(_ base: any Aggregator) { self.base = base }
+    var name: String { base.name }
+    var requiresReferenceUpdate: Bool { base.requiresReferenceUpdate }
+    func validate(inputCount: Int) throws(AggregationError) { try base.validate(inputCount: inputCount) }
+    func aggregate(_ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator) throws(AggregationError) -> AggregationResult {
+        try base.aggregate(updates, context: context, using: &rng)
+    }
+}
+
 @Suite struct AggregatorRegistryTests {
     let registry = AggregatorRegistry.standard
 
@@ -83,6 +95,13 @@ import Testing
         #expect(rule.name == name)
         #expect(rule.requiresReferenceUpdate == (kind == "fltrust"))
         #expect(throws: Never.self) { try registry.validate(spec(kind, options), inputCount: 20) }
+        // Run it: every client gets a finite weight and the aggregate is finite.
+        var rng = SeededGenerator(seed: 2)
+        let rows = (0..<20).map { _ in (0..<5).map { _ in Float(rng.normal()) } }
+        let result = try aggregate(AnyRule(rule), rows, context: makeContext(dimension: 5, reference: [1, 1, 1, 1, 1]))
+        #expect(result.aggregate.isFinite && result.aggregate.count == 5)
+        #expect(Set(result.weights.keys) == Set((0..<20).map(ClientID.init)))
+        #expect(result.weights.values.allSatisfy { $0.isFinite && $0 >= 0 })
     }
 
     @Test func preChainIsComposed() throws {

@@ -76,3 +76,15 @@ import Testing
         #expect(total == Float(4_999 * 5_000 / 2))
     }
 }
+
+@Suite struct CopyBlockTests {
+    @Test(arguments: [(3, 5), (8, 16), (11, 37), (17, 64)])
+    func copiesEveryRowAndColumn(rows n: Int, columns d: Int) {
+        let rows = (0..<n).map { r in (0..<d).map { Float(r * 1000 + $0) } }
+        for (start, width) in [(0, d), (1, d - 1), (d / 2, d - d / 2), (0, 0)] {
+            var block = [Float](repeating: -1, count: max(1, n * width))
+            Statistics.withRows(rows, columns: d) { r in block.withUnsafeMutableBufferPointer { r.copyBlock(start: start, width: width, into: $0.baseAddress!) } }
+            for r in 0..<n { for c in 0..<width { #expect(block[r * width + c] == rows[r][start + c]) } }
+        }
+    }
+}
