@@ -6,7 +6,6 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ]
 
 var targets: [Target] = [
