@@ -10,9 +10,12 @@ public struct ClientUpdate: Sendable, Equatable {
     public var delta: ParameterVector
     /// The client's mean training loss over its last local epoch.
     public var trainLoss: Double
+    /// The client's sketch of the data it trained on, when the scenario's detectors ask for one.
+    public var sketch: DataSketch?
 
     /// Creates an update.
-    public init(client: ClientID, round: Int, sampleCount: Int, delta: ParameterVector, trainLoss: Double = .nan) {
+    public init(client: ClientID, round: Int, sampleCount: Int, delta: ParameterVector, trainLoss: Double = .nan, sketch: DataSketch? = nil) {
+        self.sketch = sketch
         self.client = client
         self.round = round
         self.sampleCount = sampleCount

@@ -173,6 +173,9 @@ public struct DefenseConfig: Sendable, Equatable, Codable {
     /// What a round too small for the rule's bound does: `median` (merge with the
     /// coordinate-wise median) or `skip` (keep the model).
     public var degraded: String
+    /// How detector scores become decisions (`defense.detection_policy`: action, target FPR,
+    /// calibration rounds, smoothing, ...), read by the detection registry.
+    public var detectionPolicy: [String: ConfigValue] = [:]
 
     /// Creates a defense section.
     public init(

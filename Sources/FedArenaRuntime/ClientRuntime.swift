@@ -125,11 +125,13 @@ public struct ClientRuntime: Sendable {
 
         let engine: ModelEngine
         let attack: AttackEngine?
+        let sketchRequest: DetectionEngine.SketchRequest?
         var shards: [ClientID: LabeledSamples]
         var poisoned = [ClientID: LabeledSamples]()
         do {
             engine = try ModelEngine(config: config)
             attack = try AttackEngine(config: config)
+            sketchRequest = try Self.sketchRequest(config)
             let federation = try FederationData.load(config: config, directoryOverride: dataDirectory)
             shards = federation.clientShards(for: hosted)
             if let attack {
@@ -177,6 +179,10 @@ public struct ClientRuntime: Sendable {
                     var update = WireMessage.Update(
                         round: train.round, client: client, sampleCount: data.count, trainLoss: result.loss,
                         delta: result.delta, metrics: [:])
+                    if let sketchRequest {
+                        update.sketch = DetectionEngine.sketch(
+                            data, request: sketchRequest, roundSeed: train.roundSeed, client: client, seed: config.seed)
+                    }
                     if attacking, let attack, attack.plan.updateAttack != nil {
                         if attack.usesAdversary, adversary != nil {
                             pooled.append(update)
@@ -203,6 +209,14 @@ public struct ClientRuntime: Sendable {
             case let other:
                 logger.warning("process \(processIndex): unexpected \(other.kindName) ignored")
             }
+        }
+    }
+
+    private static func sketchRequest(_ config: ScenarioConfig) throws(RuntimeError) -> DetectionEngine.SketchRequest? {
+        do {
+            return try DetectionEngine(config: config)?.sketch
+        } catch {
+            throw RuntimeError(.configuration, "cannot set up the data sketch: \(error)", cause: error)
         }
     }
 

@@ -1,4 +1,5 @@
 import FedArenaCore
+import FedArenaDefenses
 import FedArenaNumerics
 import FedArenaWire
 import Foundation
@@ -52,6 +53,9 @@ public actor Coordinator {
     private let logger: Logger
     private let welcome: [UInt8]
     private let attack: AttackEngine?
+    private let detection: DetectionEngine?
+    private var detectionMemory = AggregatorMemory()
+    private var detectionMetrics = DetectionMetrics()
     private let successProbe: (samples: LabeledSamples, target: Int)?
 
     private var processes: [Int: HostedProcess] = [:]
@@ -74,6 +78,11 @@ public actor Coordinator {
         self.logger = environment.logger
         self.limits = DecodeLimits(expectedParameterCount: engine.parameterCount)
         self.attack = try AttackEngine(config: environment.config)
+        do {
+            self.detection = try DetectionEngine(config: environment.config)
+        } catch {
+            throw RuntimeError(.configuration, "cannot build the detectors: \(error)", cause: error)
+        }
         self.successProbe = attack?.successProbe(testSet: environment.testSet)
         let scenarioJSON: [UInt8]
         do {
@@ -178,7 +187,8 @@ public actor Coordinator {
         return RunResult(
             rounds: records, finalModel: model, dropouts: dropouts, droppedClients: droppedClients.sorted(),
             rejectedMessages: rejectedMessages, connectedProcesses: processes.count,
-            maliciousClients: attack?.maliciousClients ?? [])
+            maliciousClients: attack?.maliciousClients ?? [],
+            detection: detection == nil ? nil : detectionMetrics.summary)
     }
 
     // MARK: - Messages
@@ -298,7 +308,7 @@ public actor Coordinator {
         }
         state.updates[update.client] = ClientUpdate(
             client: update.client, round: update.round, sampleCount: update.sampleCount, delta: update.delta,
-            trainLoss: update.trainLoss)
+            trainLoss: update.trainLoss, sketch: update.sketch)
     }
 
     // MARK: - Rounds
@@ -351,6 +361,7 @@ public actor Coordinator {
         var note: String?
         var degradedReason: String?
         var memory: AggregatorMemory?
+        var detection: DetectionRoundRecord?
     }
 
     private func merge(_ state: RoundState, model: ParameterVector, previousAggregate: ParameterVector?, memory: AggregatorMemory) -> MergeOutcome {
@@ -365,14 +376,64 @@ public actor Coordinator {
         var context = RoundContext(
             round: state.round, globalModel: model, previousAggregate: previousAggregate,
             expectedUpdates: state.selected.count, memory: memory)
-        if defense.requiresReferenceUpdate {
+        if defense.requiresReferenceUpdate || detection?.needsRootUpdate == true {
             context.referenceUpdate = engine.rootUpdate(global: model, rootSet: environment.rootSet, round: state.round, plan: plan)
         }
+        var screened = updates
+        var detectionRecord: DetectionRoundRecord?
+        if let detection {
+            (screened, detectionRecord) = detect(updates, with: detection, round: state.round, model: model, reference: context.referenceUpdate)
+        }
+        guard !screened.isEmpty else {
+            let reason = "detection excluded every update; the model is unchanged"
+            logger.warning("round \(state.round): \(reason)")
+            return MergeOutcome(step: nil, aggregator: defense.name, degradedReason: reason, detection: detectionRecord)
+        }
         var generator = plan.aggregationGenerator(round: state.round)
-        let merged = defense.aggregate(updates, context: context, using: &generator, logger: logger)
+        let merged = defense.aggregate(screened, context: context, using: &generator, logger: logger)
         return MergeOutcome(
             step: merged.result?.aggregate, weights: merged.result?.weights ?? [:], aggregator: merged.ruleUsed,
-            note: merged.result?.note, degradedReason: merged.degradedReason, memory: merged.result?.memory)
+            note: merged.result?.note, degradedReason: merged.degradedReason, memory: merged.result?.memory,
+            detection: detectionRecord)
+    }
+
+    /// Runs the detectors, applies their decisions (exclude; down-weight scales the update),
+    /// and scores them against the true roles.
+    private func detect(
+        _ updates: [ClientUpdate], with detection: DetectionEngine, round: Int, model: ParameterVector, reference: ParameterVector?
+    ) -> ([ClientUpdate], DetectionRoundRecord?) {
+        var sketches = [ClientID: DataSketch]()
+        for update in updates { if let sketch = update.sketch { sketches[update.client] = sketch } }
+        let context = DetectionContext(
+            round: round, roundSeed: plan.roundSeed(round), globalModel: model, rootSet: environment.rootSet,
+            referenceUpdate: reference, sketches: sketches, memory: detectionMemory)
+        var generator = SeededGenerator(seed: environment.config.seed, stream: [RoundPlan.Stream.detection.rawValue, UInt64(round)])
+        let report: DetectionReport
+        do {
+            report = try detection.pipeline.run(updates, context: context, using: &generator)
+        } catch {
+            logger.error("round \(round): detection failed, every update is kept: \(error)")
+            return (updates, nil)
+        }
+        detectionMemory = report.memory
+        var screened = [ClientUpdate]()
+        for update in updates {
+            switch report.decisions[update.client]?.action ?? .accept {
+            case .accept: screened.append(update)
+            case .exclude: continue
+            case .downweight(let factor):
+                var scaled = update
+                scaled.delta.values = update.delta.values.map { $0 * Float(factor) }
+                screened.append(scaled)
+            }
+        }
+        let malicious = Set(attack?.maliciousClients ?? [])
+        let scored = detectionMetrics.record(round: round, scores: report.scores, flagged: report.flagged, malicious: malicious)
+        for client in report.flagged.sorted() {
+            let reasons = report.decisions[client]?.reasons.joined(separator: "; ") ?? ""
+            logger.info("round \(round): \(client) flagged (score \(String(format: "%.3f", report.scores[client] ?? .nan))): \(reasons)")
+        }
+        return (screened, DetectionRoundRecord(report: report, metrics: scored))
     }
 
     private func makeRecord(_ state: RoundState, outcome: MergeOutcome, evaluation: TestMetrics, aggregateSeconds: Double) -> RoundRecord {
@@ -391,7 +452,8 @@ public actor Coordinator {
             waitSeconds: state.started.duration(to: collected).seconds,
             aggregateSeconds: aggregateSeconds, attackSuccessRate: nil,
             maliciousAccepted: attack.map { attack in accepted.filter(attack.isMalicious).count },
-            maliciousWeight: attack.map { attack in outcome.weights.filter { attack.isMalicious($0.key) }.map(\.value).reduce(0, +) })
+            maliciousWeight: attack.map { attack in outcome.weights.filter { attack.isMalicious($0.key) }.map(\.value).reduce(0, +) },
+            detection: outcome.detection)
     }
 
     // MARK: - Sending

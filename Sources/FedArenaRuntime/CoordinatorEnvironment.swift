@@ -1,4 +1,5 @@
 import FedArenaCore
+import FedArenaDefenses
 import Logging
 
 /// What a coordinator needs besides its transport: the scenario, the data it holds (test set,
@@ -50,4 +51,6 @@ public struct RunResult: Sendable {
     public var connectedProcesses: Int
     /// The malicious clients (ground truth), empty without an attack.
     public var maliciousClients: [ClientID]
+    /// Detection rates over the run, when the scenario has detectors.
+    public var detection: DetectionMetrics.Summary?
 }

@@ -75,6 +75,7 @@ public enum Preflight {
                     "\(rule.name) needs the coordinator's root set for its reference update: set dataset.root_samples (Cao et al. use 100)")
             }
             try AttackSetup.check(config)
+            _ = try DetectionEngine(config: config)
             return .success(())
         } catch {
             return .failure(error)

@@ -16,6 +16,8 @@ public struct RoundPlan: Sendable {
         case aggregation = 5
         case rootTraining = 6
         case attack = 7
+        case sketch = 8
+        case detection = 9
     }
 
     /// The scenario seed.

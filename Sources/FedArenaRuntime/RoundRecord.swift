@@ -1,4 +1,5 @@
 import FedArenaCore
+import FedArenaDefenses
 
 /// Everything the coordinator decided and measured in one round: one line of `metrics.jsonl`.
 public struct RoundRecord: Sendable {
@@ -59,4 +60,15 @@ public struct RoundRecord: Sendable {
     public var maliciousWeight: Double?
     /// The SHA-256 of the global model after the round.
     public var modelSHA256: String = ""
+    /// What the detectors decided, when the scenario has detectors.
+    public var detection: DetectionRoundRecord? = nil
+}
+
+/// One round of detection: every client's fused score, the decisions with reasons, and the
+/// rates against the true roles.
+public struct DetectionRoundRecord: Sendable {
+    /// The detectors' report.
+    public var report: DetectionReport
+    /// TP/FP/TN/FN and AUC of the round against the true roles.
+    public var metrics: DetectionMetrics.Round
 }

@@ -1,5 +1,6 @@
 import Crypto
 import FedArenaCore
+import FedArenaDefenses
 import FedArenaData
 import FedArenaReports
 import Foundation
@@ -44,11 +45,44 @@ public final class RunRecorder: @unchecked Sendable {
         try ledger.append(Self.ledgerEntry(round))
     }
 
+    /// The `detection` object of a metrics line: scores, decisions with reasons, and rates.
+    static func detectionLine(_ detection: DetectionRoundRecord) -> ConfigValue {
+        let report = detection.report
+        var scores = [String: ConfigValue]()
+        var decisions = [ConfigValue]()
+        for client in report.decisions.keys.sorted() {
+            let decision = report.decisions[client]!
+            scores[String(client.rawValue)] = JSONText.number(decision.score)
+            guard decision.flagged || decision.action != .accept else { continue }
+            let action: String
+            switch decision.action {
+            case .accept: action = "accept"
+            case .exclude: action = "exclude"
+            case .downweight(let factor): action = String(format: "downweight %.3f", factor)
+            }
+            decisions.append(.object([
+                "client": .int(client.rawValue), "score": JSONText.number(decision.score), "action": .string(action),
+                "reasons": .array(decision.reasons.map(ConfigValue.string)),
+            ]))
+        }
+        let metrics = detection.metrics
+        return .object([
+            "scores": .object(scores),
+            "flagged": .array(report.flagged.sorted().map { .int($0.rawValue) }),
+            "decisions": .array(decisions),
+            "threshold": JSONText.number(report.threshold),
+            "calibrating": .bool(report.calibrating),
+            "tp": .int(metrics.truePositives), "fp": .int(metrics.falsePositives),
+            "tn": .int(metrics.trueNegatives), "fn": .int(metrics.falseNegatives),
+            "auc": metrics.auc.map(JSONText.number) ?? .null,
+        ])
+    }
+
     /// One `ledger.jsonl` entry: the round's decisions and the resulting model's hash.
     public static func ledgerEntry(_ round: RoundRecord) -> [String: ConfigValue] {
         guard case .object(let line) = metricsLine(round) else { return [:] }
         var entry = [String: ConfigValue]()
-        for key in ["round", "selected", "accepted", "dropped", "rejected", "applied", "degraded", "aggregator", "aggregator_note", "weights"] {
+        for key in ["round", "selected", "accepted", "dropped", "rejected", "applied", "degraded", "aggregator", "aggregator_note", "weights", "detection"] {
             entry[key] = line[key] ?? .null
         }
         entry["model_sha256"] = .string(round.modelSHA256)
@@ -88,6 +122,7 @@ public final class RunRecorder: @unchecked Sendable {
             "asr": round.attackSuccessRate.map(JSONText.number) ?? .null,
             "malicious_accepted": round.maliciousAccepted.map(ConfigValue.int) ?? .null,
             "malicious_weight": round.maliciousWeight.map(JSONText.number) ?? .null,
+            "detection": round.detection.map(detectionLine) ?? .null,
         ])
     }
 
@@ -108,6 +143,23 @@ public final class RunRecorder: @unchecked Sendable {
             throw RuntimeError(.output, "\(error)")
         }
         return .object(object)
+    }
+
+    /// The `detection` block of `summary.json`, or `null` without detectors.
+    static func detectionSummary(_ result: RunResult, config: ScenarioConfig) -> ConfigValue {
+        guard let summary = result.detection else { return .null }
+        var block = [String: ConfigValue]()
+        block["detectors"] = .array(config.defense.detection.map(\.asValue))
+        block["policy"] = .object(config.defense.detectionPolicy)
+        block["tpr"] = summary.tpr.map(JSONText.number) ?? .null
+        block["fpr"] = summary.fpr.map(JSONText.number) ?? .null
+        block["precision"] = summary.precision.map(JSONText.number) ?? .null
+        block["auc"] = summary.auc.map(JSONText.number) ?? .null
+        block["flagged_by_round"] = .array(summary.flaggedByRound.map(ConfigValue.int))
+        var firsts = [String: ConfigValue]()
+        for (client, round) in summary.roundsToFirstDetection { firsts[String(client.rawValue)] = round.map(ConfigValue.int) ?? .null }
+        block["rounds_to_detection"] = .object(firsts)
+        return .object(block)
     }
 
     /// The `attack` block of `summary.json`, or `null` without an attack.
@@ -206,7 +258,7 @@ public final class RunRecorder: @unchecked Sendable {
         summary["connected_processes"] = .int(result.connectedProcesses)
         summary["aggregator"] = config.defense.aggregator.asValue
         summary["attack"] = attackSummary(result, config: config)
-        summary["detection"] = .null
+        summary["detection"] = detectionSummary(result, config: config)
         return .object(summary)
     }
 }

@@ -138,12 +138,15 @@ public enum ScenarioSchema {
         for (path, value) in try reader.list("detection") {
             detection.append(try component(value, path: path))
         }
-        if !detection.isEmpty {
-            throw ConfigError(.invalidValue, keyPath: "defense.detection", "this build has no detectors yet; remove defense.detection")
-        }
         let degraded = try reader.string("degraded", default: "median", allowed: ["median", "skip"])
+        var policy = [String: ConfigValue]()
+        if let policyReader = try reader.child("detection_policy") {
+            for key in policyReader.keys { policy[key] = policyReader.raw(key) }
+        }
         try reader.finish()
-        return DefenseConfig(aggregator: aggregator, detection: detection, degraded: degraded)
+        var defense = DefenseConfig(aggregator: aggregator, detection: detection, degraded: degraded)
+        defense.detectionPolicy = policy
+        return defense
     }
 
     private static func readTransport(_ reader: ConfigReader?) throws(ConfigError) -> TransportConfig {
@@ -222,6 +225,7 @@ public enum ScenarioSchema {
                 "aggregator": config.defense.aggregator.asValue,
                 "detection": .array(config.defense.detection.map(\.asValue)),
                 "degraded": .string(config.defense.degraded),
+                "detection_policy": .object(config.defense.detectionPolicy),
             ]),
             "transport": .object([
                 "endpoint": .string(config.transport.endpoint),
