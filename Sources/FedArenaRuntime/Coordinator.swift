@@ -62,6 +62,7 @@ public actor Coordinator {
     private var processOfPeer: [PeerID: Int] = [:]
     private var hostOfClient: [ClientID: Int] = [:]
     private var rejectedMessages = 0
+    private var processErrors = [Int: String]()
 
     /// Creates a coordinator.
     /// - Parameters:
@@ -148,6 +149,13 @@ public actor Coordinator {
         var droppedClients = Set<ClientID>()
         var state = startRound(1, model: model)
         for round in 1...config.training.rounds {
+            if !processes.values.contains(where: \.alive), !processErrors.isEmpty {
+                broadcast(.shutdown(WireMessage.Shutdown(reason: "every client process failed")))
+                let reports = processErrors.keys.sorted().map { "process \($0): \(processErrors[$0]!)" }
+                throw RuntimeError(
+                    .configuration, "every client process failed before round \(round); first report: \(reports.first ?? "")"
+                        + (reports.count > 1 ? " (and \(reports.count - 1) more in coordinator.log)" : ""))
+            }
             let deadline = schedule(.deadline(round), after: config.transport.roundTimeoutSeconds, on: continuation)
             collecting: while !state.pending.isEmpty {
                 switch await iterator.next() {
@@ -269,6 +277,7 @@ public actor Coordinator {
         }
         logger.error("process \(index) reported an error and is dropped: \(report.message)")
         processes[index]?.alive = false
+        processErrors[index] = report.message
         return index
     }
 
