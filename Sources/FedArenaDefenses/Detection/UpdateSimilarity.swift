@@ -96,9 +96,10 @@ public struct UpdateSimilarity: Detector {
             let best = candidates.filter { !$0.z.isNaN }.max { $0.z < $1.z } ?? (0, "no comparison (single client)")
             var score = RobustZ.suspicion(best.z, center: zCenter, width: zWidth)
             var reason = "\(best.text) (robust z \(ReasonFormat.number(best.z, 2)))"
-            if !maxCosine[i].isNaN, maxCosine[i] >= sybilCosine, score < 0.9 {
-                score = 0.9
-                reason = "history cosine \(ReasonFormat.number(maxCosine[i]))\(partnerName) ≥ \(sybilCosine) (sybil pair)"
+            if !maxCosine[i].isNaN, maxCosine[i] >= sybilCosine {
+                score = max(score, 0.9)
+                let sybil = "history cosine \(ReasonFormat.number(maxCosine[i]))\(partnerName) ≥ \(sybilCosine) (sybil pair)"
+                reason = best.text.hasPrefix("history cosine") ? sybil : "\(sybil); \(reason)"
             }
             suspicions[update.client] = Suspicion(score: score, reason: reason, features: features)
         }
