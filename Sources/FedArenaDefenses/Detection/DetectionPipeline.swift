@@ -37,8 +37,12 @@ public struct DetectionPipeline: Sendable {
     }
 
     /// Scores, fuses and decides one round.
+    /// - Parameter calibrate: whether the round may join the threshold's calibration pool
+    ///   (see ``SuspicionFusion``).
     /// - Throws: the first ``DetectionError`` a detector throws.
-    public func run(_ updates: [ClientUpdate], context: DetectionContext, using rng: inout some RandomNumberGenerator) throws(DetectionError) -> DetectionReport {
+    public func run(
+        _ updates: [ClientUpdate], context: DetectionContext, calibrate: Bool = true, using rng: inout some RandomNumberGenerator
+    ) throws(DetectionError) -> DetectionReport {
         var memory = context.memory
         var outputs = [(detector: String, suspicions: [ClientID: Suspicion])]()
         for detector in detectors {
@@ -48,7 +52,7 @@ public struct DetectionPipeline: Sendable {
             if let next = output.memory { memory = next }
             outputs.append((detector.name, output.suspicions))
         }
-        let outcome = fusion.fuse(outputs, clients: updates.map(\.client), memory: memory)
+        let outcome = fusion.fuse(outputs, clients: updates.map(\.client), memory: memory, calibrate: calibrate)
         return DetectionReport(
             round: context.round, suspicions: Dictionary(outputs.map { ($0.detector, $0.suspicions) }, uniquingKeysWith: { a, _ in a }),
             decisions: outcome.decisions, threshold: outcome.threshold, calibrating: outcome.calibrating, memory: outcome.memory)

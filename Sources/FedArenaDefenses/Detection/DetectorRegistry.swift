@@ -133,8 +133,7 @@ extension DetectorRegistry {
                 let width = try r.double("z_width", default: 1)
                 let chunk = try r.int("chunk_size", default: 1000, atLeast: 1)
                 return try building(r) { () throws(DetectionError) in
-                    let audit = try RootAudit(spec: env.model, inputs: env.inputCount, classes: env.classCount, zCenter: center, zWidth: width)
-                    return try RootAudit(model: audit.model, zCenter: center, zWidth: width, chunkSize: chunk)
+                    try RootAudit(spec: env.model, inputs: env.inputCount, classes: env.classCount, zCenter: center, zWidth: width, chunkSize: chunk)
                 }
             },
             Entry(kind: "sketch-mmd", summary: "per-class MMD of data sketches vs the root set, cross-client z, spread and tails (Gretton et al. 2012)") { r, _ throws(ConfigError) in

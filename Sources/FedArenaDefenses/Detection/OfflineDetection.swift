@@ -9,8 +9,9 @@ import Foundation
 /// Three tests, each giving a p-value under "the candidate is drawn like the reference"
 /// (score `1 − p`):
 /// - `sketch-mmd` (Gretton et al. 2012 on random Fourier features, Rahimi and Recht 2007): per
-///   class, `‖μ_cand − μ_ref‖²` of the mean embeddings against `null_draws` random halvings of
-///   the reference class, rescaled to the two sample sizes; Bonferroni over classes.
+///   class, `T_c = ‖μ_cand − μ_ref‖²` of the mean embeddings against `null_draws` random
+///   halvings of the reference class, rescaled to the two sample sizes; the max-statistic
+///   `max_c T_c / E_c` over classes (`E_c` the null mean) against the max of the nulls.
 /// - `c2st` (Lopez-Paz and Oquab 2017): a class-conditional logistic classifier on random
 ///   features learns real vs candidate on half of each set (balanced), and is tested on the
 ///   other half; under the null its accuracy is Binomial(n, ½)/n, one-sided normal p-value.
@@ -18,8 +19,8 @@ import Foundation
 ///   variance `tr Cov` ratio candidate/reference (sample-weighted geometric mean over classes;
 ///   null from reference halvings, rescaled by `√((1/n + 1/m)/(1/h + 1/(m − h)))`, two-sided),
 ///   and the tail mass: the share of candidate samples farther from their reference class mean
-///   than the reference's own 95th percentile (5% under the null; two-sided binomial normal
-///   approximation). The test's p-value is `min(1, 2 · min(p_variance, p_tail))`.
+///   than the reference's 90th-percentile leave-one-out distance (about 10% under the null;
+///   two-sided two-sample proportion test, since the cut-off is estimated too). The test's p-value is `min(1, 2 · min(p_variance, p_tail))`.
 /// Verdict: `synthetic` when some test has `p ≤ α / 3` (Bonferroni over the three tests), i.e.
 /// score `≥ 1 − α/3`; `real` otherwise. "Synthetic" means "not distributed like the
 /// reference": a real set from another distribution is flagged too.
@@ -31,7 +32,7 @@ public enum OfflineDetection {
         /// Their bandwidth `σ`.
         public var bandwidth: Double = DataSketchBuilder.defaultBandwidth
         /// Reference halvings per class for the nulls.
-        public var nullDraws: Int = 200
+        public var nullDraws: Int = 500
         /// The family-wise significance level.
         public var alpha: Double = 0.05
         /// Samples per class kept from each set (a seeded subsample; bounds the cost).
@@ -119,24 +120,24 @@ public enum OfflineDetection {
         let reference = KernelEmbedding(samples: ref, map: map)
         let (candidateMeans, histogram) = DataSketchBuilder.classMeans(cand, map: map)
         let d = map.dimension
-        var best = (p: 1.0, c: shared[0], value: 0.0)
+        let draws = configuration.nullDraws
+        var nullMax = [Double](repeating: -Double.infinity, count: draws)
+        var worst = (ratio: -Double.infinity, c: shared[0], value: 0.0)
         for c in shared {
-            guard let split = reference.splitDifferences(c, draws: configuration.nullDraws, using: &rng) else { continue }
+            guard let split = reference.splitDifferences(c, draws: draws, using: &rng) else { continue }
             let observed = VectorMath.squaredDistance(Array(candidateMeans[(c * d)..<((c + 1) * d)]), Array(reference.mean(c)))
             let m = Double(reference.count(c))
             let h = Double(split.half)
             let scale = (1 / Double(histogram[c]) + 1 / m) / (1 / h + 1 / (m - h))
-            var exceed = 0
-            for b in 0..<configuration.nullDraws where scale * VectorMath.sumOfSquares(Array(split.differences[(b * d)..<((b + 1) * d)])) >= observed {
-                exceed += 1
-            }
-            let p = Double(exceed + 1) / Double(configuration.nullDraws + 1)
-            if p < best.p { best = (p, c, observed) }
+            let null = (0..<draws).map { scale * VectorMath.sumOfSquares(Array(split.differences[($0 * d)..<(($0 + 1) * d)])) }
+            let expected = max(null.reduce(0, +) / Double(draws), 1e-12)
+            for b in 0..<draws { nullMax[b] = max(nullMax[b], null[b] / expected) }
+            if observed / expected > worst.ratio { worst = (observed / expected, c, observed) }
         }
-        let p = min(1, best.p * Double(shared.count))
+        let p = Double(1 + nullMax.filter { $0 >= worst.ratio }.count) / Double(draws + 1)
         return Result(
             detector: "sketch-mmd", score: 1 - p, pValue: p,
-            reason: "smallest per-class p at class \(best.c): MMD² \(ReasonFormat.number(best.value)) (\(shared.count) classes, Bonferroni)")
+            reason: "largest at class \(worst.c): MMD² \(ReasonFormat.number(worst.value)) = \(ReasonFormat.number(worst.ratio, 3))x its null mean (max over \(shared.count) classes)")
     }
 
     static func c2st(_ ref: LabeledSamples, _ cand: LabeledSamples, map: RandomFourierFeatures, configuration: Configuration, _ rng: inout SeededGenerator) -> Result {
@@ -169,6 +170,8 @@ public enum OfflineDetection {
         var nullSums = [Double](repeating: 0, count: configuration.nullDraws)
         var tailCount = 0
         var tailTotal = 0
+        var tailExpected = 0.0
+        var referenceTotal = 0
         for c in shared {
             let r = ref.subset(ref.labels.indices.filter { Int(ref.labels[$0]) == c })
             let k = cand.subset(cand.labels.indices.filter { Int(cand.labels[$0]) == c })
@@ -212,24 +215,31 @@ public enum OfflineDetection {
                 let vRest = restNorm / Double(m - half) - restMeanSquared
                 if vHalf > 0, vRest > 0 { nullSums[b] += weight * scale * log(vHalf / vRest) }
             }
-            // Tail mass beyond the reference's own 95th percentile distance.
-            let refDistances = (0..<m).map { VectorMath.squaredDistance(Array(r.features[($0 * f)..<(($0 + 1) * f)]), refMean) }.sorted()
-            let cutoff = refDistances[min(m - 1, Int((0.95 * Double(m)).rounded(.up)) - 1)]
+            // Tail mass beyond the reference's 90th percentile leave-one-out distance
+            // (‖x_i − x̄_{−i}‖ = ‖x_i − x̄‖ · m/(m − 1) exactly).
+            let loo = Double(m) / Double(m - 1)
+            let refDistances = (0..<m).map { VectorMath.squaredDistance(Array(r.features[($0 * f)..<(($0 + 1) * f)]), refMean) * loo * loo }.sorted()
+            let cutoff = refDistances[min(m - 1, Int((0.9 * Double(m)).rounded(.up)) - 1)]
+            tailExpected += Double(refDistances.filter { $0 > cutoff }.count) / Double(m) * Double(n)
             for i in 0..<n where VectorMath.squaredDistance(Array(k.features[(i * f)..<((i + 1) * f)]), refMean) > cutoff { tailCount += 1 }
             tailTotal += n
+            referenceTotal += m
         }
         guard logRatio.weight > 0 else { return Result(detector: "spread", score: 0, pValue: 1, reason: "no class with reference variance") }
         let observed = logRatio.sum / logRatio.weight
         let nulls = nullSums.map { $0 / logRatio.weight }
         let extreme = nulls.filter { abs($0) >= abs(observed) }.count
         let pVariance = Double(extreme + 1) / Double(nulls.count + 1)
+        // Two-sample proportion test: the cut-off is itself estimated from the reference.
         let tailShare = Double(tailCount) / Double(max(tailTotal, 1))
-        let zTail = (tailShare - 0.05) / (0.05 * 0.95 / Double(max(tailTotal, 1))).squareRoot()
+        let expectedShare = tailExpected / Double(max(tailTotal, 1))
+        let tailVariance = expectedShare * (1 - expectedShare) * (1 / Double(max(tailTotal, 1)) + 1 / Double(max(referenceTotal, 1)))
+        let zTail = (tailShare - expectedShare) / max(tailVariance.squareRoot(), 1e-12)
         let pTail = min(1, 2 * upperTail(abs(zTail)))
         let p = min(1, 2 * min(pVariance, pTail))
         return Result(
             detector: "spread", score: 1 - p, pValue: p,
-            reason: "variance \(ReasonFormat.number(exp(observed), 3))x the reference's (p \(ReasonFormat.number(pVariance, 2))), tail mass \(ReasonFormat.number(100 * tailShare, 3))% vs 5% expected (p \(ReasonFormat.number(pTail, 2)))")
+            reason: "variance \(ReasonFormat.number(exp(observed), 3))x the reference's (p \(ReasonFormat.number(pVariance, 2))), tail mass \(ReasonFormat.number(100 * tailShare, 3))% vs \(ReasonFormat.number(100 * expectedShare, 3))% expected (p \(ReasonFormat.number(pTail, 2)))")
     }
 
     // MARK: Helpers

@@ -44,10 +44,12 @@ public struct RootAudit: Detector {
     }
 
     /// Creates the audit for a scenario's model.
-    public init(spec: ModelSpec, inputs: Int = 784, classes: Int = 10, zCenter: Double = 3, zWidth: Double = 1) throws(DetectionError) {
+    public init(
+        spec: ModelSpec, inputs: Int = 784, classes: Int = 10, zCenter: Double = 3, zWidth: Double = 1, chunkSize: Int = 1000
+    ) throws(DetectionError) {
         let model: any Model
         do throws(ModelError) { model = try spec.makeModel(inputs: inputs, classes: classes) } catch { throw DetectionError("root-audit: \(error)") }
-        try self.init(model: model, zCenter: zCenter, zWidth: zWidth)
+        try self.init(model: model, zCenter: zCenter, zWidth: zWidth, chunkSize: chunkSize)
     }
 
     /// `root-audit`.

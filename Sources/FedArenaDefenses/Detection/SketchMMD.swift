@@ -19,9 +19,11 @@ import Foundation
 ///    `(1/n_ic + 1/m_c) / (1/h + 1/(m_c − h))` (the variance of a difference of two independent
 ///    means) and, when the clients add ``SketchNoise``, the noise term
 ///    `2 √scale σ ‖δ_b‖ z₁ + σ² (D + √(2D) z₂)` is added (the same noise the client used).
-///    `p_c = (1 + #{null ≥ T}) / (B + 1)`; per client `p = min(1, K · min_c p_c)` (Bonferroni
-///    over its `K` tested classes), scored `−log₁₀ p / log₁₀(B + 1)` (1 at the smallest
-///    attainable p).
+///    Over the client's tested classes the statistic is the max-statistic
+///    `M = max_c T_c / E_c` (`E_c` the mean of class `c`'s null draws), with null draws
+///    `max_c null_{c,b} / E_c`, so `p = (1 + #{null_b ≥ M}) / (B + 1)` controls the family-wise
+///    error over classes without Bonferroni's loss of attainable p (a single poisoned class
+///    still stands out). Scored `−log₁₀ p / log₁₀(B + 1)` (1 at the smallest attainable p).
 /// 2. **Deviation from the other clients**: `u_ic = ‖μ_ic − median_j μ_jc‖² / (V_root,c / n_ic + D σ²)`
 ///    (the distance to the coordinate-wise median of the clients' embeddings over its expected
 ///    size), averaged over the client's classes; robust z of `log u` across clients.
@@ -93,12 +95,14 @@ public struct SketchMMD: Detector {
 
     /// The per-client statistics (public for tests and the ledger).
     public struct Statistics: Sendable, Equatable {
-        /// The Bonferroni-adjusted p-value of the MMD test (1 when no class was testable).
+        /// The p-value of the max-statistic MMD test over classes (1 when no class was testable).
         public var pValue: Double
-        /// The class with the smallest p-value, and its MMD².
+        /// The class with the largest normalised MMD².
         public var worstClass: Int?
         /// `‖μ_ic − μ_root,c‖²` of ``worstClass``.
         public var worstMMD: Double
+        /// `T_c / E_c` of ``worstClass``.
+        public var worstRatio: Double
         /// The mean normalised distance to the clients' median embedding (NaN when untested).
         public var deviation: Double
         /// The sample-weighted geometric mean of `V_client / V_root` (NaN when untested).
@@ -142,7 +146,7 @@ public struct SketchMMD: Detector {
             let mmdScore = min(1, max(0, -log10(s.pValue) / attainable))
             let classText = s.worstClass.map { "class \($0) " } ?? ""
             let candidates: [(score: Double, text: String)] = [
-                (mmdScore, "\(classText)MMD² to the root set \(ReasonFormat.number(s.worstMMD)), p = \(ReasonFormat.number(s.pValue, 2)) (Bonferroni)"),
+                (mmdScore, "\(classText)MMD² to the root set \(ReasonFormat.number(s.worstMMD)), \(ReasonFormat.number(s.worstRatio, 3))x its null mean, p = \(ReasonFormat.number(s.pValue, 2))"),
                 (RobustZ.suspicion(zDeviation[index], center: zCenter, width: zWidth),
                  "embeddings \(ReasonFormat.number(s.deviation, 2))x their expected distance from the clients' median (robust z \(ReasonFormat.number(zDeviation[index], 2)))"),
                 (RobustZ.suspicion(zVariance[index], center: zCenter, width: zWidth),
@@ -205,10 +209,10 @@ public struct SketchMMD: Detector {
         }
         return sketches.map { sketch in
             let density = BLAS.matmul(e.features, transposed(sketch.classEmbeddings, rows: classes, columns: d), m: e.labels.count, k: d, n: classes)
-            var minP = 1.0
             var worstClass: Int?
             var worstMMD = 0.0
-            var tested = 0
+            var worstRatio = -Double.infinity
+            var nullMax = [Double](repeating: -Double.infinity, count: nullDraws)
             var deviations = [Double]()
             var logVariance = (sum: 0.0, weight: 0.0)
             var logTail = (sum: 0.0, weight: 0.0)
@@ -222,18 +226,18 @@ public struct SketchMMD: Detector {
                 let m = Double(e.count(c))
                 let h = Double(null.half)
                 let scale = (1 / Double(n) + 1 / m) / (1 / h + 1 / (m - h))
-                var exceed = 0
+                var draws = [Double](repeating: 0, count: nullDraws)
                 for b in 0..<nullDraws {
                     var value = scale * null.norms[b]
                     if sigma > 0 {
                         value += 2 * scale.squareRoot() * sigma * null.norms[b].squareRoot() * GaussianDraw.next(&rng)
                         value += variance * (Double(d) + (2 * Double(d)).squareRoot() * GaussianDraw.next(&rng))
                     }
-                    if value >= observed { exceed += 1 }
+                    draws[b] = value
                 }
-                let p = Double(1 + exceed) / Double(nullDraws + 1)
-                tested += 1
-                if p < minP || worstClass == nil { minP = min(minP, p); worstClass = c; worstMMD = observed }
+                let expected = max(draws.reduce(0, +) / Double(nullDraws), 1e-12)
+                for b in 0..<nullDraws { nullMax[b] = max(nullMax[b], draws[b] / expected) }
+                if observed / expected > worstRatio { worstRatio = observed / expected; worstClass = c; worstMMD = observed }
                 let rootVariance = e.kernelVariance(c)
                 if let median = medians[c], rootVariance > 0 {
                     let expected = rootVariance / Double(n) + Double(d) * variance
@@ -254,8 +258,10 @@ public struct SketchMMD: Detector {
                     }
                 }
             }
+            let exceed = worstClass == nil ? nullDraws : nullMax.filter { $0 >= worstRatio }.count
             return Statistics(
-                pValue: min(1, minP * Double(max(tested, 1))), worstClass: worstClass, worstMMD: worstMMD,
+                pValue: Double(1 + exceed) / Double(nullDraws + 1), worstClass: worstClass, worstMMD: worstMMD,
+                worstRatio: worstClass == nil ? .nan : worstRatio,
                 deviation: deviations.isEmpty ? .nan : deviations.reduce(0, +) / Double(deviations.count),
                 varianceRatio: logVariance.weight > 0 ? exp(logVariance.sum / logVariance.weight) : .nan,
                 tailRatio: logTail.weight > 0 ? exp(logTail.sum / logTail.weight) : .nan)

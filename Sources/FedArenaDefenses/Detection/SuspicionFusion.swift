@@ -45,15 +45,17 @@ public struct DetectionDecision: Sendable, Equatable {
 ///    their robust z across the round's clients).
 /// 2. Smooth over rounds with an EMA kept in memory (`fusion.ema.<client>`): a client seen for
 ///    the first time starts at its fused score.
-/// 3. Threshold. A fixed `threshold` wins. Otherwise, during the first `calibration_rounds`
-///    rounds the `initial_threshold` decides and the smoothed scores of clients it does *not*
-///    flag are pooled (`fusion.calibration`): rounds before the attack starts, or clients that
-///    look clean, stand in for attack-free data. Once enough rounds are pooled the threshold
-///    becomes the empirical `(1 − target_fpr)` quantile of the pool — the `⌈(1 − α) N⌉`-th
-///    smallest value, flagging `s > τ` strictly — floored at `min_threshold`, and is frozen in
-///    memory (`fusion.threshold`). Its false-positive rate on further clean rounds is about
-///    `target_fpr` when scores are exchangeable across rounds (EMA smoothing makes them
-///    correlated, so the realised rate varies more from run to run).
+/// 3. Threshold. A fixed `threshold` wins. Otherwise, until `calibration_rounds` rounds have
+///    been pooled the `initial_threshold` decides, and the smoothed scores of every client of
+///    each round declared clean (`calibrate: true`, the default: the first rounds are assumed
+///    attack-free; a runtime that knows the attack starts earlier passes `false` for its
+///    rounds) are pooled in `fusion.calibration`. Then the threshold becomes the empirical
+///    `(1 − target_fpr)` quantile of the pool — the `⌈(1 − α) N⌉`-th smallest value, flagging
+///    `s > τ` strictly — floored at `min_threshold`, and is frozen in memory
+///    (`fusion.threshold`). Its false-positive rate on further clean rounds is about
+///    `target_fpr` when scores are exchangeable across rounds (EMA smoothing correlates them,
+///    so the realised rate varies more from run to run). Attackers inside the pool only raise
+///    the threshold (fewer detections, never more false positives).
 /// 4. Decide: `s > τ` flags the client (at most `max_flagged_fraction` of the round, highest
 ///    first). `exclude` drops it; `downweight` multiplies its weight by
 ///    `½ (1 − s) / (1 − τ)`, clipped to [0, 1): half at the threshold, 0 at certainty; `report`
@@ -92,7 +94,10 @@ public struct SuspicionFusion: Sendable, Equatable {
     ///     detector's output counts as score 0 there).
     ///   - clients: the round's clients.
     ///   - memory: what the fusion kept (only `fusion.*` keys are read and written).
-    public func fuse(_ suspicions: [(detector: String, suspicions: [ClientID: Suspicion])], clients: [ClientID], memory: AggregatorMemory) -> Outcome {
+    ///   - calibrate: whether this round may join the calibration pool.
+    public func fuse(
+        _ suspicions: [(detector: String, suspicions: [ClientID: Suspicion])], clients: [ClientID], memory: AggregatorMemory, calibrate: Bool = true
+    ) -> Outcome {
         var memory = memory
         let ordered = clients.sorted()
         var perDetector = suspicions.map { entry in ordered.map { entry.suspicions[$0]?.score ?? 0 } }
@@ -122,9 +127,9 @@ public struct SuspicionFusion: Sendable, Equatable {
         } else {
             threshold = policy.initialThreshold
             calibrating = policy.calibrationRounds > 0
-            if calibrating {
+            if calibrating, calibrate {
                 var pool = memory.vectors[Self.calibrationKey]?.values ?? []
-                pool += smoothed.filter { $0 <= threshold }.map { Float($0) }
+                pool += smoothed.map { Float($0) }
                 let seen = (memory.scalars[Self.calibratedRoundsKey] ?? 0) + 1
                 memory.scalars[Self.calibratedRoundsKey] = seen
                 if Int(seen) >= policy.calibrationRounds, !pool.isEmpty {

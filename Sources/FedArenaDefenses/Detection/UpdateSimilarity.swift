@@ -10,7 +10,7 @@ import Foundation
 /// Per client `i`, with `H_i` the running sum of its updates (FoolsGold's history, this round
 /// included) and `H_i⁻` the history before this round:
 /// - `max_history_cosine = max_{j≠i} cos(H_i, H_j)` (FoolsGold's `v_i`); a value at or above
-///   `sybil_cosine` (default 0.99) scores at least 0.9 on its own;
+///   `sybil_cosine` (default 0.99) scores at least 0.95 on its own;
 /// - `median_cosine = cos(Δ_i, median_j Δ_j)` with the coordinate-wise median of the round
 ///   (a sign-flipped or boosted-away update points against the majority);
 /// - `self_cosine = cos(Δ_i, H_i⁻)` (skipped in a client's first round).
@@ -96,9 +96,10 @@ public struct UpdateSimilarity: Detector {
             let best = candidates.filter { !$0.z.isNaN }.max { $0.z < $1.z } ?? (0, "no comparison (single client)")
             var score = RobustZ.suspicion(best.z, center: zCenter, width: zWidth)
             var reason = "\(best.text) (robust z \(ReasonFormat.number(best.z, 2)))"
-            if !maxCosine[i].isNaN, maxCosine[i] >= sybilCosine, score < 0.9 {
-                score = 0.9
-                reason = "history cosine \(ReasonFormat.number(maxCosine[i]))\(partnerName) ≥ \(sybilCosine) (sybil pair)"
+            if !maxCosine[i].isNaN, maxCosine[i] >= sybilCosine {
+                score = max(score, 0.95)
+                let sybil = "history cosine \(ReasonFormat.number(maxCosine[i]))\(partnerName) ≥ \(sybilCosine) (sybil pair)"
+                reason = best.text.hasPrefix("history cosine") ? sybil : "\(sybil); \(reason)"
             }
             suspicions[update.client] = Suspicion(score: score, reason: reason, features: features)
         }
