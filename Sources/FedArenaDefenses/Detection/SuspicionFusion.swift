@@ -46,16 +46,17 @@ public struct DetectionDecision: Sendable, Equatable {
 /// 2. Smooth over rounds with an EMA kept in memory (`fusion.ema.<client>`): a client seen for
 ///    the first time starts at its fused score.
 /// 3. Threshold. A fixed `threshold` wins. Otherwise, until `calibration_rounds` rounds have
-///    been pooled the `initial_threshold` decides, and the smoothed scores of every client of
-///    each round declared clean (`calibrate: true`, the default: the first rounds are assumed
-///    attack-free; a runtime that knows the attack starts earlier passes `false` for its
-///    rounds) are pooled in `fusion.calibration`. Then the threshold becomes the empirical
+///    been pooled the `initial_threshold` decides, and the smoothed scores of the clients it
+///    does *not* flag in rounds that may calibrate (`calibrate: true`, the default) are pooled
+///    in `fusion.calibration` (so an attack running from the first round does not drag the
+///    threshold up to its own scores). Then the threshold becomes the empirical
 ///    `(1 − target_fpr)` quantile of the pool — the `⌈(1 − α) N⌉`-th smallest value, flagging
 ///    `s > τ` strictly — floored at `min_threshold`, and is frozen in memory
 ///    (`fusion.threshold`). Its false-positive rate on further clean rounds is about
 ///    `target_fpr` when scores are exchangeable across rounds (EMA smoothing correlates them,
-///    so the realised rate varies more from run to run). Attackers inside the pool only raise
-///    the threshold (fewer detections, never more false positives).
+///    so the realised rate varies more from run to run). Attackers that stay under the initial
+///    threshold and enter the pool only raise the threshold (fewer detections, never more false
+///    positives).
 /// 4. Decide: `s > τ` flags the client (at most `max_flagged_fraction` of the round, highest
 ///    first). `exclude` drops it; `downweight` multiplies its weight by
 ///    `½ (1 − s) / (1 − τ)`, clipped to [0, 1): half at the threshold, 0 at certainty; `report`
@@ -129,7 +130,9 @@ public struct SuspicionFusion: Sendable, Equatable {
             calibrating = policy.calibrationRounds > 0
             if calibrating, calibrate {
                 var pool = memory.vectors[Self.calibrationKey]?.values ?? []
-                pool += smoothed.map { Float($0) }
+                // Only clients the initial threshold leaves alone join the pool: an attack that
+                // runs from the first round must not drag the threshold up to its own scores.
+                pool += smoothed.filter { $0 <= policy.initialThreshold }.map { Float($0) }
                 let seen = (memory.scalars[Self.calibratedRoundsKey] ?? 0) + 1
                 memory.scalars[Self.calibratedRoundsKey] = seen
                 if Int(seen) >= policy.calibrationRounds, !pool.isEmpty {

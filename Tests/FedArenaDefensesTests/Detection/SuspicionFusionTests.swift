@@ -9,8 +9,10 @@ import Testing
     }
 
     @Test func calibrationHitsTheTargetFalsePositiveRateOnCleanRounds() throws {
-        // 20 clients with i.i.d. uniform clean scores; 10 calibration rounds (200 scores).
-        let fusion = SuspicionFusion(policy: try DetectionPolicy(targetFPR: 0.1, calibrationRounds: 10, smoothing: 0, minimumThreshold: 0, maxFlaggedFraction: 1))
+        // 20 clients with i.i.d. uniform clean scores; 10 calibration rounds (200 scores). The
+        // initial threshold of 1 flags nobody, so every clean score joins the pool.
+        let fusion = SuspicionFusion(policy: try DetectionPolicy(
+            targetFPR: 0.1, calibrationRounds: 10, smoothing: 0, initialThreshold: 1, minimumThreshold: 0, maxFlaggedFraction: 1))
         var rng = SeededGenerator(seed: 8)
         var memory = AggregatorMemory()
         let clients = (0..<20).map(ClientID.init)
@@ -29,6 +31,22 @@ import Testing
         #expect(abs(threshold - 0.9) < 0.05)
         let rate = Double(flagged) / Double(total)
         #expect(abs(rate - 0.1) < 0.04)
+    }
+
+    @Test func anAttackFromTheFirstRoundDoesNotRaiseTheThreshold() throws {
+        // 18 clean clients with scores in [0, 0.5) and 2 attackers at 0.99 from round 1.
+        let fusion = SuspicionFusion(policy: try DetectionPolicy(targetFPR: 0.05, calibrationRounds: 3, smoothing: 0, minimumThreshold: 0, maxFlaggedFraction: 1))
+        var rng = SeededGenerator(seed: 3)
+        var memory = AggregatorMemory()
+        let clients = (0..<20).map(ClientID.init)
+        for _ in 1...5 {
+            let outcome = fusion.fuse([("d", suspicions((0..<20).map { $0 < 2 ? 0.99 : rng.unitDouble() * 0.5 }))], clients: clients, memory: memory)
+            memory = outcome.memory
+            #expect(outcome.decisions[ClientID(0)]?.flagged == true)
+            #expect(outcome.decisions[ClientID(1)]?.flagged == true)
+        }
+        let threshold = try #require(memory.scalars[SuspicionFusion.thresholdKey])
+        #expect(threshold < 0.5)
     }
 
     @Test func excludeDownweightAndReport() throws {
