@@ -43,6 +43,11 @@ public struct AttackPlan: Sendable {
     /// Where the plan sits in the scenario (`attack`), for error messages.
     public var keyPath: String
 
+    /// Whether malicious clients send a data sketch computed from their *real* samples while
+    /// training on poisoned ones (`forge_sketch: true`), an adaptive move against sketch-based
+    /// detection.
+    public var forgesSketch = false
+
     /// Creates a plan.
     public init(
         kind: String, dataAttack: (any DataAttack)? = nil, updateAttack: (any UpdateAttack)? = nil,

@@ -147,11 +147,17 @@ public struct AttackRegistry: Sendable {
             if !(fraction > 0 && fraction <= 1) { throw reader.error("fraction", "must be in (0, 1], got \(fraction)") }
         }
         let schedule = try AttackSchedule.read(from: reader)
+        let forgesSketch = try reader.bool("forge_sketch", default: false)
+        if forgesSketch, dataAttack == nil {
+            throw reader.error("forge_sketch", "only a data attack trains on data other than its own; \(spec.kind) has nothing to hide")
+        }
         try reader.finish()
-        return AttackPlan(
+        var plan = AttackPlan(
             kind: spec.kind, dataAttack: dataAttack, updateAttack: updateAttack, knowledge: knowledge, schedule: schedule,
             fraction: fraction, clients: clients, minimumKnownUpdates: entry.minimumKnownUpdates, targetRules: entry.targetRules,
             keyPath: spec.keyPath)
+        plan.forgesSketch = forgesSketch
+        return plan
     }
 
     /// Runs an attack's throwing `init`, turning its ``AttackError`` into a ``ConfigError``

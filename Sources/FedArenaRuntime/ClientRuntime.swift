@@ -180,8 +180,10 @@ public struct ClientRuntime: Sendable {
                         round: train.round, client: client, sampleCount: data.count, trainLoss: result.loss,
                         delta: result.delta, metrics: [:])
                     if let sketchRequest {
+                        // An attacker that forges its sketch summarises its real data instead.
+                        let sketched = attacking && attack?.plan.forgesSketch == true ? shard : data
                         update.sketch = DetectionEngine.sketch(
-                            data, request: sketchRequest, roundSeed: train.roundSeed, client: client, seed: config.seed)
+                            sketched, request: sketchRequest, roundSeed: train.roundSeed, client: client, seed: config.seed)
                     }
                     if attacking, let attack, attack.plan.updateAttack != nil {
                         if attack.usesAdversary, adversary != nil {
