@@ -48,6 +48,36 @@ import Testing
         #expect(broken.output.contains("line 2"))
     }
 
+    @Test func sketchesTravelWithUpdatesAndSyntheticClientsScoreHigher() throws {
+        let run = try FedArenaProcess.run(
+            scenario: LocalRunTests.scenario, name: "sketch",
+            overrides: [
+                "training.rounds=2", "dataset.root_samples=300",
+                "attack={kind: synthetic-poison, generator: {kind: gaussian-pca, components: 5, small_classes: shrink}, poison: {kind: label-flip, source: 0, target: 6}, fraction: 0.25}",
+                "defense.detection=[{kind: sketch-mmd, dimension: 64, null_draws: 50}]",
+                // Report every client (threshold 0) so that each one's reasons are recorded.
+                "defense.detection_policy={action: report, threshold: 0, max_flagged_fraction: 1}",
+            ])
+        #expect(run.exitCode == 0, "\(run.output)")
+        let summary = try run.summary()
+        let malicious = Set(try #require((summary["attack"] as? [String: Any])?["malicious_clients"] as? [Int]))
+        #expect(malicious.count == 2)
+        for line in try run.metricsLines() {
+            let detection = try #require(line["detection"] as? [String: Any])
+            let decisions = try #require(detection["decisions"] as? [[String: Any]])
+            #expect(decisions.count == 8)
+            for decision in decisions {
+                let reasons = (decision["reasons"] as? [String]) ?? []
+                #expect(!reasons.isEmpty)
+                #expect(!reasons.contains { $0.contains("sent no data sketch") || $0.contains("malformed") }, "\(reasons)")
+            }
+            let scores = try #require(detection["scores"] as? [String: Double])
+            let lowestMalicious = malicious.compactMap { scores[String($0)] }.min() ?? 0
+            let highestHonest = scores.filter { !malicious.contains(Int($0.key)!) }.map(\.value).max() ?? 1
+            #expect(lowestMalicious > highestHonest, "scores \(scores), malicious \(malicious)")
+        }
+    }
+
     @Test func detectorsWithoutARootSetAreRefused() throws {
         let run = try FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "detect-noroot",
