@@ -156,6 +156,7 @@ public struct ClientRuntime: Sendable {
             logger.info("process \(processIndex): malicious clients \(hosted.filter(attack.isMalicious).map(\.rawValue)) (\(attack.plan.kind))")
         }
         let limits = DecodeLimits(expectedParameterCount: engine.parameterCount)
+        let trainer = engine.makeTrainer()
 
         var deferred = [WireMessage]()
         while true {
@@ -175,7 +176,7 @@ public struct ClientRuntime: Sendable {
                     }
                     let attacking = attack?.attacks(client, round: train.round) ?? false
                     let data = attacking ? (poisoned[client] ?? shard) : shard
-                    let result = engine.train(global: train.model, on: data, client: client, round: train.round, plan: plan)
+                    let result = engine.train(global: train.model, on: data, client: client, round: train.round, plan: plan, using: trainer)
                     var update = WireMessage.Update(
                         round: train.round, client: client, sampleCount: data.count, trainLoss: result.loss,
                         delta: result.delta, metrics: [:])

@@ -6,17 +6,23 @@ import Synchronization
 public struct FileLogHandler: LogHandler {
     /// The open file, shared by copies of the handler.
     public final class Sink: Sendable {
-        private let handle: Mutex<FileHandle?>
+        private struct State {
+            var handle: FileHandle?
+            let formatter = ISO8601DateFormatter()
+        }
+        private let state: Mutex<State>
 
         /// Opens (creating or truncating) `path`; a path that cannot be opened drops lines.
         public init(path: String) {
             FileManager.default.createFile(atPath: path, contents: nil)
-            handle = Mutex(FileHandle(forWritingAtPath: path))
+            state = Mutex(State(handle: FileHandle(forWritingAtPath: path)))
         }
 
+        /// Writes one line, prefixed with the current time.
         func write(_ line: String) {
-            handle.withLock { handle in
-                try? handle?.write(contentsOf: Data(line.utf8))
+            state.withLock { state in
+                let stamped = state.formatter.string(from: Date()) + " " + line
+                try? state.handle?.write(contentsOf: Data(stamped.utf8))
             }
         }
     }
@@ -43,7 +49,6 @@ public struct FileLogHandler: LogHandler {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let fields = merged.isEmpty ? "" : " " + merged.keys.sorted().map { "\($0)=\(merged[$0]!)" }.joined(separator: " ")
-        let stamp = ISO8601DateFormatter().string(from: Date())
-        sink.write("\(stamp) \(event.level) \(label):\(fields) \(event.message)\n")
+        sink.write("\(event.level) \(label):\(fields) \(event.message)\n")
     }
 }

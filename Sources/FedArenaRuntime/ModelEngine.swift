@@ -32,8 +32,9 @@ struct ModelEngine: Sendable {
     /// Trains `client` from `global` on its samples.
     /// - Returns: the update `w_local - w_global` and the last epoch's mean loss (NaN when the
     ///   client has no samples).
-    func train(global: ParameterVector, on samples: LabeledSamples, client: ClientID, round: Int, plan: RoundPlan) -> (delta: ParameterVector, loss: Double) {
-        let localTrainer = LocalTrainer(model: model, configuration: trainer)
+    func train(
+        global: ParameterVector, on samples: LabeledSamples, client: ClientID, round: Int, plan: RoundPlan, using localTrainer: LocalTrainer
+    ) -> (delta: ParameterVector, loss: Double) {
         do {
             let result = try localTrainer.train(from: global, on: samples) { epoch in
                 plan.trainingGenerator(client: client, round: round, epoch: epoch)
@@ -43,6 +44,12 @@ struct ModelEngine: Sendable {
             // Only reachable when the samples do not fit the model, which the data layer rules out.
             return (ParameterVector(zeros: parameterCount), .nan)
         }
+    }
+
+    /// A trainer with this scenario's hyper-parameters: reuse it for every client a process
+    /// trains (its working memory is allocated once).
+    func makeTrainer() -> LocalTrainer {
+        LocalTrainer(model: model, configuration: trainer)
     }
 
     /// The coordinator's own update on its root set (FLTrust's `Δ_root`), or `nil` without a root set.

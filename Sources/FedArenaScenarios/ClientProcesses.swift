@@ -15,26 +15,14 @@ public final class ClientProcesses: @unchecked Sendable {
     public static func start(count: Int, executable: String, endpoint: String, logDirectory: String) throws(RuntimeError) -> ClientProcesses {
         var started = [Process]()
         for index in 0..<count {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["client", "--connect", endpoint, "--process-index", String(index)]
-            var environment = ProcessInfo.processInfo.environment
-            environment["OPENBLAS_NUM_THREADS"] = "1"
-            process.environment = environment
-            let logPath = "\(logDirectory)/client-\(index).log"
-            FileManager.default.createFile(atPath: logPath, contents: nil)
-            if let handle = FileHandle(forWritingAtPath: logPath) {
-                process.standardOutput = handle
-                process.standardError = handle
-            }
-            process.standardInput = FileHandle.nullDevice
             do {
-                try process.run()
+                started.append(try launch(
+                    executable, ["client", "--connect", endpoint, "--process-index", String(index)],
+                    logPath: "\(logDirectory)/client-\(index).log", what: "client process \(index)"))
             } catch {
                 ClientProcesses(processes: started).terminate()
-                throw RuntimeError(.launch, "cannot start client process \(index) (\(executable)): \(error)")
+                throw error
             }
-            started.append(process)
         }
         return ClientProcesses(processes: started)
     }
@@ -42,9 +30,16 @@ public final class ClientProcesses: @unchecked Sendable {
     /// Starts the adversary process of a colluding attack: `fedarena adversary SCENARIO --bind ENDPOINT`.
     /// - Throws: ``RuntimeError`` `.launch` when it cannot start.
     public static func startAdversary(executable: String, scenario: String, endpoint: String, logPath: String) throws(RuntimeError) -> ClientProcesses {
+        ClientProcesses(processes: [
+            try launch(executable, ["adversary", scenario, "--bind", endpoint], logPath: logPath, what: "the adversary process")
+        ])
+    }
+
+    /// Starts one process of `executable` with one OpenBLAS thread, output in `logPath`.
+    private static func launch(_ executable: String, _ arguments: [String], logPath: String, what: String) throws(RuntimeError) -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["adversary", scenario, "--bind", endpoint]
+        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
         process.environment = environment
@@ -57,9 +52,9 @@ public final class ClientProcesses: @unchecked Sendable {
         do {
             try process.run()
         } catch {
-            throw RuntimeError(.launch, "cannot start the adversary process (\(executable)): \(error)")
+            throw RuntimeError(.launch, "cannot start \(what) (\(executable)): \(error)")
         }
-        return ClientProcesses(processes: [process])
+        return process
     }
 
     /// The OS process identifiers, in process-index order.

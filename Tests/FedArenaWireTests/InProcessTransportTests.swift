@@ -46,13 +46,13 @@ struct InProcessTransportTests {
         let client = hub.connect()
         client.close()
         client.close()
-        #expect(await next(client.inbound, timeout: .seconds(2)).isFinished)
+        #expect(await next(client.inbound, timeout: .seconds(15)).isFinished)
         #expect(transportError { try client.send([1]) }?.code == .closed)
 
         let other = hub.connect()
         hub.server.close()
         hub.server.close()
-        #expect(await next(hub.server.inbound, timeout: .seconds(2)).isFinished)
+        #expect(await next(hub.server.inbound, timeout: .seconds(15)).isFinished)
         #expect(transportError { try hub.server.send([1], to: other.peer) }?.code == .closed)
         try other.send([1])  // dropped, like a DEALER whose server is gone
     }

@@ -31,7 +31,7 @@ struct ZMQClientTransportTests {
         let client = try ZMQClientTransport(context: context, endpoint: "tcp://127.0.0.1:9")
         client.close()
         client.close()
-        #expect(await next(client.inbound, timeout: .seconds(2)).isFinished)
+        #expect(await next(client.inbound, timeout: .seconds(15)).isFinished)
         let error = #expect(throws: TransportError.self) { try client.send([1]) }
         #expect(error?.code == .closed)
     }

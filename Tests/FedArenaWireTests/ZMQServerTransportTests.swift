@@ -136,7 +136,7 @@ struct ZMQServerTransportTests {
             defer { client.close() }
             for index in 0..<10 {
                 try client.send(Frame.le(UInt32(index)))
-                guard await next(client.inbound, timeout: .seconds(2)).value == Frame.le(UInt32(index)) else { break }
+                guard await next(client.inbound, timeout: .seconds(15)).value == Frame.le(UInt32(index)) else { break }
                 answered += 1
             }
         }
@@ -208,7 +208,7 @@ struct ZMQServerTransportTests {
         let server = try ZMQServerTransport(context: context, endpoint: "tcp://127.0.0.1:0")
         server.close()
         server.close()
-        #expect(await next(server.inbound, timeout: .seconds(2)).isFinished)
+        #expect(await next(server.inbound, timeout: .seconds(15)).isFinished)
         #expect(transportError { try server.send([1], to: PeerID([0, 1])) }?.code == .closed)
     }
 
