@@ -258,11 +258,13 @@ extension AttackRegistry {
             let mix = try r.double("mix", default: 1, range: 0...1)
             let generations = try r.int("generations", default: 1, range: 1...100)
             let temperature = try r.positiveDouble("temperature", default: 1)
+            let keep: Double? = r.contains("stealth_keep") ? try r.double("stealth_keep", range: 0.01...1) : nil
+            _ = r.raw("stealth_keep")
             let chosen = mode
             return .data(try building(r, key: nil) { () throws(AttackError) in
                 try SyntheticPoison(
                     generator: generator, mode: chosen, mix: mix, generations: generations, temperature: temperature,
-                    classCount: shape.classCount)
+                    stealthKeep: keep, classCount: shape.classCount)
             })
         },
         Entry(kind: "boost", summary: "scale the honest update by a factor (naive model replacement)") { r, _ throws(ConfigError) in

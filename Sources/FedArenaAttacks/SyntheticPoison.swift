@@ -38,11 +38,23 @@ public struct SyntheticPoison: DataAttack {
     public var generations: Int
     /// The sampling temperature.
     public var temperature: Double
+    /// Stealth filtering: draw `1 / keep` times as many synthetic samples and keep the share
+    /// `keep` that ``scorer`` finds most real (`nil`: no filtering).
+    public var stealthKeep: Double?
+    /// The sample-level detector the attacker filters against; the runtime hands it in.
+    public var scorer: (any SyntheticSampleScorer)?
 
     /// Creates the attack.
     /// - Throws: ``AttackError`` `.invalidConfiguration` for a mix outside [0, 1], fewer than 1
     ///   generation, a non-positive temperature, or bias classes outside `0..<classCount`.
-    public init(generator: any Generator, mode: Mode, mix: Double = 1, generations: Int = 1, temperature: Double = 1, classCount: Int = 10) throws(AttackError) {
+    public init(
+        generator: any Generator, mode: Mode, mix: Double = 1, generations: Int = 1, temperature: Double = 1, stealthKeep: Double? = nil,
+        classCount: Int = 10
+    ) throws(AttackError) {
+        if let stealthKeep, !(stealthKeep > 0 && stealthKeep <= 1) {
+            throw AttackError(.invalidConfiguration, "synthetic-poison needs stealth_keep in (0, 1], got \(stealthKeep)")
+        }
+        self.stealthKeep = stealthKeep
         guard (0...1).contains(mix) else { throw AttackError(.invalidConfiguration, "synthetic-poison needs mix in [0, 1], got \(mix)") }
         guard generations >= 1 else { throw AttackError(.invalidConfiguration, "synthetic-poison needs generations ≥ 1, got \(generations)") }
         guard temperature > 0, temperature.isFinite else {
@@ -88,10 +100,14 @@ public struct SyntheticPoison: DataAttack {
             throw AttackError(.invalidInput, "synthetic-poison cannot fit \(generator.name): \(error.message)")
         }
         var synthetic: LabeledSamples
+        let drawCount = stealthKeep.map { Int((Double(syntheticCount) / $0).rounded(.up)) } ?? syntheticCount
         do throws(GeneratorError) {
-            synthetic = try drawn(from: model, like: training, count: syntheticCount, using: &rng)
+            synthetic = try drawn(from: model, like: training, count: drawCount, using: &rng)
         } catch {
             throw AttackError(.invalidInput, "synthetic-poison cannot sample \(generator.name): \(error.message)")
+        }
+        if stealthKeep != nil {
+            synthetic = try filtered(synthetic, keeping: syntheticCount, reference: samples)
         }
         switch mode {
         case .labelFlip(let flip): synthetic = try flip.poison(synthetic, using: &rng)
@@ -110,6 +126,21 @@ public struct SyntheticPoison: DataAttack {
         mixed.features += synthetic.features
         mixed.labels += synthetic.labels
         return mixed
+    }
+
+    /// The `count` candidates the scorer finds most real (ties by position), in their order.
+    private func filtered(_ candidates: LabeledSamples, keeping count: Int, reference: LabeledSamples) throws(AttackError) -> LabeledSamples {
+        guard let scorer else {
+            throw AttackError(.invalidConfiguration, "synthetic-poison stealth filtering needs a sample scorer; the runtime hands one in")
+        }
+        let scores: [Double]
+        do {
+            scores = try scorer.syntheticScores(candidates, reference: reference)
+        } catch {
+            throw AttackError(.invalidInput, "stealth filtering with \(scorer.name) failed: \(error.message)")
+        }
+        let kept = candidates.indices(sortedBy: scores).prefix(count).sorted()
+        return candidates.subset(kept)
     }
 
     /// `count` samples from `model`, classes in the proportions of `reference` (bias: the
@@ -146,5 +177,12 @@ public struct SyntheticPoison: DataAttack {
             result.labels += part.labels
         }
         return result
+    }
+}
+
+extension LabeledSamples {
+    /// Sample indices in ascending order of `scores` (ties by index).
+    fileprivate func indices(sortedBy scores: [Double]) -> [Int] {
+        (0..<count).sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }
     }
 }

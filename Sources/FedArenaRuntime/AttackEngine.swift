@@ -1,5 +1,6 @@
 import FedArenaAttacks
 import FedArenaCore
+import FedArenaDefenses
 import FedArenaModels
 import FedArenaNumerics
 
@@ -10,7 +11,7 @@ import FedArenaNumerics
 /// and the adversary agree on them without exchanging them. The coordinator uses the roles only
 /// to *measure* (attack success, detection rates); it never uses them to defend.
 struct AttackEngine: Sendable {
-    let plan: AttackPlan
+    private(set) var plan: AttackPlan
     let malicious: Set<ClientID>
 
     /// The scenario's attack, or `nil` without one.
@@ -19,6 +20,12 @@ struct AttackEngine: Sendable {
         do {
             plan = try AttackRegistry.standard.make(spec)
             malicious = Set(try plan.maliciousClients(count: config.clients.count, seed: config.seed))
+            // A stealthy synthetic attacker filters against a sample-level detector, handed in
+            // here because Attacks never imports Defenses.
+            if var synthetic = plan.dataAttack as? SyntheticPoison, synthetic.stealthKeep != nil {
+                synthetic.scorer = SyntheticSampleProbe(seed: config.seed)
+                plan.dataAttack = synthetic
+            }
         } catch {
             throw RuntimeError(.configuration, "cannot build the attack: \(error)", cause: error)
         }

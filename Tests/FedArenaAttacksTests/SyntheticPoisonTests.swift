@@ -72,6 +72,32 @@ import Testing
         #expect(recursive.count == 60)
     }
 
+    /// Scores a sample by its first pixel: brighter is "more synthetic".
+    struct FirstPixelScorer: SyntheticSampleScorer {
+        var name: String { "first-pixel" }
+        func syntheticScores(_ candidates: LabeledSamples, reference: LabeledSamples) throws(DetectionError) -> [Double] {
+            (0..<candidates.count).map { Double(candidates.features[$0 * candidates.featureCount]) }
+        }
+    }
+
+    @Test func stealthKeepsTheSamplesTheScorerFindsMostReal() throws {
+        var attack = try SyntheticPoison(generator: try GaussianPCA(components: 2), mode: .none, stealthKeep: 0.25)
+        var rng = SeededGenerator(seed: 5)
+        #expect(throws: AttackError.self) { try attack.poison(Self.data, using: &rng) }
+        attack.scorer = FirstPixelScorer()
+        var filteredRng = SeededGenerator(seed: 5)
+        let kept = try attack.poison(Self.data, using: &filteredRng)
+        var plain = SeededGenerator(seed: 5)
+        let unfiltered = try self.attack(.none).poison(Self.data, using: &plain)
+        #expect(kept.count == 60)
+        func meanFirstPixel(_ samples: LabeledSamples) -> Float {
+            (0..<samples.count).map { samples.features[$0 * 16] }.reduce(0, +) / Float(samples.count)
+        }
+        // Keeping the quarter with the darkest first pixel lowers its mean well below the unfiltered draw's.
+        #expect(meanFirstPixel(kept) < meanFirstPixel(unfiltered) - 0.05)
+        #expect(throws: AttackError.self) { try SyntheticPoison(generator: try GaussianPCA(components: 2), mode: .none, stealthKeep: 0) }
+    }
+
     @Test func impossibleParametersAreRefused() {
         #expect(throws: AttackError.self) { try attack(.none, mix: 1.5) }
         #expect(throws: AttackError.self) { try attack(.none, generations: 0) }
