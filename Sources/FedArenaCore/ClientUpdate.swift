@@ -12,6 +12,8 @@ public struct ClientUpdate: Sendable, Equatable {
     public var trainLoss: Double
     /// The client's sketch of the data it trained on, when the scenario's detectors ask for one.
     public var sketch: DataSketch?
+    /// Raw training samples revealed for the opt-in `audit-c2st` detector, if any.
+    public var auditSamples: LabeledSamples?
 
     /// Creates an update.
     public init(client: ClientID, round: Int, sampleCount: Int, delta: ParameterVector, trainLoss: Double = .nan, sketch: DataSketch? = nil) {

@@ -126,12 +126,13 @@ public struct ClientRuntime: Sendable {
         let engine: ModelEngine
         let attack: AttackEngine?
         let sketchRequest: DetectionEngine.SketchRequest?
+        let auditCount: Int?
         var shards: [ClientID: LabeledSamples]
         var poisoned = [ClientID: LabeledSamples]()
         do {
             engine = try ModelEngine(config: config)
             attack = try AttackEngine(config: config)
-            sketchRequest = try Self.sketchRequest(config)
+            (sketchRequest, auditCount) = try Self.detectionRequests(config)
             let federation = try FederationData.load(config: config, directoryOverride: dataDirectory)
             shards = federation.clientShards(for: hosted)
             if let attack {
@@ -186,6 +187,11 @@ public struct ClientRuntime: Sendable {
                         update.sketch = DetectionEngine.sketch(
                             sketched, request: sketchRequest, roundSeed: train.roundSeed, client: client, seed: config.seed)
                     }
+                    if let auditCount {
+                        // The opt-in audit: the client reveals k of the samples it trained on.
+                        update.auditSamples = DetectionEngine.auditSamples(
+                            data, count: auditCount, roundSeed: train.roundSeed, client: client, seed: config.seed)
+                    }
                     if attacking, let attack, attack.plan.updateAttack != nil {
                         if attack.usesAdversary, adversary != nil {
                             pooled.append(update)
@@ -215,9 +221,10 @@ public struct ClientRuntime: Sendable {
         }
     }
 
-    private static func sketchRequest(_ config: ScenarioConfig) throws(RuntimeError) -> DetectionEngine.SketchRequest? {
+    private static func detectionRequests(_ config: ScenarioConfig) throws(RuntimeError) -> (DetectionEngine.SketchRequest?, Int?) {
         do {
-            return try DetectionEngine(config: config)?.sketch
+            let engine = try DetectionEngine(config: config)
+            return (engine?.sketch, engine?.auditSamplesPerClient)
         } catch {
             throw RuntimeError(.configuration, "cannot set up the data sketch: \(error)", cause: error)
         }

@@ -56,6 +56,7 @@ public actor Coordinator {
     private let detection: DetectionEngine?
     private var detectionMemory = AggregatorMemory()
     private var detectionMetrics = DetectionMetrics()
+    private let auditReference: LabeledSamples?
     private let successProbe: (samples: LabeledSamples, target: Int)?
 
     private var processes: [Int: HostedProcess] = [:]
@@ -84,6 +85,8 @@ public actor Coordinator {
         } catch {
             throw RuntimeError(.configuration, "cannot build the detectors: \(error)", cause: error)
         }
+        self.auditReference = detection?.auditSamplesPerClient == nil
+            ? nil : DetectionEngine.referenceSynthetic(rootSet: environment.rootSet, seed: environment.config.seed)
         self.successProbe = attack?.successProbe(testSet: environment.testSet)
         let scenarioJSON: [UInt8]
         do {
@@ -318,6 +321,7 @@ public actor Coordinator {
         state.updates[update.client] = ClientUpdate(
             client: update.client, round: update.round, sampleCount: update.sampleCount, delta: update.delta,
             trainLoss: update.trainLoss, sketch: update.sketch)
+        state.updates[update.client]?.auditSamples = update.auditSamples
     }
 
     // MARK: - Rounds
@@ -417,9 +421,15 @@ public actor Coordinator {
             round: round, roundSeed: plan.roundSeed(round), globalModel: model, rootSet: environment.rootSet,
             referenceUpdate: reference, sketches: sketches, memory: detectionMemory)
         var generator = SeededGenerator(seed: environment.config.seed, stream: [RoundPlan.Stream.detection.rawValue, UInt64(round)])
+        var pipeline = detection.pipeline
+        if let auditReference {
+            var samples = [ClientID: LabeledSamples]()
+            for update in updates { if let revealed = update.auditSamples { samples[update.client] = revealed } }
+            pipeline = pipeline.withAuditSamples(samples, referenceSynthetic: auditReference)
+        }
         let report: DetectionReport
         do {
-            report = try detection.pipeline.run(updates, context: context, using: &generator)
+            report = try pipeline.run(updates, context: context, using: &generator)
         } catch {
             logger.error("round \(round): detection failed, every update is kept: \(error)")
             return (updates, nil)

@@ -1,6 +1,7 @@
 import FedArenaCore
 import FedArenaDefenses
 import FedArenaNumerics
+import FedArenaSynthesis
 
 /// The coordinator's detection step (`defense.detection`), run on every round's validated
 /// updates before aggregation: detectors score each client, the policy fuses the scores into
@@ -12,6 +13,8 @@ struct DetectionEngine: Sendable {
     let sketch: SketchRequest?
     /// Whether a detector needs the coordinator's own root update.
     let needsRootUpdate: Bool
+    /// Training samples each client reveals per round for `audit-c2st` (opt-in), or `nil`.
+    let auditSamplesPerClient: Int?
 
     /// What clients compute beside their update.
     struct SketchRequest: Sendable, Equatable {
@@ -42,11 +45,43 @@ struct DetectionEngine: Sendable {
         } else {
             sketch = nil
         }
-        if needsRootUpdate || sketch != nil, config.dataset.rootSamples == 0 {
+        if let spec = config.defense.detection.first(where: { $0.kind == "audit-c2st" }) {
+            auditSamplesPerClient = try spec.reader().int("samples_per_client", default: 16, atLeast: 1)
+        } else {
+            auditSamplesPerClient = nil
+        }
+        if needsRootUpdate || sketch != nil || auditSamplesPerClient != nil, config.dataset.rootSamples == 0 {
             throw ConfigError(
                 .invalidValue, keyPath: "dataset.root_samples",
-                "root-audit and sketch-mmd compare against the coordinator's root set: set dataset.root_samples (e.g. 500)")
+                "root-audit, sketch-mmd and audit-c2st compare against the coordinator's root set: set dataset.root_samples (e.g. 500)")
         }
+    }
+
+    /// `count` of a client's training samples, drawn with the round's seed, for `audit-c2st`.
+    static func auditSamples(_ samples: LabeledSamples, count: Int, roundSeed: UInt64, client: ClientID, seed: UInt64) -> LabeledSamples {
+        var generator = SeededGenerator(seed: seed, stream: [RoundPlan.Stream.sketch.rawValue, roundSeed, UInt64(client.rawValue), 1])
+        return samples.subset(generator.sample(min(count, samples.count), from: samples.count))
+    }
+
+    /// The reference synthetic set `audit-c2st` contrasts with real data: samples of the
+    /// reference generators (gaussian-pca and gmm) fitted on the coordinator's root set.
+    static func referenceSynthetic(rootSet: LabeledSamples, seed: UInt64) -> LabeledSamples? {
+        guard rootSet.count > 0 else { return nil }
+        var result = LabeledSamples(features: [], labels: [], featureCount: rootSet.featureCount, classCount: rootSet.classCount)
+        let specs = [
+            ComponentSpec(kind: "gaussian-pca", options: ["components": .int(10), "small_classes": .string("shrink")], keyPath: "reference"),
+            ComponentSpec(kind: "gmm", options: ["components": .int(3), "small_classes": .string("shrink")], keyPath: "reference"),
+        ]
+        for (index, spec) in specs.enumerated() {
+            guard var generator = try? GeneratorRegistry.standard.make(spec) else { continue }
+            var rng = SeededGenerator(seed: seed, stream: [RoundPlan.Stream.detection.rawValue, 0xA0D1, UInt64(index)])
+            guard (try? generator.fit(rootSet, using: &rng)) != nil,
+                let drawn = try? generator.sample(count: rootSet.count / 2, label: nil, temperature: 1, using: &rng)
+            else { continue }
+            result.features += drawn.features
+            result.labels += drawn.labels
+        }
+        return result.count > 0 ? result : nil
     }
 
     /// A client's sketch of what it trained on, with this round's frequencies.

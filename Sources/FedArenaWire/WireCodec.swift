@@ -167,6 +167,7 @@ extension WireMessage {
             8 + 8 + 8 + 8 + 4 + 4 * update.delta.count + 4
                 + update.metrics.keys.reduce(0) { $0 + ByteWriter.size(of: $1) + 8 }
                 + 1 + (update.sketch.map { 8 + 4 + 4 * $0.labelHistogram.count + 4 + 4 * $0.classEmbeddings.count } ?? 0)
+                + 1 + (update.auditSamples.map { 8 + 8 + 4 + 4 * $0.count + 4 + 4 * $0.features.count } ?? 0)
         case .shutdown(let shutdown):
             ByteWriter.size(of: shutdown.reason)
         case .error(let report):
@@ -209,6 +210,15 @@ extension WireMessage {
             } else {
                 writer.write(UInt8(0))
             }
+            if let samples = update.auditSamples {
+                writer.write(UInt8(1))
+                writer.write(Int64(samples.featureCount))
+                writer.write(Int64(samples.classCount))
+                writer.write(floats: samples.labels.map { Float($0) })
+                writer.write(floats: samples.features)
+            } else {
+                writer.write(UInt8(0))
+            }
         case .shutdown(let shutdown):
             writer.write(string: shutdown.reason)
         case .error(let report):
@@ -242,6 +252,33 @@ extension WireMessage {
         return DataSketch(classEmbeddings: embeddings, dimension: dimension, labelHistogram: histogram.map { Int($0) })
     }
 
+    /// An UPDATE's optional audit samples: a u8 flag, then i64 feature count F, i64 class count
+    /// C, `vec` labels (whole numbers in 0..<C as float32), `vec` features (labels x F, in [0, 1]).
+    fileprivate static func readAuditSamples(from reader: inout ByteReader) throws(WireError) -> LabeledSamples? {
+        switch try reader.u8("auditSamples") {
+        case 0: return nil
+        case 1: break
+        case let flag: throw WireError(.malformed, "UPDATE.auditSamples flag is \(flag); it must be 0 or 1")
+        }
+        let featureCount = try reader.index("auditSamples.featureCount")
+        let classCount = try reader.index("auditSamples.classCount")
+        guard (1...1_000_000).contains(featureCount), (1...4_096).contains(classCount) else {
+            throw WireError(.malformed, "UPDATE.auditSamples has \(featureCount) features and \(classCount) classes")
+        }
+        let labels = try reader.floats("auditSamples.labels", parameters: false)
+        guard labels.count <= 100_000, labels.allSatisfy({ $0 >= 0 && $0 < Float(classCount) && $0 == $0.rounded() }) else {
+            throw WireError(.malformed, "UPDATE.auditSamples.labels must be at most 100000 whole class indices below \(classCount)")
+        }
+        let features = try reader.floats("auditSamples.features", parameters: false)
+        guard features.count == labels.count * featureCount else {
+            throw WireError(.malformed, "UPDATE.auditSamples.features has \(features.count) values, expected \(labels.count) x \(featureCount)")
+        }
+        guard features.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+            throw WireError(.malformed, "UPDATE.auditSamples.features must lie in [0, 1]")
+        }
+        return LabeledSamples(features: features, labels: labels.map { Int32($0) }, featureCount: featureCount, classCount: classCount)
+    }
+
     fileprivate static func readPayload(kind: Kind, from reader: inout ByteReader) throws(WireError) -> WireMessage {
         switch kind {
         case .hello:
@@ -268,9 +305,11 @@ extension WireMessage {
             let delta = try reader.floats("delta")
             let metrics = try reader.metrics("metrics")
             let sketch = try readSketch(from: &reader)
-            return .update(Update(
+            var update = Update(
                 round: round, client: ClientID(client), sampleCount: sampleCount, trainLoss: trainLoss,
-                delta: ParameterVector(delta), metrics: metrics, sketch: sketch))
+                delta: ParameterVector(delta), metrics: metrics, sketch: sketch)
+            update.auditSamples = try readAuditSamples(from: &reader)
+            return .update(update)
         case .shutdown:
             return .shutdown(Shutdown(reason: try reader.string("reason")))
         case .error:

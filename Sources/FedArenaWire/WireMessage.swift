@@ -145,6 +145,9 @@ extension WireMessage {
         /// The client's sketch of the data it trained on, when the scenario's detectors ask
         /// for one (per-class random-Fourier-feature means and the label histogram).
         public var sketch: DataSketch?
+        /// Raw training samples the client reveals for the opt-in `audit-c2st` detector
+        /// (k per round; a privacy cost the scenario opts into).
+        public var auditSamples: LabeledSamples?
 
         /// Creates an UPDATE.
         /// - Parameters:

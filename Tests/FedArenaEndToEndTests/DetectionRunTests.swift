@@ -78,6 +78,28 @@ import Testing
         }
     }
 
+    @Test func auditRevealsSamplesAndScoresSyntheticClientsHigher() throws {
+        let run = try FedArenaProcess.run(
+            scenario: LocalRunTests.scenario, name: "audit",
+            overrides: [
+                "training.rounds=2", "dataset.root_samples=300",
+                "attack={kind: synthetic-poison, generator: {kind: gaussian-pca, components: 5, small_classes: shrink}, fraction: 0.25}",
+                "defense.detection=[{kind: audit-c2st, samples_per_client: 16}]",
+            ])
+        #expect(run.exitCode == 0, "\(run.output)")
+        let summary = try run.summary()
+        let malicious = Set(try #require((summary["attack"] as? [String: Any])?["malicious_clients"] as? [Int]))
+        let detection = try #require(summary["detection"] as? [String: Any])
+        #expect(detection["auc"] as? Double == 1, "\(detection)")
+        for line in try run.metricsLines() {
+            let scores = try #require((line["detection"] as? [String: Any])?["scores"] as? [String: Double])
+            #expect(scores.count == 8)
+            let lowestMalicious = malicious.compactMap { scores[String($0)] }.min() ?? 0
+            let highestHonest = scores.filter { !malicious.contains(Int($0.key)!) }.map(\.value).max() ?? 1
+            #expect(lowestMalicious > highestHonest, "\(scores)")
+        }
+    }
+
     @Test func detectorsWithoutARootSetAreRefused() throws {
         let run = try FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "detect-noroot",

@@ -27,7 +27,7 @@ struct WireCodecTests {
             round: 3, client: ClientID(17), sampleCount: 1_200, trainLoss: 0.25, delta: delta,
             metrics: ["accuracy": 0.91, "norm": 3.5]))
         let bytes = WireCodec.encode(update)
-        #expect(bytes.count == 16 + 8 * 4 + 4 + 79_510 * 4 + 4 + (4 + 8 + 8) + (4 + 4 + 8) + 1)
+        #expect(bytes.count == 16 + 8 * 4 + 4 + 79_510 * 4 + 4 + (4 + 8 + 8) + (4 + 4 + 8) + 1 + 1)
         let decoded = try WireCodec.decode(bytes, limits: DecodeLimits(expectedParameterCount: 79_510))
         #expect(decoded == update)
     }
@@ -65,7 +65,7 @@ struct WireCodecTests {
         var expected = Frame.le(Int64(2)) + Frame.le(Int64(5)) + Frame.le(Int64(9)) + Frame.le((1.5).bitPattern)
         expected += Frame.le(UInt32(2)) + Frame.le(Float(1).bitPattern) + Frame.le(Float(-2).bitPattern)
         expected += Frame.le(UInt32(2)) + Frame.str("a") + Frame.le((1.0).bitPattern) + Frame.str("b") + Frame.le((2.0).bitPattern)
-        expected += [0]  // no sketch
+        expected += [0, 0]  // no sketch, no audit samples
         #expect(bytes[6] == 4)
         #expect(Frame.payload(of: bytes) == expected)
     }
@@ -242,7 +242,7 @@ struct WireCodecTests {
         #expect(try WireCodec.decode(WireCodec.encode(message), limits: limits) == message)
         var payload = Frame.payload(of: WireCodec.encode(message))
         var bad = payload
-        bad[payload.count - 4 * 6 - 4 - 4 * 3 - 4 - 8 - 1] = 2  // the flag
+        bad[payload.count - 1 - 4 * 6 - 4 - 4 * 3 - 4 - 8 - 1] = 2  // the sketch flag
         #expect(decodeError(Frame.message(type: 4, payload: bad))?.code == .malformed)
         // Embeddings that do not match classes x dimension.
         let mismatched = WireMessage.update(.init(
@@ -251,9 +251,19 @@ struct WireCodecTests {
         #expect(decodeError(WireCodec.encode(mismatched))?.code == .malformed)
         // A fractional count in the histogram.
         payload = Frame.payload(of: WireCodec.encode(message))
-        let histogramStart = payload.count - 4 * 6 - 4 - 4 * 3
+        let histogramStart = payload.count - 1 - 4 * 6 - 4 - 4 * 3
         payload.replaceSubrange(histogramStart..<(histogramStart + 4), with: Frame.le(Float(0.5).bitPattern))
         #expect(decodeError(Frame.message(type: 4, payload: payload))?.code == .malformed)
+    }
+
+    @Test func auditSamplesRoundTripAndAreValidated() throws {
+        var update = WireMessage.Update(round: 1, client: ClientID(0), sampleCount: 3, trainLoss: 0.1, delta: ParameterVector([1]))
+        update.auditSamples = LabeledSamples(features: [0, 0.5, 1, 0.25], labels: [1, 0], featureCount: 2, classCount: 3)
+        #expect(try WireCodec.decode(WireCodec.encode(.update(update)), limits: DecodeLimits(expectedParameterCount: 1)) == .update(update))
+        update.auditSamples = LabeledSamples(features: [0, 1.5], labels: [1], featureCount: 2, classCount: 3)
+        #expect(decodeError(WireCodec.encode(.update(update)))?.code == .malformed)
+        update.auditSamples = LabeledSamples(features: [0, 1], labels: [7], featureCount: 2, classCount: 3)
+        #expect(decodeError(WireCodec.encode(.update(update)))?.code == .malformed)
     }
 
     @Test func negativeIndicesAndCountsAreMalformed() {
@@ -275,7 +285,7 @@ struct WireCodecTests {
         func update(_ keys: [String]) -> [UInt8] {
             var payload = prefix + Frame.le(UInt32(keys.count))
             for key in keys { payload += Frame.str(key) + Frame.le((1.0).bitPattern) }
-            return Frame.message(type: 4, payload: payload + [0])
+            return Frame.message(type: 4, payload: payload + [0, 0])
         }
         #expect(decodeError(update(["a", "b"])) == nil)
         #expect(decodeError(update(["b", "a"]))?.code == .malformed)
