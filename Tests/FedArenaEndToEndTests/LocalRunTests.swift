@@ -56,7 +56,7 @@ import Testing
         let endpoint = "tcp://127.0.0.1:\(port)"
         let process = try FedArenaProcess.start(
             scenario: Self.scenario, name: "faults",
-            overrides: ["training.rounds=8", "transport.endpoint=\(endpoint)", "transport.round_timeout_s=3"])
+            overrides: ["training.rounds=40", "transport.endpoint=\(endpoint)", "transport.round_timeout_s=3"])
         // Wait for the first round, then send garbage and kill client process 1.
         try await FedArenaProcess.waitForLines(in: process.folder + "/metrics.jsonl", count: 1, timeout: 120)
         let context = ZMQContext()
@@ -69,7 +69,8 @@ import Testing
         intruder.close()
         #expect(result.exitCode == 0, "\(result.output)")
         let summary = try result.summary()
-        #expect(summary["rounds_completed"] as? Int == 8)
+        // 40 rounds leave the test seconds to act after round 1, however fast training is.
+        #expect(summary["rounds_completed"] as? Int == 40)
         let dropouts = try #require(summary["dropouts"] as? Int)
         #expect(dropouts >= 2, "process 1 hosts clients 1 and 5; dropouts \(dropouts)")
         #expect((summary["rejected_messages"] as? Int ?? 0) >= 2)
