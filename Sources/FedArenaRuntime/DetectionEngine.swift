@@ -30,26 +30,14 @@ struct DetectionEngine: Sendable {
         registry.environment = DetectorRegistry.Environment(model: config.model)
         let policyReader = try ConfigReader(.object(config.defense.detectionPolicy), path: "defense.detection_policy")
         let policy = try DetectionPolicy.read(policyReader)
-        try policyReader.finish()
         pipeline = try registry.makePipeline(config.defense.detection, policy: policy)
-        needsRootUpdate = config.defense.detection.contains { $0.kind == "root-audit" }
-        if let spec = config.defense.detection.first(where: { $0.kind == "sketch-mmd" }) {
-            let reader = try spec.reader()
-            let dimension = try reader.int("dimension", default: DataSketchBuilder.defaultDimension, atLeast: 1)
-            let bandwidth = try reader.positiveDouble("bandwidth", default: DataSketchBuilder.defaultBandwidth)
-            var noise: SketchNoise?
-            if reader.contains("noise_epsilon"), reader.contains("noise_delta") {
-                noise = try? SketchNoise(epsilon: try reader.double("noise_epsilon"), delta: try reader.double("noise_delta"))
-            }
-            sketch = SketchRequest(dimension: dimension, bandwidth: bandwidth, noise: noise)
-        } else {
-            sketch = nil
+        // The sketch and audit parameters are the built detectors' own, so clients and
+        // coordinator can never read the options differently.
+        needsRootUpdate = pipeline.detectors.contains { $0 is RootAudit }
+        sketch = pipeline.detectors.lazy.compactMap { $0 as? SketchMMD }.first.map {
+            SketchRequest(dimension: $0.dimension, bandwidth: $0.bandwidth, noise: $0.noise)
         }
-        if let spec = config.defense.detection.first(where: { $0.kind == "audit-c2st" }) {
-            auditSamplesPerClient = try spec.reader().int("samples_per_client", default: 16, atLeast: 1)
-        } else {
-            auditSamplesPerClient = nil
-        }
+        auditSamplesPerClient = pipeline.detectors.lazy.compactMap { $0 as? AuditC2ST }.first?.samplesPerClient
         if needsRootUpdate || sketch != nil || auditSamplesPerClient != nil, config.dataset.rootSamples == 0 {
             throw ConfigError(
                 .invalidValue, keyPath: "dataset.root_samples",
