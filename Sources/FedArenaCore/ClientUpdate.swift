@@ -12,6 +12,10 @@ public struct ClientUpdate: Sendable, Equatable {
     public var trainLoss: Double
     /// The client's sketch of the data it trained on, when the scenario's detectors ask for one.
     public var sketch: DataSketch?
+    /// The detection decision's factor on this update's aggregation weight, in [0, 1]: 1 by
+    /// default, the down-weight factor when the detection policy down-weights the client.
+    /// Each rule documents how it uses it (weighted rules multiply their weight by it).
+    public var weight: Double = 1
     /// Raw training samples revealed for the opt-in `audit-c2st` detector, if any.
     public var auditSamples: LabeledSamples?
 

@@ -19,6 +19,65 @@ public protocol Detector: Sendable {
     ///   - context: what the coordinator knows (global model, root set, sketches, memory).
     ///   - rng: the round's seeded generator.
     func detect(_ updates: [ClientUpdate], context: DetectionContext, using rng: inout some RandomNumberGenerator) throws(DetectionError) -> DetectionOutput
+
+    /// What the detector needs the runtime to provide besides the updates: the coordinator's
+    /// root update, client sketches (with their parameters), samples revealed by clients.
+    /// The runtime reads this instead of knowing concrete detector types.
+    var requirements: DetectorRequirements { get }
+}
+
+extension Detector {
+    /// Most detectors need nothing but the updates and the coordinator's own data.
+    public var requirements: DetectorRequirements { DetectorRequirements() }
+}
+
+/// What a ``Detector`` asks of the runtime.
+public struct DetectorRequirements: Sendable, Equatable {
+    /// The parameters of the data sketch clients must compute beside their update.
+    public struct Sketch: Sendable, Equatable {
+        /// The random-feature dimension D.
+        public var dimension: Int
+        /// The RBF bandwidth of the random features.
+        public var bandwidth: Double
+        /// Gaussian-mechanism noise (ε, δ) on the class means, or `nil` for none.
+        public var noise: (epsilon: Double, delta: Double)?
+
+        /// Creates sketch parameters.
+        public init(dimension: Int, bandwidth: Double, noise: (epsilon: Double, delta: Double)? = nil) {
+            self.dimension = dimension
+            self.bandwidth = bandwidth
+            self.noise = noise
+        }
+
+        public static func == (a: Sketch, b: Sketch) -> Bool {
+            a.dimension == b.dimension && a.bandwidth == b.bandwidth && a.noise?.epsilon == b.noise?.epsilon
+                && a.noise?.delta == b.noise?.delta
+        }
+    }
+
+    /// Whether the coordinator must train on its root set each round (``DetectionContext/referenceUpdate``).
+    public var rootUpdate: Bool
+    /// The sketch clients must send, or `nil`.
+    public var sketch: Sketch?
+    /// How many training samples each client reveals per round (opt-in audits), or `nil`.
+    public var revealedSamples: Int?
+
+    /// Creates requirements (none by default).
+    public init(rootUpdate: Bool = false, sketch: Sketch? = nil, revealedSamples: Int? = nil) {
+        self.rootUpdate = rootUpdate
+        self.sketch = sketch
+        self.revealedSamples = revealedSamples
+    }
+
+    /// Whether anything at all is required.
+    public var needsRootSet: Bool { rootUpdate || sketch != nil || revealedSamples != nil }
+
+    /// The union of two detectors' requirements (the first sketch and the largest sample count win).
+    public func merged(with other: DetectorRequirements) -> DetectorRequirements {
+        DetectorRequirements(
+            rootUpdate: rootUpdate || other.rootUpdate, sketch: sketch ?? other.sketch,
+            revealedSamples: [revealedSamples, other.revealedSamples].compactMap { $0 }.max())
+    }
 }
 
 /// How suspicious one client's update looks to one detector.
@@ -87,14 +146,22 @@ public struct DetectionContext: Sendable {
     public var referenceUpdate: ParameterVector?
     /// The sketches clients sent, by client.
     public var sketches: [ClientID: DataSketch]
+    /// Training samples clients revealed (opt-in audits), by client.
+    public var revealedSamples: [ClientID: LabeledSamples]
+    /// Samples of the coordinator's reference generators fitted on its root set, for
+    /// detectors that contrast revealed samples with known-synthetic ones.
+    public var referenceSynthetic: LabeledSamples?
     /// What the detector kept from earlier rounds.
     public var memory: AggregatorMemory
 
     /// Creates a context.
     public init(
         round: Int, roundSeed: UInt64, globalModel: ParameterVector, rootSet: LabeledSamples, referenceUpdate: ParameterVector? = nil,
-        sketches: [ClientID: DataSketch] = [:], memory: AggregatorMemory = AggregatorMemory()
+        sketches: [ClientID: DataSketch] = [:], revealedSamples: [ClientID: LabeledSamples] = [:],
+        referenceSynthetic: LabeledSamples? = nil, memory: AggregatorMemory = AggregatorMemory()
     ) {
+        self.revealedSamples = revealedSamples
+        self.referenceSynthetic = referenceSynthetic
         self.round = round
         self.roundSeed = roundSeed
         self.globalModel = globalModel

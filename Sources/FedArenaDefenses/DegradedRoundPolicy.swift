@@ -19,8 +19,11 @@ public enum DegradedRoundPolicy: String, Sendable, Equatable, CaseIterable {
 
     /// The result of a possibly degraded round.
     public enum Outcome: Sendable, Equatable {
-        /// The round was merged (by the rule, or by the fallback: see the result's note).
+        /// The round was merged by the configured rule.
         case aggregated(AggregationResult)
+        /// The round was too small for the rule and was merged by the fallback `rule` (the
+        /// result's note and `reason` name the bound that failed).
+        case fellBack(AggregationResult, rule: String, reason: String)
         /// The round was skipped; the reason names the rule and its bound.
         case skipped(reason: String)
     }
@@ -46,9 +49,11 @@ public enum DegradedRoundPolicy: String, Sendable, Equatable, CaseIterable {
             case .skip:
                 return .skipped(reason: "round skipped: \(error.message)")
             case .median:
-                var result = try CoordinateMedian().aggregate(updates, context: context, using: &rng)
-                result.note = "fell back to the coordinate-wise median of \(updates.count) updates: \(error.message)"
-                return .aggregated(result)
+                let fallback = CoordinateMedian()
+                var result = try fallback.aggregate(updates, context: context, using: &rng)
+                let reason = "fell back to the coordinate-wise median of \(updates.count) updates: \(error.message)"
+                result.note = reason
+                return .fellBack(result, rule: fallback.name, reason: reason)
             }
         }
         return .aggregated(try rule.aggregate(updates, context: context, using: &rng))

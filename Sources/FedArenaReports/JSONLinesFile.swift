@@ -28,7 +28,13 @@ public final class JSONLinesFile {
     /// Appends one record.
     /// - Throws: ``ReportError`` when the write fails (disk full, ...).
     public func append(_ record: ConfigValue) throws(ReportError) {
-        let line = JSONText.render(record) + "\n"
+        try append(line: JSONText.render(record))
+    }
+
+    /// Appends one line of JSON text (a newline is added).
+    /// - Throws: ``ReportError`` when the write fails (disk full, ...).
+    public func append(line text: String) throws(ReportError) {
+        let line = text + "\n"
         do {
             try handle.write(contentsOf: Data(line.utf8))
         } catch {

@@ -104,9 +104,17 @@ public struct AdversaryRuntime: Sendable {
         let honest = clients.map { pool.malicious[$0]!.update.delta }
         let benign = pool.benign.keys.sorted().map { pool.benign[$0]! }
         let f = config.defense.aggregator.options["f"].flatMap { value -> Int? in if case .int(let f) = value { f } else { nil } }
-        let crafted = attack.craft(
-            round: round, malicious: honest, benign: benign, totalClients: total, seed: config.seed,
-            targetRule: config.defense.aggregator.kind, f: f)
+        let crafted: [ParameterVector]
+        do {
+            crafted = try attack.craft(
+                round: round, malicious: honest, benign: benign, totalClients: total, seed: config.seed,
+                targetRule: config.defense.aggregator.kind, f: f, clients: clients)
+        } catch {
+            // No reply: the malicious clients then fail their round with this process named,
+            // and the coordinator stops the run instead of recording honest updates as an attack.
+            logger.error("adversary: round \(round): \(error); no crafted updates are sent")
+            return
+        }
         for (index, client) in clients.enumerated() {
             let (peer, original) = pool.malicious[client]!
             var reply = original

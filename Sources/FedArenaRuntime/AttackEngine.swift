@@ -62,18 +62,28 @@ struct AttackEngine: Sendable {
 
     /// Crafts malicious updates from what the attacker knows (no adversary needed for
     /// knowledge `.none`; the adversary calls this with pooled updates otherwise).
-    func craft(round: Int, malicious updates: [ParameterVector], benign: [ParameterVector], totalClients: Int, seed: UInt64, targetRule: String?, f: Int?) -> [ParameterVector] {
+    /// - Throws: ``RuntimeError`` `.attack` naming the clients when the attack cannot craft
+    ///   (sending their honest updates instead would misstate the attack's success).
+    func craft(
+        round: Int, malicious updates: [ParameterVector], benign: [ParameterVector], totalClients: Int, seed: UInt64, targetRule: String?,
+        f: Int?, clients: [ClientID]
+    ) throws(RuntimeError) -> [ParameterVector] {
         guard let attack = plan.updateAttack, !updates.isEmpty else { return updates }
         var generator = SeededGenerator(seed: seed, stream: [RoundPlan.Stream.attack.rawValue, 0xC0FFEE, UInt64(round)])
         let context = AttackContext(
             round: round, maliciousUpdates: updates, benignUpdates: benign, totalClients: totalClients,
             targetRule: targetRule, assumedByzantine: f)
+        let names = clients.map(\.description).joined(separator: ", ")
+        let crafted: [ParameterVector]
         do {
-            let crafted = try attack.craft(context, using: &generator)
-            return crafted.count == updates.count ? crafted : updates
+            crafted = try attack.craft(context, using: &generator)
         } catch {
-            return updates
+            throw RuntimeError(.attack, "\(attack.name) cannot craft round \(round)'s updates of \(names): \(error)", cause: error)
         }
+        guard crafted.count == updates.count else {
+            throw RuntimeError(.attack, "\(attack.name) crafted \(crafted.count) updates for \(updates.count) malicious clients (\(names)) in round \(round)")
+        }
+        return crafted
     }
 
     /// The attack-success-rate probe of the objective: the samples to classify and the target.

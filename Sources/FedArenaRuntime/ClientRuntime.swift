@@ -1,6 +1,7 @@
 import FedArenaAttacks
 import FedArenaCore
 import FedArenaData
+import FedArenaModels
 import FedArenaWire
 import Foundation
 import Logging
@@ -54,8 +55,10 @@ public struct ClientRuntime: Sendable {
         case closed
     }
 
-    /// The events of this process, from the coordinator, the adversary and timers.
-    private final class Events: @unchecked Sendable {
+    /// The events of this process, from the coordinator, the adversary and timers. Used by the
+    /// one task that runs the process (not `Sendable`): the forwarding tasks hold only the
+    /// stream's continuation, which is.
+    private final class Events {
         let stream: AsyncStream<Inbound>
         let continuation: AsyncStream<Inbound>.Continuation
         var iterator: AsyncStream<Inbound>.Iterator
@@ -125,14 +128,13 @@ public struct ClientRuntime: Sendable {
 
         let engine: ModelEngine
         let attack: AttackEngine?
-        let sketchRequest: DetectionEngine.SketchRequest?
-        let auditCount: Int?
+        let requirements: DetectorRequirements
         var shards: [ClientID: LabeledSamples]
         var poisoned = [ClientID: LabeledSamples]()
         do {
             engine = try ModelEngine(config: config)
             attack = try AttackEngine(config: config)
-            (sketchRequest, auditCount) = try Self.detectionRequests(config)
+            requirements = try Self.detectionRequirements(config)
             let federation = try FederationData.load(config: config, directoryOverride: dataDirectory)
             shards = federation.clientShards(for: hosted)
             if let attack {
@@ -143,13 +145,14 @@ public struct ClientRuntime: Sendable {
                 }
             }
         } catch {
-            try? send(.error(WireMessage.ErrorReport(code: 10, message: "process \(processIndex): \(error)")))
+            report(error, code: ErrorCode.setup)
             throw error
         }
         guard engine.parameterCount == welcome.parameterCount else {
-            let message = "model has \(engine.parameterCount) parameters, the coordinator expects \(welcome.parameterCount)"
-            try? send(.error(WireMessage.ErrorReport(code: 11, message: message)))
-            throw RuntimeError(.protocolViolation, message)
+            let error = RuntimeError(
+                .protocolViolation, "model has \(engine.parameterCount) parameters, the coordinator expects \(welcome.parameterCount)")
+            report(error, code: ErrorCode.model)
+            throw error
         }
         let adversary = try connectAdversary(config: config, attack: attack, hosted: hosted, events: events)
         defer { adversary?.close() }
@@ -169,44 +172,16 @@ public struct ClientRuntime: Sendable {
             }
             switch message {
             case .train(let train):
-                var pooled = [WireMessage.Update]()
-                for client in train.clients {
-                    guard let shard = shards[client] else {
-                        logger.warning("asked to train \(client), which this process does not host")
-                        continue
-                    }
-                    let attacking = attack?.attacks(client, round: train.round) ?? false
-                    let data = attacking ? (poisoned[client] ?? shard) : shard
-                    let result = engine.train(global: train.model, on: data, client: client, round: train.round, plan: plan, using: trainer)
-                    var update = WireMessage.Update(
-                        round: train.round, client: client, sampleCount: data.count, trainLoss: result.loss,
-                        delta: result.delta, metrics: [:])
-                    if let sketchRequest {
-                        // An attacker that forges its sketch summarises its real data instead.
-                        let sketched = attacking && attack?.plan.forgesSketch == true ? shard : data
-                        update.sketch = DetectionEngine.sketch(
-                            sketched, request: sketchRequest, roundSeed: train.roundSeed, client: client, seed: config.seed)
-                    }
-                    if let auditCount {
-                        // The opt-in audit: the client reveals k of the samples it trained on.
-                        update.auditSamples = DetectionEngine.auditSamples(
-                            data, count: auditCount, roundSeed: train.roundSeed, client: client, seed: config.seed)
-                    }
-                    if attacking, let attack, attack.plan.updateAttack != nil {
-                        if attack.usesAdversary, adversary != nil {
-                            pooled.append(update)
-                            continue
-                        }
-                        update.delta = attack.craft(
-                            round: train.round, malicious: [update.delta], benign: [], totalClients: train.clients.count,
-                            seed: config.seed, targetRule: config.defense.aggregator.kind, f: nil)[0]
-                    }
-                    try send(.update(update))
-                }
-                if !pooled.isEmpty, let adversary {
-                    let crafted = try await exchange(pooled, with: adversary, events: events, deferred: &deferred, limits: limits,
-                                                     timeout: 0.8 * config.transport.roundTimeoutSeconds)
-                    for update in crafted { try send(.update(update)) }
+                do throws(RuntimeError) {
+                    try await serve(
+                        train, engine: engine, trainer: trainer, plan: plan, config: config, shards: shards, poisoned: poisoned,
+                        attack: attack, requirements: requirements, adversary: adversary, events: events, deferred: &deferred,
+                        limits: limits)
+                } catch {
+                    // A client that cannot train, sketch or craft as the scenario says would
+                    // make the run's numbers wrong: the coordinator is told, and stops the run.
+                    report(error, code: ErrorCode.round)
+                    throw error
                 }
             case .shutdown(let shutdown):
                 logger.info("process \(processIndex): shutdown (\(shutdown.reason))")
@@ -221,12 +196,79 @@ public struct ClientRuntime: Sendable {
         }
     }
 
-    private static func detectionRequests(_ config: ScenarioConfig) throws(RuntimeError) -> (DetectionEngine.SketchRequest?, Int?) {
+    /// The `ERROR` codes a client process reports.
+    public enum ErrorCode {
+        /// Setup failed (dataset, scenario, attack); the process's clients drop out.
+        public static let setup = 10
+        /// The model does not match the coordinator's.
+        public static let model = 11
+        /// A round could not be served as the scenario says (training, sketch, attack craft,
+        /// adversary): the coordinator stops the run, whose numbers would be wrong.
+        public static let round = 20
+    }
+
+    /// Tells the coordinator why this process stops (best effort: the process is failing
+    /// anyway, and a failure to send is logged).
+    private func report(_ error: RuntimeError, code: Int) {
         do {
-            let engine = try DetectionEngine(config: config)
-            return (engine?.sketch, engine?.auditSamplesPerClient)
+            try send(.error(WireMessage.ErrorReport(code: UInt16(code), message: "process \(processIndex): \(error)")))
         } catch {
-            throw RuntimeError(.configuration, "cannot set up the data sketch: \(error)", cause: error)
+            logger.error("process \(processIndex): cannot report its failure to the coordinator: \(error)")
+        }
+    }
+
+    /// Trains the clients `train` names and sends their updates.
+    private func serve(
+        _ train: WireMessage.Train, engine: ModelEngine, trainer: LocalTrainer, plan: RoundPlan, config: ScenarioConfig,
+        shards: [ClientID: LabeledSamples], poisoned: [ClientID: LabeledSamples], attack: AttackEngine?,
+        requirements: DetectorRequirements, adversary: ZMQClientTransport?, events: Events, deferred: inout [WireMessage],
+        limits: DecodeLimits
+    ) async throws(RuntimeError) {
+        var pooled = [WireMessage.Update]()
+        for client in train.clients {
+            guard let shard = shards[client] else {
+                logger.warning("asked to train \(client), which this process does not host")
+                continue
+            }
+            let attacking = attack?.attacks(client, round: train.round) ?? false
+            let data = attacking ? (poisoned[client] ?? shard) : shard
+            let result = try engine.train(global: train.model, on: data, client: client, round: train.round, plan: plan, using: trainer)
+            var update = WireMessage.Update(
+                round: train.round, client: client, sampleCount: data.count, trainLoss: result.loss, delta: result.delta, metrics: [:])
+            if let sketch = requirements.sketch {
+                // An attacker that forges its sketch summarises its real data instead.
+                let sketched = attacking && attack?.plan.forgesSketch == true ? shard : data
+                update.sketch = try DetectionEngine.sketch(sketched, request: sketch, roundSeed: train.roundSeed, client: client, seed: config.seed)
+            }
+            if let count = requirements.revealedSamples {
+                // The opt-in audit: the client reveals k of the samples it trained on.
+                update.auditSamples = DetectionEngine.auditSamples(
+                    data, count: count, roundSeed: train.roundSeed, client: client, seed: config.seed)
+            }
+            if attacking, let attack, attack.plan.updateAttack != nil {
+                if attack.usesAdversary, adversary != nil {
+                    pooled.append(update)
+                    continue
+                }
+                update.delta = try attack.craft(
+                    round: train.round, malicious: [update.delta], benign: [], totalClients: train.clients.count,
+                    seed: config.seed, targetRule: config.defense.aggregator.kind, f: nil, clients: [client])[0]
+            }
+            try send(.update(update))
+        }
+        if !pooled.isEmpty, let adversary {
+            let crafted = try await exchange(
+                pooled, with: adversary, events: events, deferred: &deferred, limits: limits,
+                timeout: 0.8 * config.transport.roundTimeoutSeconds)
+            for update in crafted { try send(.update(update)) }
+        }
+    }
+
+    private static func detectionRequirements(_ config: ScenarioConfig) throws(RuntimeError) -> DetectorRequirements {
+        do {
+            return try DetectionEngine(config: config)?.requirements ?? DetectorRequirements()
+        } catch {
+            throw RuntimeError(.configuration, "cannot set up what the detectors need: \(error)", cause: error)
         }
     }
 
@@ -255,8 +297,7 @@ public struct ClientRuntime: Sendable {
             do {
                 try adversary.send(WireCodec.encode(.update(update)))
             } catch {
-                logger.warning("process \(processIndex): cannot reach the adversary: \(error)")
-                return honest
+                throw RuntimeError(.transport, "cannot send \(update.client)'s update to the adversary: \(error)", cause: error)
             }
         }
         var crafted = [ClientID: WireMessage.Update]()
@@ -267,19 +308,33 @@ public struct ClientRuntime: Sendable {
             guard remaining > .zero else { break }
             switch await events.next(timeout: Double(remaining.components.seconds) + Double(remaining.components.attoseconds) * 1e-18) {
             case .adversary(let bytes):
-                if case .update(let update)? = try? WireCodec.decode(bytes, limits: limits), wanted.contains(update.client),
-                    update.round == honest[0].round
-                {
-                    crafted[update.client] = update
+                do {
+                    if case .update(let update) = try WireCodec.decode(bytes, limits: limits), wanted.contains(update.client),
+                        update.round == honest[0].round
+                    {
+                        crafted[update.client] = update
+                    } else {
+                        logger.warning("process \(processIndex): a reply from the adversary that answers none of this round's updates was ignored")
+                    }
+                } catch {
+                    logger.warning("process \(processIndex): undecodable reply from the adversary ignored: \(error)")
                 }
             case .coordinator(let bytes):
-                if let message = try? WireCodec.decode(bytes, limits: limits) { deferred.append(message) }
+                do {
+                    deferred.append(try WireCodec.decode(bytes, limits: limits))
+                } catch {
+                    logger.warning("process \(processIndex): undecodable message from the coordinator ignored: \(error)")
+                }
             case .silence: break
             case .closed: throw RuntimeError(.coordinatorLost, "the connection to the coordinator closed")
             }
         }
         if crafted.count < wanted.count {
-            logger.warning("process \(processIndex): the adversary answered \(crafted.count) of \(wanted.count) updates in time; the rest are sent honest")
+            let missing = wanted.subtracting(crafted.keys).sorted().map(\.description).joined(separator: ", ")
+            throw RuntimeError(
+                .transport,
+                "the adversary answered \(crafted.count) of \(wanted.count) updates within \(Int(timeout)) s (missing: \(missing)); "
+                    + "sending honest updates instead would misstate the attack")
         }
         return honest.map { update in
             guard let reply = crafted[update.client] else { return update }

@@ -1,6 +1,7 @@
 import FedArenaCore
 import FedArenaDefenses
 import FedArenaNumerics
+import FedArenaReports
 import FedArenaWire
 import Foundation
 import Logging
@@ -28,17 +29,24 @@ public actor Coordinator {
         var index: Int
         var peer: PeerID
         var clients: [ClientID]
+        /// Connected (sends succeed and it reported no fatal error).
         var alive: Bool
+        /// It missed the last deadline: it still receives TRAIN, but rounds do not wait for it
+        /// until it answers again (a stopped or overloaded process rejoins on its own).
+        var late: Bool = false
         var label: String
     }
 
     private struct RoundState {
         var round: Int
         var selected: [ClientID]
+        /// Clients the round waits for.
         var pending: Set<ClientID>
+        /// Clients of late processes: asked to train, accepted when they answer in time, not waited for.
+        var optional: Set<ClientID> = []
         var updates: [ClientID: ClientUpdate] = [:]
         var dropped: Set<ClientID> = []
-        var rejections: [RoundRecord.Rejection] = []
+        var rejections = RejectionLog()
         var lateUpdates = 0
         var started: ContinuousClock.Instant
         var collected: ContinuousClock.Instant?
@@ -47,22 +55,23 @@ public actor Coordinator {
     private let environment: CoordinatorEnvironment
     private let transport: any ServerTransport
     private let plan: RoundPlan
-    private let engine: ModelEngine
-    private let defense: DefenseEngine
+    private let pipeline: RoundPipeline
+    private var pipelineState = PipelineState()
     private let limits: DecodeLimits
     private let logger: Logger
     private let welcome: [UInt8]
     private let attack: AttackEngine?
-    private let detection: DetectionEngine?
-    private var detectionMemory = AggregatorMemory()
     private var detectionMetrics = DetectionMetrics()
-    private let auditReference: LabeledSamples?
     private let successProbe: (samples: LabeledSamples, target: Int)?
+    private var engine: ModelEngine { pipeline.model }
 
     private var processes: [Int: HostedProcess] = [:]
     private var processOfPeer: [PeerID: Int] = [:]
     private var hostOfClient: [ClientID: Int] = [:]
     private var rejectedMessages = 0
+    /// Rejections between rounds (before round 1, or while a round's records are written),
+    /// carried into the next round's record.
+    private var preRoundRejections = RejectionLog()
     private var processErrors = [Int: String]()
 
     /// Creates a coordinator.
@@ -75,18 +84,11 @@ public actor Coordinator {
         self.environment = environment
         self.transport = transport
         self.plan = RoundPlan(config: environment.config)
-        self.engine = try ModelEngine(config: environment.config)
-        self.defense = try DefenseEngine(config: environment.config)
+        let pipeline = try RoundPipeline(config: environment.config, rootSet: environment.rootSet)
+        self.pipeline = pipeline
         self.logger = environment.logger
-        self.limits = DecodeLimits(expectedParameterCount: engine.parameterCount)
+        self.limits = DecodeLimits(expectedParameterCount: pipeline.parameterCount)
         self.attack = try AttackEngine(config: environment.config)
-        do {
-            self.detection = try DetectionEngine(config: environment.config)
-        } catch {
-            throw RuntimeError(.configuration, "cannot build the detectors: \(error)", cause: error)
-        }
-        self.auditReference = detection?.auditSamplesPerClient == nil
-            ? nil : DetectionEngine.referenceSynthetic(rootSet: environment.rootSet, seed: environment.config.seed)
         self.successProbe = attack?.successProbe(testSet: environment.testSet)
         let scenarioJSON: [UInt8]
         do {
@@ -95,7 +97,7 @@ public actor Coordinator {
             throw RuntimeError(.configuration, "cannot encode the scenario for clients: \(error)")
         }
         self.welcome = WireCodec.encode(
-            .welcome(WireMessage.Welcome(runID: environment.config.name, scenarioJSON: scenarioJSON, parameterCount: engine.parameterCount)))
+            .welcome(WireMessage.Welcome(runID: environment.config.name, scenarioJSON: scenarioJSON, parameterCount: pipeline.parameterCount)))
     }
 
     /// Runs the whole scenario: waits for the client processes, runs every round, and sends
@@ -145,9 +147,7 @@ public actor Coordinator {
         // Phase 2: rounds. The next round's TRAIN goes out before this round is evaluated, so
         // clients train while the coordinator evaluates.
         var model = engine.initialParameters(plan: plan)
-        var previousAggregate: ParameterVector?
-        var memory = AggregatorMemory()
-        var records = [RoundRecord]()
+        var records = [RoundMetrics]()
         var dropouts = 0
         var droppedClients = Set<ClientID>()
         var state = startRound(1, model: model)
@@ -162,7 +162,7 @@ public actor Coordinator {
             let deadline = schedule(.deadline(round), after: config.transport.roundTimeoutSeconds, on: continuation)
             collecting: while !state.pending.isEmpty {
                 switch await iterator.next() {
-                case .message(let message)?: handle(message, in: &state)
+                case .message(let message)?: try handle(message, in: &state)
                 case .deadline(let token)? where token == round: break collecting
                 case .deadline?: continue
                 case .closed?, nil: break collecting
@@ -174,59 +174,68 @@ public actor Coordinator {
             dropouts += state.dropped.count
             droppedClients.formUnion(state.dropped)
 
-            let aggregateStart = ContinuousClock.now
-            let outcome = merge(state, model: model, previousAggregate: previousAggregate, memory: memory)
+            let input = RoundInput(
+                round: round, selected: state.selected, updates: state.updates.values.sorted { $0.client < $1.client },
+                globalModel: model)
+            if let onUpdates = environment.onUpdates, !input.updates.isEmpty { try onUpdates(round, input.updates) }
+            let pipelineStart = ContinuousClock.now
+            let outcome = pipeline.run(input, state: &pipelineState, logger: logger)
             if let step = outcome.step {
                 engine.apply(step: step, to: &model, globalLearningRate: config.training.globalLearningRate)
-                previousAggregate = step
             }
-            if let newMemory = outcome.memory { memory = newMemory }
-            let aggregateSeconds = aggregateStart.duration(to: .now).seconds
+            let pipelineSeconds = pipelineStart.duration(to: .now).seconds
 
             let finished = state
             if round < config.training.rounds { state = startRound(round + 1, model: model) }
             let evaluation = engine.evaluate(model, on: environment.testSet)
-            var record = makeRecord(finished, outcome: outcome, evaluation: evaluation, aggregateSeconds: aggregateSeconds)
-            record.modelSHA256 = RunRecorder.sha256(model)
-            if let successProbe {
-                record.attackSuccessRate = engine.successRate(model, probe: successProbe.samples, target: successProbe.target)
-            }
+            let rate = successProbe.map { engine.successRate(model, probe: $0.samples, target: $0.target) }
+            let record = measure(
+                finished, outcome: outcome, evaluation: evaluation, successRate: rate, pipelineSeconds: pipelineSeconds,
+                modelSHA256: RunRecorder.sha256(model))
             records.append(record)
-            environment.onRound(record)
+            try environment.onRound(record)
         }
         broadcast(.shutdown(WireMessage.Shutdown(reason: "run complete")))
         return RunResult(
             rounds: records, finalModel: model, dropouts: dropouts, droppedClients: droppedClients.sorted(),
             rejectedMessages: rejectedMessages, connectedProcesses: processes.count,
             maliciousClients: attack?.maliciousClients ?? [],
-            detection: detection == nil ? nil : detectionMetrics.summary)
+            detection: pipeline.detection == nil ? nil : detectionMetrics.summary)
     }
 
     // MARK: - Messages
 
     private func handleOutsideRound(_ message: InboundMessage) {
+        var outside = RejectionLog()
         switch decode(message) {
-        case .success(.hello(let hello)): register(hello, from: message.peer)
+        case .success(.hello(let hello)): register(hello, from: message.peer, log: &outside)
         case .success(.error(let report)): processFailed(peer: message.peer, report: report)
-        case .success(let other): reject(message.peer, client: nil, "unexpected \(other.kindName) before the first round")
-        case .failure(let error): reject(message.peer, client: nil, "undecodable message (\(message.payload.count) bytes): \(error)")
+        case .success(let other): reject(message.peer, client: nil, .unexpected, "unexpected \(other.kindName) before the first round", log: &outside)
+        case .failure(let error):
+            reject(message.peer, client: nil, .undecodable, "undecodable message (\(message.payload.count) bytes): \(error)", log: &outside)
         }
+        preRoundRejections.absorb(outside)
     }
 
-    private func handle(_ message: InboundMessage, in state: inout RoundState) {
+    private func handle(_ message: InboundMessage, in state: inout RoundState) throws(RuntimeError) {
         switch decode(message) {
-        case .success(.update(let update)): accept(update, from: message.peer, in: &state)
-        case .success(.hello(let hello)): register(hello, from: message.peer)
+        case .success(.update(let update)): try accept(update, from: message.peer, in: &state)
+        case .success(.hello(let hello)): register(hello, from: message.peer, log: &state.rejections)
         case .success(.error(let report)):
-            if let index = processFailed(peer: message.peer, report: report) {
-                for client in processes[index]?.clients ?? [] where state.pending.remove(client) != nil {
+            if let index = processFailed(peer: message.peer, report: report), report.code == UInt16(ClientRuntime.ErrorCode.round) {
+                broadcast(.shutdown(WireMessage.Shutdown(reason: "process \(index) could not serve round \(state.round)")))
+                throw RuntimeError(
+                    .clientFailed,
+                    "round \(state.round): \(report.message) — the run stops, because its results would misstate the scenario")
+            } else if let index = processOfPeer[message.peer] {
+                for client in processes[index]?.clients ?? [] where state.pending.remove(client) != nil || state.optional.remove(client) != nil {
                     state.dropped.insert(client)
                 }
             }
         case .success(let other):
-            state.rejections.append(reject(message.peer, client: nil, "unexpected \(other.kindName) from a client"))
+            reject(message.peer, client: nil, .unexpected, "unexpected \(other.kindName) from a client", log: &state.rejections)
         case .failure(let error):
-            state.rejections.append(reject(message.peer, client: nil, "undecodable message (\(message.payload.count) bytes): \(error)"))
+            reject(message.peer, client: nil, .undecodable, "undecodable message (\(message.payload.count) bytes): \(error)", log: &state.rejections)
         }
     }
 
@@ -234,18 +243,18 @@ public actor Coordinator {
         Result { () throws(WireError) in try WireCodec.decode(message.payload, limits: limits) }
     }
 
-    @discardableResult
-    private func reject(_ peer: PeerID, client: ClientID?, _ reason: String) -> RoundRecord.Rejection {
+    private func reject(_ peer: PeerID, client: ClientID?, _ kind: RejectionLog.Kind, _ reason: String, log: inout RejectionLog) {
         rejectedMessages += 1
         let sender = processOfPeer[peer].map { "process \($0)" } ?? peer.description
-        logger.warning("rejected a message from \(sender): \(reason)")
-        return RoundRecord.Rejection(client: client, peer: sender, reason: reason)
+        if log.add(RejectionRecord(client: client?.rawValue, peer: sender, reason: reason), kind: kind) {
+            logger.warning("rejected a message from \(sender): \(reason)")
+        }
     }
 
-    private func register(_ hello: WireMessage.Hello, from peer: PeerID) {
+    private func register(_ hello: WireMessage.Hello, from peer: PeerID, log: inout RejectionLog) {
         let config = environment.config
         guard (0..<config.clients.processes).contains(hello.processIndex) else {
-            reject(peer, client: nil, "HELLO with process index \(hello.processIndex) outside 0..<\(config.clients.processes)")
+            reject(peer, client: nil, .refusedHello, "HELLO with process index \(hello.processIndex) outside 0..<\(config.clients.processes)", log: &log)
             send(.error(WireMessage.ErrorReport(code: 1, message: "process index \(hello.processIndex) is outside 0..<\(config.clients.processes)")), to: peer)
             return
         }
@@ -255,7 +264,7 @@ public actor Coordinator {
             let takenElsewhere = hostOfClient[client].map { $0 != hello.processIndex } ?? false
             if outOfRange || takenElsewhere {
                 let reason = outOfRange ? "\(client) does not exist" : "\(client) is already hosted by process \(hostOfClient[client]!)"
-                reject(peer, client: client, "HELLO from process \(hello.processIndex) refused: \(reason)")
+                reject(peer, client: client, .refusedHello, "HELLO from process \(hello.processIndex) refused: \(reason)", log: &log)
                 send(.error(WireMessage.ErrorReport(code: 2, message: reason)), to: peer)
                 return
             }
@@ -284,9 +293,9 @@ public actor Coordinator {
         return index
     }
 
-    private func accept(_ update: WireMessage.Update, from peer: PeerID, in state: inout RoundState) {
+    private func accept(_ update: WireMessage.Update, from peer: PeerID, in state: inout RoundState) throws(RuntimeError) {
         guard let index = processOfPeer[peer] else {
-            state.rejections.append(reject(peer, client: update.client, "UPDATE from a peer that never said HELLO"))
+            reject(peer, client: update.client, .unknownPeer, "UPDATE from a peer that never said HELLO", log: &state.rejections)
             return
         }
         if update.round < state.round {
@@ -294,34 +303,49 @@ public actor Coordinator {
             logger.info("late update from \(update.client) for round \(update.round) (now round \(state.round)) ignored")
             return
         }
-        let reason: String?
+        let problem: (RejectionLog.Kind, String)?
         if update.round > state.round {
-            reason = "update for future round \(update.round) (now round \(state.round))"
+            problem = (.futureRound, "update for future round \(update.round) (now round \(state.round))")
         } else if hostOfClient[update.client] != index {
-            reason = "\(update.client) is not hosted by process \(index)"
+            problem = (.notHosted, "\(update.client) is not hosted by process \(index)")
         } else if state.updates[update.client] != nil {
-            reason = "duplicate update from \(update.client)"
-        } else if !state.pending.contains(update.client) {
-            reason = "\(update.client) was not asked to train in round \(state.round)"
-        } else if update.sampleCount < 1 || update.sampleCount > 100_000_000 {
-            reason = "\(update.client) claims \(update.sampleCount) samples"
+            problem = (.duplicate, "duplicate update from \(update.client)")
+        } else if !state.pending.contains(update.client), !state.optional.contains(update.client) {
+            problem = (.notSelected, "\(update.client) was not asked to train in round \(state.round)")
         } else {
-            reason = nil
+            problem = nil
         }
-        if let reason {
-            state.rejections.append(reject(peer, client: update.client, reason))
+        if let (kind, reason) = problem {
+            reject(peer, client: update.client, kind, reason, log: &state.rejections)
             return
         }
+        var accepted = ClientUpdate(
+            client: update.client, round: update.round, sampleCount: update.sampleCount, delta: update.delta,
+            trainLoss: update.trainLoss, sketch: update.sketch)
+        accepted.auditSamples = update.auditSamples
+        // The pipeline's content check, run on arrival too, so that a malformed update does not
+        // take the slot of the client's valid one.
+        if let reason = RoundPipeline.problem(with: accepted, parameterCount: pipeline.parameterCount) {
+            reject(peer, client: update.client, .content, "\(update.client)'s update: \(reason)", log: &state.rejections)
+            return
+        }
+        if processes[index]?.late == true {
+            processes[index]?.late = false
+            logger.notice("process \(index) answered again in round \(state.round); rounds wait for it again")
+        }
         state.pending.remove(update.client)
+        state.optional.remove(update.client)
         if let link = environment.adversaryLink, let attack, attack.omniscient, !attack.isMalicious(update.client) {
             var shared = update
             shared.metrics = ["benign": 1]
-            try? link.send(WireCodec.encode(.update(shared)))
+            do {
+                try link.send(WireCodec.encode(.update(shared)))
+            } catch {
+                throw RuntimeError(
+                    .transport, "cannot share \(update.client)'s benign update with the adversary (omniscient attack): \(error)", cause: error)
+            }
         }
-        state.updates[update.client] = ClientUpdate(
-            client: update.client, round: update.round, sampleCount: update.sampleCount, delta: update.delta,
-            trainLoss: update.trainLoss, sketch: update.sketch)
-        state.updates[update.client]?.auditSamples = update.auditSamples
+        state.updates[update.client] = accepted
     }
 
     // MARK: - Rounds
@@ -329,6 +353,8 @@ public actor Coordinator {
     private func startRound(_ round: Int, model: ParameterVector) -> RoundState {
         let selected = plan.selectedClients(round: round)
         var state = RoundState(round: round, selected: selected, pending: [], started: .now)
+        state.rejections.absorb(preRoundRejections)
+        preRoundRejections = RejectionLog()
         var byProcess = [Int: [ClientID]]()
         for client in selected {
             if let index = hostOfClient[client], processes[index]?.alive == true {
@@ -342,7 +368,7 @@ public actor Coordinator {
             guard let process = processes[index] else { continue }
             let message = WireCodec.encode(.train(WireMessage.Train(round: round, roundSeed: seed, clients: clients, model: model)))
             if send(message, to: process.peer) {
-                state.pending.formUnion(clients)
+                if process.late { state.optional.formUnion(clients) } else { state.pending.formUnion(clients) }
             } else {
                 processes[index]?.alive = false
                 state.dropped.formUnion(clients)
@@ -352,127 +378,95 @@ public actor Coordinator {
     }
 
     private func closeCollection(_ state: inout RoundState) {
-        guard !state.pending.isEmpty else { return }
-        for (index, process) in processes where process.alive {
-            let expected = process.clients.filter { state.pending.contains($0) }
-            guard !expected.isEmpty else { continue }
-            let answered = process.clients.contains { state.updates[$0] != nil }
-            if !answered {
-                processes[index]?.alive = false
-                logger.warning("process \(index) sent nothing before round \(state.round)'s deadline; it is dropped until it says HELLO again")
+        if !state.pending.isEmpty {
+            for (index, process) in processes where process.alive && !process.late {
+                let expected = process.clients.filter { state.pending.contains($0) }
+                guard !expected.isEmpty else { continue }
+                if !process.clients.contains(where: { state.updates[$0] != nil }) {
+                    processes[index]?.late = true
+                    logger.warning(
+                        "process \(index) sent nothing before round \(state.round)'s deadline; it keeps receiving TRAIN and rounds wait for it again once it answers")
+                }
             }
+            logger.warning("round \(state.round): \(state.pending.count) selected clients did not answer in time: \(state.pending.sorted().map(\.rawValue))")
         }
-        logger.warning("round \(state.round): \(state.pending.count) selected clients did not answer in time: \(state.pending.sorted().map(\.rawValue))")
         state.dropped.formUnion(state.pending)
+        state.dropped.formUnion(state.optional)
         state.pending.removeAll()
+        state.optional.removeAll()
+        if state.rejections.suppressed > 0 {
+            logger.warning("round \(state.round): \(state.rejections.suppressed) more rejected messages not logged one by one: \(state.rejections.byKind)")
+        }
     }
 
-    private struct MergeOutcome {
-        var step: ParameterVector?
-        var weights: [ClientID: Double] = [:]
-        var aggregator: String
-        var note: String?
-        var degradedReason: String?
-        var memory: AggregatorMemory?
-        var detection: DetectionRoundRecord?
-    }
-
-    private func merge(_ state: RoundState, model: ParameterVector, previousAggregate: ParameterVector?, memory: AggregatorMemory) -> MergeOutcome {
-        let updates = state.updates.values.sorted { $0.client < $1.client }
-        if let onUpdates = environment.onUpdates, !updates.isEmpty { onUpdates(state.round, updates) }
-        let needed = max(1, Int((environment.config.clients.quorum * Double(state.selected.count)).rounded(.up)))
-        guard updates.count >= needed else {
-            let reason = "quorum not met: \(updates.count) of \(state.selected.count) updates arrived, \(needed) needed; the model is unchanged"
-            logger.warning("round \(state.round): \(reason)")
-            return MergeOutcome(step: nil, aggregator: defense.name, degradedReason: reason)
+    /// The round's record: the pipeline's decisions, the evaluation, and the measurements
+    /// against the true roles (which the defense never sees).
+    private func measure(
+        _ state: RoundState, outcome: RoundOutcome, evaluation: TestMetrics, successRate: Double?, pipelineSeconds: Double,
+        modelSHA256: String
+    ) -> RoundMetrics {
+        var rejections = state.rejections
+        for rejection in outcome.rejections {
+            rejectedMessages += 1
+            _ = rejections.add(
+                RejectionRecord(client: rejection.client.rawValue, peer: hostOfClient[rejection.client].map { "process \($0)" } ?? "unknown", reason: rejection.reason),
+                kind: .content)
         }
-        var context = RoundContext(
-            round: state.round, globalModel: model, previousAggregate: previousAggregate,
-            expectedUpdates: state.selected.count, memory: memory)
-        if defense.requiresReferenceUpdate || detection?.needsRootUpdate == true {
-            context.referenceUpdate = engine.rootUpdate(global: model, rootSet: environment.rootSet, round: state.round, plan: plan)
+        let validated = Set(outcome.validated)
+        let losses = outcome.validated.compactMap { state.updates[$0]?.trainLoss }.filter(\.isFinite)
+        let attacking = attack.map { attack in state.selected.filter { attack.attacks($0, round: state.round) } }
+        let idle = attack.map { attack in outcome.validated.filter { attack.isMalicious($0) && !attack.attacks($0, round: state.round) } } ?? []
+        var detectionRecord: DetectionRoundMetrics?
+        if let report = outcome.detection {
+            // Rates count the client-rounds that actually attacked as positives; idle
+            // malicious clients (schedule inactive) are neither positives nor negatives.
+            let idleSet = Set(idle)
+            let scored = report.scores.filter { !idleSet.contains($0.key) }
+            let round = detectionMetrics.record(
+                round: state.round, scores: scored, flagged: report.flagged.subtracting(idleSet), malicious: Set(attacking ?? []))
+            detectionRecord = Self.detectionRecord(report, metrics: round, idle: idle)
         }
-        var screened = updates
-        var detectionRecord: DetectionRoundRecord?
-        if let detection {
-            (screened, detectionRecord) = detect(updates, with: detection, round: state.round, model: model, reference: context.referenceUpdate)
-        }
-        guard !screened.isEmpty else {
-            let reason = "detection excluded every update; the model is unchanged"
-            logger.warning("round \(state.round): \(reason)")
-            return MergeOutcome(step: nil, aggregator: defense.name, degradedReason: reason, detection: detectionRecord)
-        }
-        var generator = plan.aggregationGenerator(round: state.round)
-        let merged = defense.aggregate(screened, context: context, using: &generator, logger: logger)
-        return MergeOutcome(
-            step: merged.result?.aggregate, weights: merged.result?.weights ?? [:], aggregator: merged.ruleUsed,
-            note: merged.result?.note, degradedReason: merged.degradedReason, memory: merged.result?.memory,
-            detection: detectionRecord)
-    }
-
-    /// Runs the detectors, applies their decisions (exclude; down-weight scales the update),
-    /// and scores them against the true roles.
-    private func detect(
-        _ updates: [ClientUpdate], with detection: DetectionEngine, round: Int, model: ParameterVector, reference: ParameterVector?
-    ) -> ([ClientUpdate], DetectionRoundRecord?) {
-        var sketches = [ClientID: DataSketch]()
-        for update in updates { if let sketch = update.sketch { sketches[update.client] = sketch } }
-        let context = DetectionContext(
-            round: round, roundSeed: plan.roundSeed(round), globalModel: model, rootSet: environment.rootSet,
-            referenceUpdate: reference, sketches: sketches, memory: detectionMemory)
-        var generator = SeededGenerator(seed: environment.config.seed, stream: [RoundPlan.Stream.detection.rawValue, UInt64(round)])
-        var pipeline = detection.pipeline
-        if let auditReference {
-            var samples = [ClientID: LabeledSamples]()
-            for update in updates { if let revealed = update.auditSamples { samples[update.client] = revealed } }
-            pipeline = pipeline.withAuditSamples(samples, referenceSynthetic: auditReference)
-        }
-        let report: DetectionReport
-        do {
-            report = try pipeline.run(updates, context: context, using: &generator)
-        } catch {
-            logger.error("round \(round): detection failed, every update is kept: \(error)")
-            return (updates, nil)
-        }
-        detectionMemory = report.memory
-        var screened = [ClientUpdate]()
-        for update in updates {
-            switch report.decisions[update.client]?.action ?? .accept {
-            case .accept: screened.append(update)
-            case .exclude: continue
-            case .downweight(let factor):
-                var scaled = update
-                scaled.delta.values = update.delta.values.map { $0 * Float(factor) }
-                screened.append(scaled)
-            }
-        }
-        let malicious = Set(attack?.maliciousClients ?? [])
-        let scored = detectionMetrics.record(round: round, scores: report.scores, flagged: report.flagged, malicious: malicious)
-        for client in report.flagged.sorted() {
-            let reasons = report.decisions[client]?.reasons.joined(separator: "; ") ?? ""
-            logger.info("round \(round): \(client) flagged (score \(String(format: "%.3f", report.scores[client] ?? .nan))): \(reasons)")
-        }
-        return (screened, DetectionRoundRecord(report: report, metrics: scored))
-    }
-
-    private func makeRecord(_ state: RoundState, outcome: MergeOutcome, evaluation: TestMetrics, aggregateSeconds: Double) -> RoundRecord {
-        let accepted = state.updates.keys.sorted()
-        let losses = accepted.compactMap { state.updates[$0]?.trainLoss }.filter(\.isFinite)
+        let screened = Set(outcome.screened)
+        var weights = [String: Double]()
+        for (client, weight) in outcome.weights { weights[String(client.rawValue)] = weight }
         let collected = state.collected ?? .now
-        return RoundRecord(
-            round: state.round, selected: state.selected, accepted: accepted, dropped: state.dropped.sorted(),
-            rejections: state.rejections, lateUpdates: state.lateUpdates, applied: outcome.step != nil,
-            degradedReason: outcome.degradedReason, aggregator: outcome.aggregator, weights: outcome.weights,
-            aggregatorNote: outcome.note, accuracy: evaluation.accuracy, loss: evaluation.loss,
-            perClassAccuracy: evaluation.perClassAccuracy,
-            meanTrainLoss: losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count),
+        return RoundMetrics(
+            round: state.round, accuracy: evaluation.accuracy, loss: evaluation.loss, perClassAccuracy: evaluation.perClassAccuracy,
+            selected: state.selected.map(\.rawValue), accepted: outcome.validated.map(\.rawValue),
+            dropped: state.dropped.sorted().map(\.rawValue), rejected: rejections.kept, rejectedCount: rejections.count,
+            rejectedByReason: rejections.byKind, lateUpdates: state.lateUpdates, applied: outcome.step != nil,
+            degraded: outcome.degradedReason, aggregator: outcome.ruleUsed, aggregatorNote: outcome.note, weights: weights,
+            meanTrainLoss: losses.isEmpty ? nil : losses.reduce(0, +) / Double(losses.count),
+            nonFiniteTrainLosses: outcome.nonFiniteTrainLosses,
             stepNorm: outcome.step.map { $0.norm * environment.config.training.globalLearningRate } ?? 0,
-            seconds: state.started.duration(to: .now).seconds,
-            waitSeconds: state.started.duration(to: collected).seconds,
-            aggregateSeconds: aggregateSeconds, attackSuccessRate: nil,
-            maliciousAccepted: attack.map { attack in accepted.filter(attack.isMalicious).count },
+            seconds: state.started.duration(to: .now).seconds, waitSeconds: state.started.duration(to: collected).seconds,
+            aggregateSeconds: pipelineSeconds, asr: successRate, attacking: attacking?.map(\.rawValue),
+            maliciousAccepted: attacking.map { $0.filter { screened.contains($0) && validated.contains($0) }.count },
             maliciousWeight: attack.map { attack in outcome.weights.filter { attack.isMalicious($0.key) }.map(\.value).reduce(0, +) },
-            detection: outcome.detection)
+            modelSHA256: modelSHA256, detection: detectionRecord)
+    }
+
+    /// The `detection` object of a metrics line.
+    static func detectionRecord(_ report: DetectionReport, metrics: DetectionMetrics.Round, idle: [ClientID]) -> DetectionRoundMetrics {
+        var scores = [String: Double?]()
+        var decisions = [DetectionDecisionRecord]()
+        for client in report.decisions.keys.sorted() {
+            let decision = report.decisions[client]!
+            scores[String(client.rawValue)] = finiteOrNil(decision.score)
+            guard decision.flagged || decision.action != .accept else { continue }
+            let action: String
+            switch decision.action {
+            case .accept: action = "accept"
+            case .exclude: action = "exclude"
+            case .downweight(let factor): action = String(format: "downweight %.3f", factor)
+            }
+            decisions.append(
+                DetectionDecisionRecord(client: client.rawValue, score: decision.score, action: action, weight: decision.weight, reasons: decision.reasons))
+        }
+        return DetectionRoundMetrics(
+            scores: scores, flagged: report.flagged.sorted().map(\.rawValue), decisions: decisions, threshold: report.threshold,
+            calibrating: report.calibrating, tp: metrics.truePositives, fp: metrics.falsePositives, tn: metrics.trueNegatives,
+            fn: metrics.falseNegatives, idleMalicious: idle.map(\.rawValue), auc: metrics.auc)
     }
 
     // MARK: - Sending

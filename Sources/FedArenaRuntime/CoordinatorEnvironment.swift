@@ -1,5 +1,6 @@
 import FedArenaCore
 import FedArenaDefenses
+import FedArenaReports
 import Logging
 
 /// What a coordinator needs besides its transport: the scenario, the data it holds (test set,
@@ -11,13 +12,14 @@ public struct CoordinatorEnvironment: Sendable {
     public var testSet: LabeledSamples
     /// The coordinator's root set (may be empty).
     public var rootSet: LabeledSamples
-    /// Called after every round, in order (metrics sink and progress output).
-    public var onRound: @Sendable (RoundRecord) -> Void
+    /// Called after every round, in order (metrics sink and progress output). A thrown error
+    /// (a record that cannot be written) stops the run with that error.
+    public var onRound: @Sendable (RoundMetrics) throws(RuntimeError) -> Void
     /// Logger for decisions and rejections.
     public var logger: Logger
     /// Called with each round's accepted updates (sorted by client) before they are merged,
     /// when the scenario asks to record them (`output.record_updates`).
-    public var onUpdates: (@Sendable (Int, [ClientUpdate]) -> Void)?
+    public var onUpdates: (@Sendable (Int, [ClientUpdate]) throws(RuntimeError) -> Void)?
     /// A connection to the adversary process, for attacks with omniscient knowledge (a
     /// simulation-only switch: the coordinator shares benign updates with the attacker).
     public var adversaryLink: (any ClientTransport)?
@@ -25,7 +27,7 @@ public struct CoordinatorEnvironment: Sendable {
     /// Creates an environment.
     public init(
         config: ScenarioConfig, testSet: LabeledSamples, rootSet: LabeledSamples, logger: Logger,
-        onRound: @escaping @Sendable (RoundRecord) -> Void = { _ in }
+        onRound: @escaping @Sendable (RoundMetrics) throws(RuntimeError) -> Void = { _ in }
     ) {
         self.config = config
         self.testSet = testSet
@@ -38,7 +40,7 @@ public struct CoordinatorEnvironment: Sendable {
 /// The outcome of a coordinator run.
 public struct RunResult: Sendable {
     /// Every round's record.
-    public var rounds: [RoundRecord]
+    public var rounds: [RoundMetrics]
     /// The final global model.
     public var finalModel: ParameterVector
     /// Expected updates that never arrived, summed over rounds.

@@ -48,17 +48,20 @@ struct DefenseEngine: Sendable {
             logger.warning("round \(context.round) degraded: \(reason)")
             return Merged(result: nil, ruleUsed: aggregator.name, degradedReason: reason)
         case .aggregated(let result):
-            let fellBack = (try? aggregator.validate(inputCount: updates.count)) == nil
-            let rule = fellBack ? "median" : aggregator.name
-            let degraded = fellBack ? (result.note ?? "fell back to the coordinate-wise median") : nil
-            if let degraded { logger.warning("round \(context.round) degraded: \(degraded)") }
-            guard result.aggregate.count == context.globalModel.count, result.aggregate.isFinite else {
-                let reason = "\(rule) produced a non-finite or mis-sized aggregate; the model is unchanged"
-                logger.error("round \(context.round): \(reason)")
-                return Merged(result: nil, ruleUsed: rule, degradedReason: reason)
-            }
-            return Merged(result: result, ruleUsed: rule, degradedReason: degraded)
+            return checked(result, rule: aggregator.name, degraded: nil, context: context, logger: logger)
+        case .fellBack(let result, let rule, let reason):
+            logger.warning("round \(context.round) degraded: \(reason)")
+            return checked(result, rule: rule, degraded: reason, context: context, logger: logger)
         }
+    }
+
+    private func checked(_ result: AggregationResult, rule: String, degraded: String?, context: RoundContext, logger: Logger) -> Merged {
+        guard result.aggregate.count == context.globalModel.count, result.aggregate.isFinite else {
+            let reason = "\(rule) produced a non-finite or mis-sized aggregate; the model is unchanged"
+            logger.error("round \(context.round): \(reason)")
+            return Merged(result: nil, ruleUsed: rule, degradedReason: reason)
+        }
+        return Merged(result: result, ruleUsed: rule, degradedReason: degraded)
     }
 }
 

@@ -15,6 +15,8 @@ public final class Ledger: @unchecked Sendable {
     /// The hash that precedes the first entry.
     public static let genesis = String(repeating: "0", count: 64)
 
+    /// The ledger file.
+    public let path: String
     private let handle: FileHandle
     private var previous = Ledger.genesis
     private let lock = NSLock()
@@ -26,30 +28,49 @@ public final class Ledger: @unchecked Sendable {
             throw RuntimeError(.output, "cannot create the ledger \(path)")
         }
         self.handle = handle
+        self.path = path
     }
 
     deinit { try? handle.close() }
 
     /// Appends one entry, chained to the previous one.
-    /// - Parameter entry: the round's decisions (a mapping; `previous` and `hash` are added).
+    /// - Parameter entry: the round's decisions (`previous` and `hash` are added).
     /// - Returns: the entry's hash.
+    /// - Throws: ``RuntimeError`` `.output` naming the ledger when the entry cannot be written.
     @discardableResult
-    public func append(_ entry: [String: ConfigValue]) throws(RuntimeError) -> String {
+    public func append(_ entry: LedgerEntry) throws(RuntimeError) -> String {
         lock.lock()
         defer { lock.unlock() }
-        var object = entry
-        object["previous"] = .string(previous)
-        object["hash"] = nil
-        let body = JSONText.render(.object(object))
+        let body: String
+        do {
+            body = try RunRecords.line(Chained(entry: entry, previous: previous))
+        } catch {
+            throw RuntimeError(.output, "cannot encode ledger entry \(entry.round) for \(path): \(error)")
+        }
         let hash = Self.hash(of: body)
         let line = String(body.dropLast()) + ",\"hash\":\"\(hash)\"}\n"
         do {
             try handle.write(contentsOf: Data(line.utf8))
         } catch {
-            throw RuntimeError(.output, "cannot append to the ledger: \(error)")
+            throw RuntimeError(.output, "cannot append to the ledger \(path): \(error)")
         }
         previous = hash
         return hash
+    }
+
+    /// An entry with its link to the line before; the entry's keys and `previous`, sorted,
+    /// are the bytes the hash covers.
+    private struct Chained: Encodable {
+        var entry: LedgerEntry
+        var previous: String
+
+        func encode(to encoder: any Encoder) throws {
+            try entry.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(previous, forKey: .previous)
+        }
+
+        enum Key: String, CodingKey { case previous }
     }
 
     /// The SHA-256 (hex) of a line's body (the JSON object without its `hash` field).

@@ -30,19 +30,19 @@ struct ModelEngine: Sendable {
     }
 
     /// Trains `client` from `global` on its samples.
-    /// - Returns: the update `w_local - w_global` and the last epoch's mean loss (NaN when the
-    ///   client has no samples).
+    /// - Returns: the update `w_local - w_global` and the last epoch's mean loss (NaN, "not
+    ///   measured", when the client has no samples).
+    /// - Throws: ``RuntimeError`` naming the client when its samples do not fit the model.
     func train(
         global: ParameterVector, on samples: LabeledSamples, client: ClientID, round: Int, plan: RoundPlan, using localTrainer: LocalTrainer
-    ) -> (delta: ParameterVector, loss: Double) {
+    ) throws(RuntimeError) -> (delta: ParameterVector, loss: Double) {
         do {
             let result = try localTrainer.train(from: global, on: samples) { epoch in
                 plan.trainingGenerator(client: client, round: round, epoch: epoch)
             }
             return (result.delta, result.lastEpochLoss ?? .nan)
         } catch {
-            // Only reachable when the samples do not fit the model, which the data layer rules out.
-            return (ParameterVector(zeros: parameterCount), .nan)
+            throw RuntimeError(.configuration, "\(client) cannot train in round \(round): \(error)", cause: error)
         }
     }
 

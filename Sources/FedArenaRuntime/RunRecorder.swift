@@ -33,151 +33,65 @@ public final class RunRecorder: @unchecked Sendable {
     /// The path of a file in the run folder.
     public func path(_ name: String) -> String { directory + "/" + name }
 
-    /// Appends one round to `metrics.jsonl`.
-    public func record(_ round: RoundRecord) throws(RuntimeError) {
+    /// Appends one round to `metrics.jsonl` and its entry to `ledger.jsonl`.
+    /// - Throws: ``RuntimeError`` `.output` naming the file that cannot be written.
+    public func record(_ round: RoundMetrics) throws(RuntimeError) {
         lock.lock()
         defer { lock.unlock() }
         do {
-            try metrics.append(Self.metricsLine(round))
+            try metrics.append(line: RunRecords.line(round))
         } catch {
-            throw RuntimeError(.output, "\(error)")
+            throw RuntimeError(.output, "cannot record round \(round.round) in \(metrics.path): \(error)")
         }
-        try ledger.append(Self.ledgerEntry(round))
-    }
-
-    /// The `detection` object of a metrics line: scores, decisions with reasons, and rates.
-    static func detectionLine(_ detection: DetectionRoundRecord) -> ConfigValue {
-        let report = detection.report
-        var scores = [String: ConfigValue]()
-        var decisions = [ConfigValue]()
-        for client in report.decisions.keys.sorted() {
-            let decision = report.decisions[client]!
-            scores[String(client.rawValue)] = JSONText.number(decision.score)
-            guard decision.flagged || decision.action != .accept else { continue }
-            let action: String
-            switch decision.action {
-            case .accept: action = "accept"
-            case .exclude: action = "exclude"
-            case .downweight(let factor): action = String(format: "downweight %.3f", factor)
-            }
-            decisions.append(.object([
-                "client": .int(client.rawValue), "score": JSONText.number(decision.score), "action": .string(action),
-                "reasons": .array(decision.reasons.map(ConfigValue.string)),
-            ]))
-        }
-        let metrics = detection.metrics
-        return .object([
-            "scores": .object(scores),
-            "flagged": .array(report.flagged.sorted().map { .int($0.rawValue) }),
-            "decisions": .array(decisions),
-            "threshold": JSONText.number(report.threshold),
-            "calibrating": .bool(report.calibrating),
-            "tp": .int(metrics.truePositives), "fp": .int(metrics.falsePositives),
-            "tn": .int(metrics.trueNegatives), "fn": .int(metrics.falseNegatives),
-            "auc": metrics.auc.map(JSONText.number) ?? .null,
-        ])
-    }
-
-    /// One `ledger.jsonl` entry: the round's decisions and the resulting model's hash.
-    public static func ledgerEntry(_ round: RoundRecord) -> [String: ConfigValue] {
-        guard case .object(let line) = metricsLine(round) else { return [:] }
-        var entry = [String: ConfigValue]()
-        for key in ["round", "selected", "accepted", "dropped", "rejected", "applied", "degraded", "aggregator", "aggregator_note", "weights", "detection"] {
-            entry[key] = line[key] ?? .null
-        }
-        entry["model_sha256"] = .string(round.modelSHA256)
-        return entry
-    }
-
-    /// One `metrics.jsonl` line.
-    public static func metricsLine(_ round: RoundRecord) -> ConfigValue {
-        func ids(_ clients: [ClientID]) -> ConfigValue { .array(clients.map { .int($0.rawValue) }) }
-        var weights = [String: ConfigValue]()
-        for (client, weight) in round.weights { weights[String(client.rawValue)] = JSONText.number(weight) }
-        return .object([
-            "round": .int(round.round),
-            "accuracy": JSONText.number(round.accuracy),
-            "loss": JSONText.number(round.loss),
-            "per_class_accuracy": .array(round.perClassAccuracy.map(JSONText.number)),
-            "selected": ids(round.selected),
-            "accepted": ids(round.accepted),
-            "dropped": ids(round.dropped),
-            "rejected": .array(round.rejections.map { rejection in
-                .object([
-                    "client": rejection.client.map { .int($0.rawValue) } ?? .null,
-                    "peer": .string(rejection.peer), "reason": .string(rejection.reason),
-                ])
-            }),
-            "late_updates": .int(round.lateUpdates),
-            "applied": .bool(round.applied),
-            "degraded": round.degradedReason.map(ConfigValue.string) ?? .null,
-            "aggregator": .string(round.aggregator),
-            "aggregator_note": round.aggregatorNote.map(ConfigValue.string) ?? .null,
-            "weights": .object(weights),
-            "mean_train_loss": JSONText.number(round.meanTrainLoss),
-            "step_norm": JSONText.number(round.stepNorm),
-            "seconds": JSONText.number(round.seconds),
-            "wait_seconds": JSONText.number(round.waitSeconds),
-            "aggregate_seconds": JSONText.number(round.aggregateSeconds),
-            "asr": round.attackSuccessRate.map(JSONText.number) ?? .null,
-            "malicious_accepted": round.maliciousAccepted.map(ConfigValue.int) ?? .null,
-            "malicious_weight": round.maliciousWeight.map(JSONText.number) ?? .null,
-            "detection": round.detection.map(detectionLine) ?? .null,
-        ])
+        try ledger.append(LedgerEntry(round))
     }
 
     /// Adds the attack-free run's final accuracy and the drop to `summary.json`'s attack block.
     /// - Returns: the updated summary, also written to `folder/summary.json`.
     /// - Throws: ``RuntimeError`` `.output` when the file cannot be written.
     public static func addBaseline(
-        _ accuracy: Double, successRate: Double?, to summary: ConfigValue, in folder: String
-    ) throws(RuntimeError) -> ConfigValue {
-        guard case .object(var object) = summary, case .object(var attack)? = object["attack"] else { return summary }
-        attack["baseline_final_accuracy"] = JSONText.number(accuracy)
-        attack["baseline_final_asr"] = successRate.map(JSONText.number) ?? .null
-        if case .double(let final)? = object["final_accuracy"] { attack["accuracy_drop"] = JSONText.number(accuracy - final) }
-        object["attack"] = .object(attack)
+        _ accuracy: Double?, successRate: Double?, to summary: RunSummary, in folder: String
+    ) throws(RuntimeError) -> RunSummary {
+        guard var attack = summary.attack else { return summary }
+        var summary = summary
+        attack.baselineFinalAccuracy = finiteOrNil(accuracy)
+        attack.baselineFinalASR = finiteOrNil(successRate)
+        if let accuracy, let final = summary.finalAccuracy { attack.accuracyDrop = finiteOrNil(accuracy - final) }
+        summary.attack = attack
+        try write(summary, to: folder + "/summary.json")
+        return summary
+    }
+
+    /// Writes a summary as pretty JSON (atomically).
+    /// - Throws: ``RuntimeError`` `.output` naming the file.
+    public static func write(_ summary: RunSummary, to path: String) throws(RuntimeError) {
         do {
-            try JSONText.write(.object(object), to: folder + "/summary.json")
+            let data = try RunRecords.encoder(pretty: true).encode(summary) + Data("\n".utf8)
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw RuntimeError(.output, "\(error)")
+            throw RuntimeError(.output, "cannot write \(path): \(error)")
         }
-        return .object(object)
     }
 
-    /// The `detection` block of `summary.json`, or `null` without detectors.
-    static func detectionSummary(_ result: RunResult, config: ScenarioConfig) -> ConfigValue {
-        guard let summary = result.detection else { return .null }
-        var block = [String: ConfigValue]()
-        block["detectors"] = .array(config.defense.detection.map(\.asValue))
-        block["policy"] = .object(config.defense.detectionPolicy)
-        block["tpr"] = summary.tpr.map(JSONText.number) ?? .null
-        block["fpr"] = summary.fpr.map(JSONText.number) ?? .null
-        block["precision"] = summary.precision.map(JSONText.number) ?? .null
-        block["auc"] = summary.auc.map(JSONText.number) ?? .null
-        block["flagged_by_round"] = .array(summary.flaggedByRound.map(ConfigValue.int))
-        var firsts = [String: ConfigValue]()
-        for (client, round) in summary.roundsToFirstDetection { firsts[String(client.rawValue)] = round.map(ConfigValue.int) ?? .null }
-        block["rounds_to_detection"] = .object(firsts)
-        return .object(block)
+    /// The `detection` block of `summary.json`, or `nil` without detectors.
+    static func detectionSummary(_ result: RunResult, config: ScenarioConfig) -> DetectionSummary? {
+        guard let summary = result.detection else { return nil }
+        var firsts = [String: Int?]()
+        for (client, round) in summary.roundsToFirstDetection { firsts[String(client.rawValue)] = round }
+        return DetectionSummary(
+            detectors: config.defense.detection.map(\.asValue), policy: config.defense.detectionPolicy, tpr: summary.tpr,
+            fpr: summary.fpr, precision: summary.precision, auc: summary.auc, flaggedByRound: summary.flaggedByRound,
+            roundsToDetection: firsts)
     }
 
-    /// The `attack` block of `summary.json`, or `null` without an attack.
-    static func attackSummary(_ result: RunResult, config: ScenarioConfig) -> ConfigValue {
-        guard let spec = config.attack else { return .null }
-        let rates = result.rounds.map { $0.attackSuccessRate.map(JSONText.number) ?? .null }
-        var block = [String: ConfigValue]()
-        block["kind"] = .string(spec.kind)
-        block["spec"] = spec.asValue
-        block["malicious_clients"] = .array(result.maliciousClients.map { .int($0.rawValue) })
-        block["knowledge"] = spec.options["knowledge"] ?? .null
-        block["final_asr"] = rates.last ?? .null
-        block["asr_by_round"] = .array(rates)
-        block["malicious_accepted_by_round"] = .array(result.rounds.map { $0.maliciousAccepted.map(ConfigValue.int) ?? .null })
-        block["baseline_final_accuracy"] = .null
-        block["baseline_final_asr"] = .null
-        block["accuracy_drop"] = .null
-        return .object(block)
+    /// The `attack` block of `summary.json`, or `nil` without an attack.
+    static func attackSummary(_ result: RunResult, config: ScenarioConfig) -> AttackSummary? {
+        guard let spec = config.attack else { return nil }
+        let rates = result.rounds.map(\.asr)
+        return AttackSummary(
+            kind: spec.kind, spec: spec.asValue, maliciousClients: result.maliciousClients.map(\.rawValue),
+            knowledge: spec.options["knowledge"], finalASR: rates.last ?? nil, asrByRound: rates,
+            maliciousAcceptedByRound: result.rounds.map(\.maliciousAccepted))
     }
 
     /// Writes a round's accepted updates as `updates/round-NNNN.npy` (n x d, one update per
@@ -214,51 +128,32 @@ public final class RunRecorder: @unchecked Sendable {
     /// - Returns: the summary written.
     /// - Throws: ``RuntimeError`` `.output` naming the file.
     @discardableResult
-    public func finish(_ result: RunResult, config: ScenarioConfig, wallSeconds: Double) throws(RuntimeError) -> ConfigValue {
+    public func finish(_ result: RunResult, config: ScenarioConfig, wallSeconds: Double) throws(RuntimeError) -> RunSummary {
         do {
             try NPYFile.write(result.finalModel.values, shape: [result.finalModel.count], to: path("model-final.npy"))
         } catch {
-            throw RuntimeError(.output, "cannot write model-final.npy: \(error)")
+            throw RuntimeError(.output, "cannot write \(path("model-final.npy")): \(error)")
         }
         let summary = Self.summary(result, config: config, wallSeconds: wallSeconds)
-        do {
-            try JSONText.write(summary, to: path("summary.json"))
-        } catch {
-            throw RuntimeError(.output, "\(error)")
-        }
+        try Self.write(summary, to: path("summary.json"))
         return summary
     }
 
     /// The `summary.json` document.
-    public static func summary(_ result: RunResult, config: ScenarioConfig, wallSeconds: Double) -> ConfigValue {
+    public static func summary(_ result: RunResult, config: ScenarioConfig, wallSeconds: Double, status: String = "complete") -> RunSummary {
         let rounds = result.rounds
         let seconds = rounds.map(\.seconds).sorted()
-        let median = seconds.isEmpty ? Double.nan : (seconds[(seconds.count - 1) / 2] + seconds[seconds.count / 2]) / 2
+        let median = seconds.isEmpty ? nil : (seconds[(seconds.count - 1) / 2] + seconds[seconds.count / 2]) / 2
         let last = rounds.last
-        var summary = [String: ConfigValue]()
-        summary["scenario"] = .string(config.name)
-        summary["seed"] = .int(Int(config.seed))
-        summary["rounds_completed"] = .int(rounds.count)
-        summary["rounds_applied"] = .int(rounds.filter(\.applied).count)
-        summary["final_accuracy"] = last.map { JSONText.number($0.accuracy) } ?? .null
-        summary["final_loss"] = last.map { JSONText.number($0.loss) } ?? .null
-        summary["accuracy_by_round"] = .array(rounds.map { JSONText.number($0.accuracy) })
-        summary["loss_by_round"] = .array(rounds.map { JSONText.number($0.loss) })
-        summary["final_per_class_accuracy"] = last.map { .array($0.perClassAccuracy.map(JSONText.number)) } ?? .null
-        summary["model_sha256"] = .string(sha256(result.finalModel))
-        summary["parameter_count"] = .int(result.finalModel.count)
-        summary["wall_seconds"] = JSONText.number(wallSeconds)
-        summary["seconds_per_round_median"] = JSONText.number(median)
-        summary["dropouts"] = .int(result.dropouts)
-        summary["dropped_clients"] = .array(result.droppedClients.map { .int($0.rawValue) })
-        summary["rejected_messages"] = .int(result.rejectedMessages)
-        summary["degraded_rounds"] = .array(rounds.filter { $0.degradedReason != nil }.map { .int($0.round) })
-        summary["clients"] = .int(config.clients.count)
-        summary["client_processes"] = .int(config.clients.processes)
-        summary["connected_processes"] = .int(result.connectedProcesses)
-        summary["aggregator"] = config.defense.aggregator.asValue
-        summary["attack"] = attackSummary(result, config: config)
-        summary["detection"] = detectionSummary(result, config: config)
-        return .object(summary)
+        return RunSummary(
+            scenario: config.name, seed: config.seed, status: status, roundsCompleted: rounds.count,
+            roundsApplied: rounds.filter(\.applied).count, finalAccuracy: last?.accuracy, finalLoss: last?.loss,
+            accuracyByRound: rounds.map(\.accuracy), lossByRound: rounds.map(\.loss), finalPerClassAccuracy: last?.perClassAccuracy,
+            modelSHA256: sha256(result.finalModel), parameterCount: result.finalModel.count, wallSeconds: wallSeconds,
+            secondsPerRoundMedian: median, dropouts: result.dropouts, droppedClients: result.droppedClients.map(\.rawValue),
+            rejectedMessages: result.rejectedMessages, degradedRounds: rounds.filter { $0.degraded != nil }.map(\.round),
+            clients: config.clients.count, clientProcesses: config.clients.processes, connectedProcesses: result.connectedProcesses,
+            aggregator: config.defense.aggregator.asValue, attack: attackSummary(result, config: config),
+            detection: detectionSummary(result, config: config))
     }
 }

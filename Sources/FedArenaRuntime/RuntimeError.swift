@@ -7,7 +7,7 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: Hashable, Sendable {
-            case dataUnavailable, connectTimeout, coordinatorLost, protocolViolation, output, transport, configuration, launch
+            case dataUnavailable, connectTimeout, coordinatorLost, protocolViolation, output, transport, configuration, launch, attack, clientFailed
         }
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
@@ -28,6 +28,10 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
         public static let configuration = Code(.configuration)
         /// A client process could not be started.
         public static let launch = Code(.launch)
+        /// An attack could not craft or poison as the scenario says.
+        public static let attack = Code(.attack)
+        /// A client process could not serve a round as the scenario says (its report is the message).
+        public static let clientFailed = Code(.clientFailed)
 
         public var description: String {
             switch wrapped {
@@ -39,6 +43,8 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
             case .transport: "transport error"
             case .configuration: "configuration error"
             case .launch: "launch error"
+            case .attack: "attack error"
+            case .clientFailed: "client process failed"
             }
         }
     }

@@ -39,7 +39,7 @@ public struct LocalLauncher: Sendable {
     /// - Returns: the `summary.json` document.
     /// - Throws: ``RuntimeError`` for a missing dataset, a socket that cannot bind, client
     ///   processes that cannot start or never connect, or outputs that cannot be written.
-    public func run() async throws(RuntimeError) -> ConfigValue {
+    public func run() async throws(RuntimeError) -> RunSummary {
         let started = ContinuousClock.now
         let recorder = try RunRecorder(directory: outputDirectory)
         do {
@@ -103,23 +103,19 @@ public struct LocalLauncher: Sendable {
         let total = config.training.rounds
         var environment = CoordinatorEnvironment(
             config: config, testSet: federation.testSet, rootSet: federation.rootSet, logger: logger
-        ) { [progress] record in
-            try? recorder.record(record)
+        ) { [progress] (record: RoundMetrics) throws(RuntimeError) in
+            try recorder.record(record)
             let elapsed = started.duration(to: .now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            var detail = String(format: "acc %.4f  loss %.4f", record.accuracy, record.loss)
+            var detail = String(format: "acc %.4f  loss %.4f", record.accuracy ?? .nan, record.loss ?? .nan)
             if !record.dropped.isEmpty { detail += "  dropped \(record.dropped.count)" }
             if !record.applied { detail += "  (not applied)" }
             progress.report("round", done: record.round, total: total, elapsed: seconds, detail: detail)
         }
         environment.adversaryLink = adversaryLink
         if config.output.recordUpdates {
-            environment.onUpdates = { [progress] round, updates in
-                do {
-                    try recorder.recordUpdates(round: round, updates)
-                } catch {
-                    progress.note("warning: \(error)")
-                }
+            environment.onUpdates = { (round: Int, updates: [ClientUpdate]) throws(RuntimeError) in
+                try recorder.recordUpdates(round: round, updates)
             }
         }
         let coordinator = try Coordinator(environment: environment, transport: transport)

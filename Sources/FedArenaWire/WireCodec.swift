@@ -301,7 +301,10 @@ extension WireMessage {
             let round = try reader.index("round")
             let client = try reader.index("client")
             let sampleCount = try reader.index("sampleCount")
-            let trainLoss = try reader.finiteDouble("trainLoss")
+            // The training loss is a self-reported diagnostic, never merged: NaN ("not
+            // measured", e.g. a client without samples) and infinities pass, and the
+            // coordinator counts them (`non_finite_train_losses`) instead of dropping a finite delta.
+            let trainLoss = Double(bitPattern: try reader.u64("trainLoss"))
             let delta = try reader.floats("delta")
             let metrics = try reader.metrics("metrics")
             let sketch = try readSketch(from: &reader)

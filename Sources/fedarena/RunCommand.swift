@@ -36,7 +36,7 @@ struct RunCommand: AsyncParsableCommand {
             printError("fedarena: baseline run (attack off, same seed) into \(folder)/baseline")
             do {
                 let summary = try await LocalLauncher(config: clean, outputDirectory: folder + "/baseline", executable: currentExecutable()).run()
-                if case .double(let accuracy)? = summary[path: "final_accuracy"] { baselineAccuracy = accuracy }
+                baselineAccuracy = summary.finalAccuracy
                 let (values, _) = try NPYFile.read(folder + "/baseline/model-final.npy")
                 baselineRate = try AttackSetup.successRate(of: ParameterVector(values), for: config)
             } catch {
@@ -71,37 +71,26 @@ enum RunFolder {
     }
 
     /// The attack line of a run's closing lines, or nothing without an attack.
-    static func attackLine(_ summary: ConfigValue) -> String {
-        guard case .object(let attack)? = summary[path: "attack"] else { return "" }
-        func text(_ value: ConfigValue?) -> String {
-            switch value {
-            case .double(let number)?: String(format: "%.4f", number)
-            case .int(let number)?: String(number)
-            case .string(let string)?: string
-            default: "null"
-            }
-        }
-        let count: Int = if case .array(let clients)? = attack["malicious_clients"] { clients.count } else { 0 }
-        return "attack \(text(attack["kind"])): \(count) malicious clients, final ASR \(text(attack["final_asr"])) "
-            + "(baseline \(text(attack["baseline_final_asr"]))), "
-            + "accuracy drop vs baseline \(text(attack["accuracy_drop"]))\n"
+    static func attackLine(_ summary: RunSummary) -> String {
+        guard let attack = summary.attack else { return "" }
+        return "attack \(attack.kind): \(attack.maliciousClients.count) malicious clients, final ASR \(format(attack.finalASR)) "
+            + "(baseline \(format(attack.baselineFinalASR))), "
+            + "accuracy drop vs baseline \(format(attack.accuracyDrop))\n"
+    }
+
+    /// A number with four decimals, or `null`.
+    static func format(_ value: Double?) -> String {
+        value.map { String(format: "%.4f", $0) } ?? "null"
     }
 
     /// The closing lines of a run.
-    static func describe(_ summary: ConfigValue, folder: String) -> String {
-        func number(_ key: String) -> String {
-            switch summary[path: key] {
-            case .double(let value)?: String(format: "%.4f", value)
-            case .int(let value)?: String(value)
-            default: "null"
-            }
-        }
-        return """
-            final accuracy \(number("final_accuracy")), loss \(number("final_loss")), \
-            \(number("rounds_completed")) rounds, median \(number("seconds_per_round_median")) s/round, \
-            wall \(number("wall_seconds")) s, dropouts \(number("dropouts"))
-            \(attackLine(summary))model_sha256 \(summary[path: "model_sha256"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? "null")
-            results in \(folder)/ (summary.json, metrics.jsonl, model-final.npy)
-            """
+    static func describe(_ summary: RunSummary, folder: String) -> String {
+        """
+        final accuracy \(format(summary.finalAccuracy)), loss \(format(summary.finalLoss)), \
+        \(summary.roundsCompleted) rounds, median \(format(summary.secondsPerRoundMedian)) s/round, \
+        wall \(format(summary.wallSeconds)) s, dropouts \(summary.dropouts)
+        \(attackLine(summary))model_sha256 \(summary.modelSHA256)
+        results in \(folder)/ (summary.json, metrics.jsonl, model-final.npy)
+        """
     }
 }

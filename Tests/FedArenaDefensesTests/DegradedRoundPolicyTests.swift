@@ -9,7 +9,8 @@ import Testing
     @Test func medianFallbackNamesTheBound() throws {
         var rng = SeededGenerator(seed: 1)
         let outcome = try DegradedRoundPolicy.median.aggregate(with: try Krum(f: 2), updates: updates, context: makeContext(dimension: 1), using: &rng)
-        guard case .aggregated(let result) = outcome else { Issue.record("expected a result"); return }
+        guard case .fellBack(let result, let rule, let reason) = outcome else { Issue.record("expected a fallback"); return }
+        #expect(rule == "median" && reason == result.note)
         #expect(result.aggregate.values == [2.5])
         #expect(result.note?.contains("krum needs n > 2f + 2") == true)
     }

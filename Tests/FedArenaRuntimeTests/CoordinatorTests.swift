@@ -1,6 +1,7 @@
 import FedArenaCore
 import FedArenaModels
 import FedArenaNumerics
+import FedArenaReports
 import FedArenaRuntime
 import FedArenaWire
 import Foundation
@@ -64,7 +65,7 @@ import Testing
 
     static func run(
         _ config: ScenarioConfig, processes: (InProcessTransport) -> [ScriptedProcess]
-    ) async throws -> (RunResult, [RoundRecord]) {
+    ) async throws -> (RunResult, [RoundMetrics]) {
         let hub = InProcessTransport()
         let records = RecordBox()
         let environment = CoordinatorEnvironment(
@@ -145,8 +146,10 @@ import Testing
         #expect(result.rounds.count == 2)
         let first = try #require(records.first)
         #expect(first.applied)
-        #expect(first.accepted == (0..<4).map(ClientID.init))
-        let reasons = first.rejections.map(\.reason)
+        #expect(first.accepted == Array(0..<4))
+        let reasons = first.rejected.map(\.reason)
+        #expect(first.rejectedCount == 6)
+        #expect(first.rejectedByReason == ["not-hosted": 1, "future-round": 1, "undecodable": 3, "invalid-update": 1])
         #expect(reasons.count == 6, "\(reasons)")
         #expect(reasons.contains { $0.contains("is not hosted by process 0") })
         #expect(reasons.contains { $0.contains("future round") })
@@ -167,8 +170,8 @@ import Testing
             ]
         }
         #expect(records.map(\.applied) == [false, false])
-        #expect(records[0].dropped == [ClientID(1), ClientID(3)])
-        #expect(records[0].degradedReason?.contains("quorum not met: 2 of 4") == true)
+        #expect(records[0].dropped == [1, 3])
+        #expect(records[0].degraded?.contains("quorum not met: 2 of 4") == true)
         #expect(result.dropouts == 4)
         #expect(result.droppedClients == [ClientID(1), ClientID(3)])
         let plan = RoundPlan(config: config)
@@ -181,7 +184,7 @@ import Testing
 /// Collects round records from the coordinator's callback.
 final class RecordBox: @unchecked Sendable {
     private let lock = NSLock()
-    private var stored: [RoundRecord] = []
-    func append(_ record: RoundRecord) { lock.withLock { stored.append(record) } }
-    var values: [RoundRecord] { lock.withLock { stored } }
+    private var stored: [RoundMetrics] = []
+    func append(_ record: RoundMetrics) { lock.withLock { stored.append(record) } }
+    var values: [RoundMetrics] { lock.withLock { stored } }
 }

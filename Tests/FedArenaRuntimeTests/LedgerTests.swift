@@ -1,4 +1,5 @@
 import FedArenaCore
+import FedArenaReports
 import FedArenaRuntime
 import Foundation
 import Testing
@@ -8,9 +9,20 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fedarena-ledger-\(getpid())-\(name).jsonl").path
         let ledger = try Ledger(path: path)
         for round in 1...entries {
-            try ledger.append(["round": .int(round), "accepted": .array([.int(0), .int(round)]), "note": .string("say \"hi\"")])
+            try ledger.append(LedgerTests.entry(round: round))
         }
         return path
+    }
+
+    static func entry(round: Int) -> LedgerEntry {
+        LedgerEntry(
+            RoundMetrics(
+                round: round, accuracy: 0.5, loss: nil, perClassAccuracy: [], selected: [0, round], accepted: [0, round], dropped: [],
+                rejected: [RejectionRecord(client: nil, peer: "peer 1f", reason: "say \"hi\"")], rejectedCount: 1,
+                rejectedByReason: ["undecodable": 1], lateUpdates: 0, applied: true, degraded: nil, aggregator: "fedavg",
+                aggregatorNote: nil, weights: ["0": 0.5, "\(round)": 0.5], meanTrainLoss: nil, nonFiniteTrainLosses: 0, stepNorm: 1,
+                seconds: 0, waitSeconds: 0, aggregateSeconds: 0, asr: nil, attacking: nil, maliciousAccepted: nil, maliciousWeight: nil,
+                modelSHA256: String(repeating: "a", count: 64), detection: nil))
     }
 
     func lines(_ path: String) throws -> [String] {
@@ -32,6 +44,9 @@ import Testing
         #expect((first["hash"] as? String)?.count == 64)
         let second = try #require(try JSONSerialization.jsonObject(with: Data(try lines(path)[1].utf8)) as? [String: Any])
         #expect(second["previous"] as? String == first["hash"] as? String)
+        // Undefined values are written as null, never left out.
+        #expect(first["degraded"] is NSNull)
+        #expect(first["aggregator_note"] is NSNull)
     }
 
     @Test func changedRemovedAndReorderedEntriesAreCaught() throws {

@@ -36,10 +36,6 @@ public struct AuditC2ST: Detector {
     public var iterations: Int
     /// The fewest samples per side for a class-specific classifier.
     public var minClassCount: Int
-    /// The samples clients revealed this round (set by the runtime).
-    public var clientSamples: [ClientID: LabeledSamples] = [:]
-    /// Reference synthetic samples (set by the runtime).
-    public var referenceSynthetic: LabeledSamples?
 
     /// Creates the audit.
     /// - Throws: ``DetectionError`` for values out of range.
@@ -66,12 +62,17 @@ public struct AuditC2ST: Detector {
     /// The stream tag of the classifier's feature map.
     static let streamTag: UInt64 = 0xC257
 
+    /// Needs `samples_per_client` revealed samples per client and the root set.
+    public var requirements: DetectorRequirements { DetectorRequirements(revealedSamples: samplesPerClient) }
+
+    /// Scores the samples each client revealed (``DetectionContext/revealedSamples``) against
+    /// the root set and ``DetectionContext/referenceSynthetic``.
     public func detect(_ updates: [ClientUpdate], context: DetectionContext, using rng: inout some RandomNumberGenerator) throws(DetectionError) -> DetectionOutput {
-        guard let referenceSynthetic else {
-            throw DetectionError("audit-c2st needs reference synthetic samples (DetectionPipeline.withAuditSamples)")
+        guard let referenceSynthetic = context.referenceSynthetic else {
+            throw DetectionError("audit-c2st needs the coordinator's reference synthetic samples (DetectionContext.referenceSynthetic)")
         }
         var samples = [ClientID: LabeledSamples]()
-        for update in updates { samples[update.client] = clientSamples[update.client] }
+        for update in updates { samples[update.client] = context.revealedSamples[update.client] }
         var suspicions = try audit(samples: samples, rootSet: context.rootSet, referenceSynthetic: referenceSynthetic, seed: context.roundSeed)
         for update in updates where suspicions[update.client] == nil {
             suspicions[update.client] = Suspicion(score: 0, reason: "revealed no audit samples")

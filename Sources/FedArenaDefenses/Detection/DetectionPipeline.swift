@@ -24,16 +24,9 @@ public struct DetectionPipeline: Sendable {
         self.fusion = SuspicionFusion(policy: policy)
     }
 
-    /// Gives every ``AuditC2ST`` detector this round's audit samples and reference synthetic set.
-    public func withAuditSamples(_ samples: [ClientID: LabeledSamples], referenceSynthetic: LabeledSamples) -> DetectionPipeline {
-        var copy = self
-        copy.detectors = detectors.map { detector in
-            guard var audit = detector as? AuditC2ST else { return detector }
-            audit.clientSamples = samples
-            audit.referenceSynthetic = referenceSynthetic
-            return audit
-        }
-        return copy
+    /// What the detectors need from the runtime, merged.
+    public var requirements: DetectorRequirements {
+        detectors.reduce(DetectorRequirements()) { $0.merged(with: $1.requirements) }
     }
 
     /// Scores, fuses and decides one round.

@@ -55,6 +55,9 @@ public struct RootAudit: Detector {
     /// `root-audit`.
     public var name: String { "root-audit" }
 
+    /// Needs the coordinator's own update on its root set.
+    public var requirements: DetectorRequirements { DetectorRequirements(rootUpdate: true) }
+
     /// The raw features of one client.
     public struct Features: Sendable, Equatable {
         /// `L(w + Δ) − L(w)` on the root set.

@@ -46,6 +46,13 @@ import Foundation
 /// noise_epsilon: ..., noise_delta: ..., z_center: 3, z_width: 1}` (dimension, bandwidth and
 /// noise must match what clients are told).
 public struct SketchMMD: Detector {
+    /// Needs every client's sketch with this detector's parameters, and the root set.
+    public var requirements: DetectorRequirements {
+        DetectorRequirements(
+            sketch: DetectorRequirements.Sketch(
+                dimension: dimension, bandwidth: bandwidth, noise: noise.map { (epsilon: $0.epsilon, delta: $0.delta) }))
+    }
+
     /// `D`.
     public var dimension: Int
     /// `σ`.

@@ -27,8 +27,11 @@ import Testing
         let pipeline = DetectionPipeline(detectors: [try AuditC2ST(dimension: 32, bandwidth: 3, iterations: 20)], policy: .standard)
         var rng = SeededGenerator(seed: 1)
         #expect(throws: DetectionError.self) { try pipeline.run(updates, context: context, using: &rng) }
-        let ready = pipeline.withAuditSamples([ClientID(0): blobs(count: 3, seed: 5)], referenceSynthetic: blobs(count: 20, spread: 0.2, seed: 6))
-        let report = try ready.run(updates, context: context, using: &rng)
+        var ready = context
+        ready.revealedSamples = [ClientID(0): blobs(count: 3, seed: 5)]
+        ready.referenceSynthetic = blobs(count: 20, spread: 0.2, seed: 6)
+        #expect(pipeline.requirements == DetectorRequirements(revealedSamples: 16))
+        let report = try pipeline.run(updates, context: ready, using: &rng)
         #expect(report.suspicions["audit-c2st"]?[ClientID(1)] == Suspicion(score: 0, reason: "revealed no audit samples"))
         #expect(report.suspicions["audit-c2st"]?[ClientID(0)] != nil)
     }

@@ -1,0 +1,244 @@
+import FedArenaCore
+import FedArenaDefenses
+import Foundation
+import FedArenaNumerics
+import Logging
+
+/// The work of one round once its updates are collected, as one pure, synchronous pipeline:
+///
+/// 1. **validate** each update's content (dimension, finite values, sample count); a bad
+///    update is rejected with a reason, the others go on;
+/// 2. **quorum**: fewer valid updates than `clients.quorum` of the selected leaves the model
+///    unchanged;
+/// 3. **detect**: the scenario's detectors score every client (with the root update, sketches
+///    and revealed samples they declared they need);
+/// 4. **decide**: fusion and policy turn scores into per-client weight factors (1 accept,
+///    0 exclude, a factor in (0, 1) for `downweight`), carried in ``ClientUpdate/weight``;
+/// 5. **aggregate**: pre-aggregation and the robust rule, through the degraded-round policy,
+///    which reports the rule that actually ran.
+///
+/// The coordinator actor only moves messages (sender, round and duplicate checks need its
+/// session state) and hands this pipeline a ``RoundInput``; the pipeline's only state across
+/// rounds is ``PipelineState`` (what a checkpoint saves). Given the same input and state it
+/// returns the same bits: updates are processed in ``ClientID`` order whatever their arrival
+/// order, and its randomness comes from the round's seeded streams.
+public struct RoundPipeline: Sendable {
+    let config: ScenarioConfig
+    let plan: RoundPlan
+    let model: ModelEngine
+    let defense: DefenseEngine
+    let detection: DetectionEngine?
+    let rootSet: LabeledSamples
+    let auditReference: LabeledSamples?
+
+    /// Resolves a scenario into its engines (once per process).
+    /// - Parameters:
+    ///   - config: the validated scenario.
+    ///   - rootSet: the coordinator's root set (may be empty).
+    /// - Throws: ``RuntimeError`` `.configuration` when the model, rule or detectors cannot be built.
+    public init(config: ScenarioConfig, rootSet: LabeledSamples) throws(RuntimeError) {
+        self.config = config
+        self.plan = RoundPlan(config: config)
+        self.model = try ModelEngine(config: config)
+        self.defense = try DefenseEngine(config: config)
+        do {
+            self.detection = try DetectionEngine(config: config)
+        } catch {
+            throw RuntimeError(.configuration, "cannot build the detectors: \(error)", cause: error)
+        }
+        self.rootSet = rootSet
+        if detection?.requirements.revealedSamples != nil {
+            self.auditReference = try DetectionEngine.referenceSynthetic(rootSet: rootSet, seed: config.seed)
+        } else {
+            self.auditReference = nil
+        }
+    }
+
+    /// The model's parameter count `d`.
+    public var parameterCount: Int { model.parameterCount }
+
+    /// The name of the configured aggregation rule.
+    public var ruleName: String { defense.name }
+
+    /// Runs one round.
+    /// - Parameters:
+    ///   - input: the round's collected updates and the model they started from.
+    ///   - state: the pipeline's memory; updated in place.
+    ///   - logger: where decisions go.
+    /// - Returns: every stage's outcome, from which the coordinator applies the step and
+    ///   builds the round's records.
+    public func run(_ input: RoundInput, state: inout PipelineState, logger: Logger) -> RoundOutcome {
+        var outcome = RoundOutcome(ruleUsed: defense.name)
+        let round = input.round
+
+        // 1. Validate the content of every update, in client order.
+        var valid = [ClientUpdate]()
+        for update in input.updates.sorted(by: { $0.client < $1.client }) {
+            if let reason = Self.problem(with: update, parameterCount: parameterCount) {
+                logger.warning("round \(round): \(update.client)'s update rejected: \(reason)")
+                outcome.rejections.append(RoundOutcome.Rejection(client: update.client, reason: reason))
+                continue
+            }
+            if !update.trainLoss.isFinite { outcome.nonFiniteTrainLosses += 1 }
+            valid.append(update)
+        }
+        outcome.validated = valid.map(\.client)
+
+        // 2. Quorum.
+        let needed = max(1, Int((config.clients.quorum * Double(input.selected.count)).rounded(.up)))
+        guard valid.count >= needed else {
+            outcome.degradedReason =
+                "quorum not met: \(valid.count) of \(input.selected.count) updates are valid, \(needed) needed; the model is unchanged"
+            logger.warning("round \(round): \(outcome.degradedReason!)")
+            return outcome
+        }
+
+        // 3-4. Detect and decide.
+        var context = RoundContext(
+            round: round, globalModel: input.globalModel, previousAggregate: state.previousAggregate,
+            expectedUpdates: input.selected.count, memory: state.aggregatorMemory)
+        if defense.requiresReferenceUpdate || detection?.requirements.rootUpdate == true {
+            context.referenceUpdate = model.rootUpdate(global: input.globalModel, rootSet: rootSet, round: round, plan: plan)
+        }
+        var screened = valid
+        if let detection {
+            let detectionContext = DetectionContext(
+                round: round, roundSeed: plan.roundSeed(round), globalModel: input.globalModel, rootSet: rootSet,
+                referenceUpdate: context.referenceUpdate,
+                sketches: Dictionary(uniqueKeysWithValues: valid.compactMap { update in update.sketch.map { (update.client, $0) } }),
+                revealedSamples: Dictionary(uniqueKeysWithValues: valid.compactMap { update in update.auditSamples.map { (update.client, $0) } }),
+                referenceSynthetic: auditReference, memory: state.detectionMemory)
+            var generator = SeededGenerator(seed: config.seed, stream: [RoundPlan.Stream.detection.rawValue, UInt64(round)])
+            do {
+                let report = try detection.pipeline.run(valid, context: detectionContext, using: &generator)
+                state.detectionMemory = report.memory
+                outcome.detection = report
+                screened = []
+                for var update in valid {
+                    let factor = report.decisions[update.client]?.weight ?? 1
+                    guard factor > 0 else { continue }
+                    update.weight *= factor
+                    screened.append(update)
+                }
+                for client in report.flagged.sorted() {
+                    let decision = report.decisions[client]
+                    logger.info(
+                        "round \(round): \(client) flagged (score \(decision.map { String(format: "%.3f", $0.score) } ?? "?")): \(decision?.reasons.joined(separator: "; ") ?? "")")
+                }
+            } catch {
+                outcome.detectionFailure = "detection failed, every valid update was kept: \(error)"
+                logger.error("round \(round): \(outcome.detectionFailure!)")
+            }
+        }
+        outcome.screened = screened.map(\.client)
+        guard !screened.isEmpty else {
+            outcome.degradedReason = "detection excluded every update; the model is unchanged"
+            logger.warning("round \(round): \(outcome.degradedReason!)")
+            return outcome
+        }
+
+        // 5. Aggregate.
+        var generator = plan.aggregationGenerator(round: round)
+        let merged = defense.aggregate(screened, context: context, using: &generator, logger: logger)
+        outcome.ruleUsed = merged.ruleUsed
+        outcome.degradedReason = merged.degradedReason
+        if let detectionFailure = outcome.detectionFailure {
+            outcome.degradedReason = [detectionFailure, merged.degradedReason].compactMap { $0 }.joined(separator: "; ")
+        }
+        if let result = merged.result {
+            outcome.step = result.aggregate
+            outcome.weights = result.weights
+            outcome.note = result.note
+            if let memory = result.memory { state.aggregatorMemory = memory }
+            state.previousAggregate = result.aggregate
+        }
+        return outcome
+    }
+
+    /// Why an update's content cannot be merged, or `nil` when it can.
+    static func problem(with update: ClientUpdate, parameterCount: Int) -> String? {
+        if update.delta.count != parameterCount {
+            return "the update has \(update.delta.count) values, the model \(parameterCount)"
+        }
+        if update.sampleCount < 1 || update.sampleCount > 100_000_000 {
+            return "it claims \(update.sampleCount) samples (1...100,000,000 allowed)"
+        }
+        if let index = update.delta.values.firstIndex(where: { !$0.isFinite }) {
+            return "value \(index) of the update is \(update.delta.values[index]) (updates must be finite)"
+        }
+        if !(update.weight >= 0 && update.weight <= 1) {
+            return "weight \(update.weight) outside [0, 1]"
+        }
+        return nil
+    }
+}
+
+/// What the coordinator collected in one round.
+public struct RoundInput: Sendable {
+    /// The 1-based round.
+    public var round: Int
+    /// The clients asked to train.
+    public var selected: [ClientID]
+    /// The updates that passed the message checks (sender, round, duplicates), in any order.
+    public var updates: [ClientUpdate]
+    /// The global model `w_t` the clients started from.
+    public var globalModel: ParameterVector
+
+    /// Creates an input.
+    public init(round: Int, selected: [ClientID], updates: [ClientUpdate], globalModel: ParameterVector) {
+        self.round = round
+        self.selected = selected
+        self.updates = updates
+        self.globalModel = globalModel
+    }
+}
+
+/// The round pipeline's memory across rounds: what a checkpoint saves.
+public struct PipelineState: Sendable, Equatable {
+    /// A stateful rule's memory (FoolsGold's history).
+    public var aggregatorMemory = AggregatorMemory()
+    /// The detectors' and the fusion's memory (smoothed scores, calibration).
+    public var detectionMemory = AggregatorMemory()
+    /// The last applied aggregate (centered clipping starts from it).
+    public var previousAggregate: ParameterVector?
+
+    /// The empty state of round 1.
+    public init() {}
+}
+
+/// Every stage's result for one round.
+public struct RoundOutcome: Sendable {
+    /// An update refused by content validation.
+    public struct Rejection: Sendable, Equatable {
+        /// The client.
+        public var client: ClientID
+        /// Why.
+        public var reason: String
+    }
+
+    /// Updates refused by content validation.
+    public var rejections: [Rejection] = []
+    /// Clients whose updates passed validation, ascending.
+    public var validated: [ClientID] = []
+    /// Valid updates whose reported training loss was not finite (merged like any other: the
+    /// loss is a diagnostic).
+    public var nonFiniteTrainLosses = 0
+    /// The detectors' report, when detectors ran.
+    public var detection: DetectionReport?
+    /// Why detection could not run this round, if it failed.
+    public var detectionFailure: String?
+    /// Clients whose updates reached the aggregation rule (after detection), ascending.
+    public var screened: [ClientID] = []
+    /// The merged step `Δ`, or `nil` when the round leaves the model unchanged.
+    public var step: ParameterVector?
+    /// The rule's per-client weights.
+    public var weights: [ClientID: Double] = [:]
+    /// The rule that actually ran (`median` when the degraded policy fell back).
+    public var ruleUsed: String
+    /// The rule's note.
+    public var note: String?
+    /// Why the round was not applied or ran a fallback, if so.
+    public var degradedReason: String?
+
+    init(ruleUsed: String) { self.ruleUsed = ruleUsed }
+}
