@@ -99,6 +99,10 @@ public struct LocalLauncher: Sendable {
             count: startsClients ? config.clients.processes : 0, executable: executable, endpoint: transport.boundEndpoint,
             logDirectory: recorder.path("logs"))
         defer { children.terminate() }
+        try RunProcesses(
+            coordinator: getpid(), endpoint: transport.boundEndpoint, clients: children.processIdentifiers,
+            adversary: adversaryProcess?.processIdentifiers.first
+        ).write(to: recorder.path("processes.json"))
 
         let total = config.training.rounds
         var environment = CoordinatorEnvironment(

@@ -1,3 +1,4 @@
+import FedArenaScenarios
 import Foundation
 import Testing
 
@@ -25,6 +26,21 @@ struct FedArenaProcess {
         var process: Process
         var folder: String
         var outputPath: String
+
+        /// The run's `processes.json` (PIDs and the bound endpoint), once the launcher wrote it.
+        func processes(timeout: Double) async throws -> RunProcesses {
+            let path = folder + "/processes.json"
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if let data = FileManager.default.contents(atPath: path), let record = try? JSONDecoder().decode(RunProcesses.self, from: data) {
+                    return record
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw ProcessesMissing(path: path)
+        }
+
+        struct ProcessesMissing: Error { var path: String }
 
         func wait(timeout: Double) throws -> Finished {
             let deadline = Date().addingTimeInterval(timeout)
@@ -83,33 +99,5 @@ struct FedArenaProcess {
             try await Task.sleep(for: .milliseconds(50))
         }
         Issue.record("\(path) did not reach \(count) lines within \(timeout) s")
-    }
-
-    /// Kills the processes whose command line contains `pattern` (SIGKILL).
-    static func kill(pattern: String) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
-        process.arguments = ["-KILL", "-f", "--", pattern]
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
-
-    /// A TCP port that is free right now on 127.0.0.1.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

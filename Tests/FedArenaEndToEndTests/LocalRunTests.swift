@@ -1,4 +1,5 @@
 import FedArenaCore
+import FedArenaScenarios
 import FedArenaWire
 import Foundation
 import Testing
@@ -52,19 +53,17 @@ import Testing
     }
 
     @Test func runSurvivesAKilledClientAndGarbageMessages() async throws {
-        let port = try FedArenaProcess.freePort()
-        let endpoint = "tcp://127.0.0.1:\(port)"
         let process = try FedArenaProcess.start(
-            scenario: Self.scenario, name: "faults",
-            overrides: ["training.rounds=40", "transport.endpoint=\(endpoint)", "transport.round_timeout_s=3"])
-        // Wait for the first round, then send garbage and kill client process 1.
+            scenario: Self.scenario, name: "faults", overrides: ["training.rounds=40", "transport.round_timeout_s=3"])
+        // Wait for the first round, then send garbage to the port the coordinator bound and
+        // kill client process 1 by its PID.
+        let processes = try await process.processes(timeout: 120)
         try await FedArenaProcess.waitForLines(in: process.folder + "/metrics.jsonl", count: 1, timeout: 120)
         let context = ZMQContext()
-        let intruder = try ZMQClientTransport(context: context, endpoint: endpoint)
+        let intruder = try ZMQClientTransport(context: context, endpoint: processes.endpoint)
         try intruder.send(Array("this is not a FedArena message".utf8))
         try intruder.send([0x46, 0x41, 0x52, 0x4E, 0xFF, 0xFF])
-        let killed = FedArenaProcess.kill(pattern: "--connect \(endpoint) --process-index 1")
-        #expect(killed, "no client process 1 to kill")
+        #expect(kill(processes.clients[1], SIGKILL) == 0, "no client process 1 to kill")
         let result = try process.wait(timeout: 300)
         intruder.close()
         #expect(result.exitCode == 0, "\(result.output)")
@@ -80,6 +79,32 @@ import Testing
         #expect(log.contains("rejected a message"))
         let accuracy = try #require(summary["final_accuracy"] as? Double)
         #expect(accuracy > 0.6)
+    }
+
+    /// A client process stopped (SIGSTOP) past a deadline is not dropped for the rest of the
+    /// run: once continued, its clients are counted again.
+    @Test func aStoppedClientProcessRejoinsAfterMissingADeadline() async throws {
+        let process = try FedArenaProcess.start(
+            scenario: Self.scenario, name: "sigstop", overrides: ["training.rounds=60", "transport.round_timeout_s=1.5"])
+        let processes = try await process.processes(timeout: 120)
+        let metrics = process.folder + "/metrics.jsonl"
+        try await FedArenaProcess.waitForLines(in: metrics, count: 2, timeout: 120)
+        let stopped = processes.clients[1]  // hosts clients 1 and 5
+        #expect(kill(stopped, SIGSTOP) == 0)
+        let linesAtStop = (try String(contentsOfFile: metrics, encoding: .utf8)).split(separator: "\n").count
+        try await FedArenaProcess.waitForLines(in: metrics, count: linesAtStop + 3, timeout: 60)
+        #expect(kill(stopped, SIGCONT) == 0)
+        let result = try process.wait(timeout: 300)
+        #expect(result.exitCode == 0, "\(result.output)")
+        let lines = try result.metricsLines()
+        #expect(lines.count == 60)
+        let hosted: Set<Int> = [1, 5]
+        let missed = lines.firstIndex { Set(($0["dropped"] as? [Int]) ?? []).isSuperset(of: hosted) }
+        let firstMiss = try #require(missed, "no round dropped the stopped process's clients")
+        let back = lines[(firstMiss + 1)...].contains { Set(($0["accepted"] as? [Int]) ?? []).isSuperset(of: hosted) }
+        #expect(back, "the stopped process's clients were never accepted again after round \(firstMiss + 1)")
+        let last = Set((lines.last?["accepted"] as? [Int]) ?? [])
+        #expect(last.isSuperset(of: hosted))
     }
 
     @Test func invalidScenarioIsRefusedBeforeAnyProcessStarts() throws {
