@@ -102,6 +102,13 @@ public enum AttackSetup {
         return (engine.usesAdversary, engine.omniscient)
     }
 
+    /// The scenario's malicious clients (ground truth, chosen from the seed), ascending;
+    /// empty without an attack.
+    /// - Throws: ``RuntimeError`` `.configuration` when the attack cannot be built.
+    public static func maliciousClients(for config: ScenarioConfig) throws(RuntimeError) -> [ClientID] {
+        try AttackEngine(config: config)?.maliciousClients ?? []
+    }
+
     /// Checks the attack against the scenario (known kind and keys, enough knowledge, a rule
     /// it can target).
     /// - Throws: ``ConfigError`` at the attack's key path.

@@ -42,6 +42,7 @@ import Testing
         var extra: @Sendable (WireMessage.Train) -> [[UInt8]] = { _ in [] }
         var sampleCount: @Sendable (ClientID) -> Int = { 10 + $0.rawValue }
         var answers: @Sendable (Int) -> Bool = { _ in true }
+        var delta: @Sendable (ClientID, Int) -> ParameterVector = { client, round in CoordinatorTests.delta(client: client.rawValue, round: round) }
 
         func run() async throws {
             try transport.send(WireCodec.encode(.hello(WireMessage.Hello(processIndex: index, clients: []))))
@@ -53,7 +54,7 @@ import Testing
                     for client in order(train.clients, train.round) {
                         let update = WireMessage.Update(
                             round: train.round, client: client, sampleCount: sampleCount(client), trainLoss: 0.5,
-                            delta: CoordinatorTests.delta(client: client.rawValue, round: train.round), metrics: [:])
+                            delta: delta(client, train.round), metrics: [:])
                         try transport.send(WireCodec.encode(.update(update)))
                     }
                 case .shutdown: return
