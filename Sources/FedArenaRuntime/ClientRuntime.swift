@@ -154,7 +154,13 @@ public struct ClientRuntime: Sendable {
             report(error, code: ErrorCode.model)
             throw error
         }
-        let adversary = try connectAdversary(config: config, attack: attack, hosted: hosted, events: events)
+        let adversary: ZMQClientTransport?
+        do {
+            adversary = try connectAdversary(config: config, attack: attack, hosted: hosted, events: events)
+        } catch {
+            report(error, code: ErrorCode.setup)
+            throw error
+        }
         defer { adversary?.close() }
         if let attack, !poisoned.isEmpty || hosted.contains(where: attack.isMalicious) {
             logger.info("process \(processIndex): malicious clients \(hosted.filter(attack.isMalicious).map(\.rawValue)) (\(attack.plan.kind))")
@@ -275,8 +281,10 @@ public struct ClientRuntime: Sendable {
     private func connectAdversary(config: ScenarioConfig, attack: AttackEngine?, hosted: [ClientID], events: Events) throws(RuntimeError) -> ZMQClientTransport? {
         guard let attack, attack.usesAdversary, hosted.contains(where: attack.isMalicious) else { return nil }
         guard let endpoint = config.transport.adversaryEndpoint, let context else {
-            logger.warning("process \(processIndex): the attack pools updates but no adversary endpoint was given; malicious clients send honest updates")
-            return nil
+            throw RuntimeError(
+                .configuration,
+                "\(attack.plan.kind) with knowledge \(attack.plan.knowledge.rawValue) pools the malicious updates in the adversary process, "
+                    + "but this process was given no adversary endpoint (transport.adversary_endpoint); its malicious clients cannot attack")
         }
         do {
             let link = try ZMQClientTransport(context: context, endpoint: endpoint)
