@@ -23,6 +23,49 @@ public final class JSONLinesFile {
         self.handle = handle
     }
 
+    /// Opens an existing file to append after its first `lines` lines (later lines are cut).
+    /// - Throws: ``ReportError`` naming the path when it cannot be read or holds fewer lines.
+    public init(appendingTo path: String, keepingLines lines: Int) throws(ReportError) {
+        self.path = path
+        do {
+            try Self.truncate(path, toLines: lines, what: "the metrics file")
+        } catch {
+            throw ReportError("\(error)")
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw ReportError("cannot open \(path) to append")
+        }
+        do {
+            try handle.seekToEnd()
+        } catch {
+            throw ReportError("cannot append to \(path): \(error)")
+        }
+        self.handle = handle
+    }
+
+    /// Cuts a line-oriented file after its first `lines` lines.
+    /// - Throws: ``ReportError`` naming the file when it cannot be read or written, or holds
+    ///   fewer complete lines than `lines`.
+    public static func truncate(_ path: String, toLines lines: Int, what: String) throws(ReportError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ReportError("cannot read \(what) \(path)") }
+        var end = 0
+        var seen = 0
+        if lines > 0 {
+            for (offset, byte) in data.enumerated() where byte == UInt8(ascii: "\n") {
+                seen += 1
+                if seen == lines {
+                    end = offset + 1
+                    break
+                }
+            }
+            guard seen == lines else { throw ReportError("\(what) \(path) holds \(seen) complete lines, \(lines) expected") }
+        }
+        guard end < data.count else { return }
+        guard Glibc.truncate(path, off_t(end)) == 0 else {
+            throw ReportError("cannot cut \(what) \(path) after line \(lines): \(String(cString: strerror(errno)))")
+        }
+    }
+
     deinit { try? handle.close() }
 
     /// Appends one record.

@@ -105,6 +105,17 @@ public actor Coordinator {
     /// - Returns: the per-round records and the final model.
     /// - Throws: ``RuntimeError`` `.connectTimeout` when too few clients connect in time.
     public func run() async throws(RuntimeError) -> RunResult {
+        try await run(resumingFrom: nil, earlierRounds: [])
+    }
+
+    /// Runs the rounds after a checkpoint: the same final model as an uninterrupted run.
+    /// - Parameters:
+    ///   - checkpoint: the state after the last completed round, or `nil` to start at round 1.
+    ///   - earlierRounds: the records of the rounds the checkpoint covers (for the result).
+    /// - Returns: the per-round records (earlier and new) and the final model.
+    /// - Throws: ``RuntimeError`` `.connectTimeout` when too few clients connect in time, or the
+    ///   error of a record that cannot be written.
+    public func run(resumingFrom checkpoint: Checkpoint?, earlierRounds: [RoundMetrics]) async throws(RuntimeError) -> RunResult {
         let config = environment.config
         let (events, continuation) = AsyncStream<Event>.makeStream()
         let inbound = transport.inbound
@@ -146,12 +157,24 @@ public actor Coordinator {
 
         // Phase 2: rounds. The next round's TRAIN goes out before this round is evaluated, so
         // clients train while the coordinator evaluates.
-        var model = engine.initialParameters(plan: plan)
-        var records = [RoundMetrics]()
-        var dropouts = 0
-        var droppedClients = Set<ClientID>()
-        var state = startRound(1, model: model)
-        for round in 1...config.training.rounds {
+        var model = checkpoint?.model ?? engine.initialParameters(plan: plan)
+        var records = earlierRounds
+        var dropouts = checkpoint?.dropouts ?? 0
+        var droppedClients = Set(checkpoint?.droppedClients ?? [])
+        if let checkpoint {
+            pipelineState = checkpoint.pipeline
+            detectionMetrics = checkpoint.detectionMetrics
+            rejectedMessages = checkpoint.rejectedMessages
+            logger.notice("resuming after round \(checkpoint.round) of \(config.training.rounds)")
+        }
+        let first = (checkpoint?.round ?? 0) + 1
+        guard first <= config.training.rounds else {
+            broadcast(.shutdown(WireMessage.Shutdown(reason: "nothing left to run")))
+            throw RuntimeError(
+                .configuration, "the checkpoint is after round \(first - 1), and the scenario has \(config.training.rounds) rounds: nothing is left to run")
+        }
+        var state = startRound(first, model: model)
+        for round in first...config.training.rounds {
             if !processes.values.contains(where: \.alive), !processErrors.isEmpty {
                 broadcast(.shutdown(WireMessage.Shutdown(reason: "every client process failed")))
                 let reports = processErrors.keys.sorted().map { "process \($0): \(processErrors[$0]!)" }
@@ -194,6 +217,13 @@ public actor Coordinator {
                 modelSHA256: RunRecorder.sha256(model))
             records.append(record)
             try environment.onRound(record)
+            if let onCheckpoint = environment.onCheckpoint {
+                try onCheckpoint(
+                    Checkpoint(
+                        round: round, model: model, pipeline: pipelineState, detectionMetrics: detectionMetrics, dropouts: dropouts,
+                        droppedClients: droppedClients.sorted(), rejectedMessages: rejectedMessages, ledgerHead: "", wallSeconds: 0,
+                        scenarioSHA256: ""))
+            }
         }
         broadcast(.shutdown(WireMessage.Shutdown(reason: "run complete")))
         return RunResult(

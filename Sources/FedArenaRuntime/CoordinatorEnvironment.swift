@@ -20,6 +20,10 @@ public struct CoordinatorEnvironment: Sendable {
     /// Called with each round's accepted updates (sorted by client) before they are merged,
     /// when the scenario asks to record them (`output.record_updates`).
     public var onUpdates: (@Sendable (Int, [ClientUpdate]) throws(RuntimeError) -> Void)?
+    /// Called after every round's record with the coordinator's state (ledger head, wall time
+    /// and scenario hash left for the caller to fill in), to write `checkpoint.json`. A thrown
+    /// error stops the run.
+    public var onCheckpoint: (@Sendable (Checkpoint) throws(RuntimeError) -> Void)?
     /// A connection to the adversary process, for attacks with omniscient knowledge (a
     /// simulation-only switch: the coordinator shares benign updates with the attacker).
     public var adversaryLink: (any ClientTransport)?

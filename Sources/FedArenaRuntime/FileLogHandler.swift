@@ -12,10 +12,15 @@ public struct FileLogHandler: LogHandler {
         }
         private let state: Mutex<State>
 
-        /// Opens (creating or truncating) `path`; a path that cannot be opened drops lines.
-        public init(path: String) {
-            FileManager.default.createFile(atPath: path, contents: nil)
-            state = Mutex(State(handle: FileHandle(forWritingAtPath: path)))
+        /// Opens `path`, creating or truncating it (or appending to it, for a resumed run); a
+        /// path that cannot be opened drops lines (logs are diagnostics, not records).
+        public init(path: String, append: Bool = false) {
+            if !append || !FileManager.default.fileExists(atPath: path) {
+                FileManager.default.createFile(atPath: path, contents: nil)
+            }
+            let handle = FileHandle(forWritingAtPath: path)
+            if append { _ = try? handle?.seekToEnd() }
+            state = Mutex(State(handle: handle))
         }
 
         /// Writes one line, prefixed with the current time.

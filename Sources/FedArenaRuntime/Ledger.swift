@@ -31,6 +31,47 @@ public final class Ledger: @unchecked Sendable {
         self.path = path
     }
 
+    /// Continues an existing ledger after its first `entries` lines (a resumed run): later
+    /// lines (a round the checkpoint does not cover) are cut, the kept chain is verified, and
+    /// its last hash must be `head`.
+    /// - Throws: ``RuntimeError`` `.output` naming the file when it cannot be read, does not
+    ///   verify, or does not end at `head`.
+    public init(resuming path: String, keepingEntries entries: Int, head: String) throws(RuntimeError) {
+        do {
+            try JSONLinesFile.truncate(path, toLines: entries, what: "the ledger")
+        } catch {
+            throw RuntimeError(.output, "cannot resume: \(error)")
+        }
+        let verification = try Self.verify(path: path)
+        if let problem = verification.problem {
+            throw RuntimeError(.output, "cannot resume: \(path) does not verify: \(problem)")
+        }
+        guard verification.entries == entries else {
+            throw RuntimeError(.output, "cannot resume: \(path) holds \(verification.entries) entries, the checkpoint covers \(entries)")
+        }
+        guard verification.head == head else {
+            throw RuntimeError(.output, "cannot resume: the last entry of \(path) (\(verification.head.prefix(12))…) is not the checkpoint's ledger head (\(head.prefix(12))…)")
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw RuntimeError(.output, "cannot open \(path) to append")
+        }
+        do {
+            try handle.seekToEnd()
+        } catch {
+            throw RuntimeError(.output, "cannot append to \(path): \(error)")
+        }
+        self.handle = handle
+        self.path = path
+        self.previous = head
+    }
+
+    /// The hash of the last entry written (``genesis`` before the first).
+    public var head: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return previous
+    }
+
     deinit { try? handle.close() }
 
     /// Appends one entry, chained to the previous one.
@@ -84,6 +125,8 @@ public final class Ledger: @unchecked Sendable {
         public var entries: Int
         /// The first problem, or `nil` when the chain is intact.
         public var problem: String?
+        /// The hash of the last verified entry (``Ledger/genesis`` for an empty ledger).
+        public var head: String = Ledger.genesis
     }
 
     /// Checks every line's hash and the chain of `previous` links.
@@ -116,6 +159,6 @@ public final class Ledger: @unchecked Sendable {
             previous = actual
             count += 1
         }
-        return Verification(entries: count, problem: nil)
+        return Verification(entries: count, problem: nil, head: previous)
     }
 }

@@ -30,6 +30,37 @@ public final class RunRecorder: @unchecked Sendable {
         ledger = try Ledger(path: directory + "/ledger.jsonl")
     }
 
+    /// Reopens a run folder to continue after `checkpoint` (a resumed run): `metrics.jsonl`
+    /// and `ledger.jsonl` are cut after the checkpoint's round (a round it does not cover is
+    /// run again), the ledger chain is verified up to the checkpoint's head.
+    /// - Returns: the recorder and the records of the rounds the checkpoint covers.
+    /// - Throws: ``RuntimeError`` `.output` naming the file that cannot be resumed.
+    public static func resuming(directory: String, after checkpoint: Checkpoint) throws(RuntimeError) -> (RunRecorder, [RoundMetrics]) {
+        let metrics: JSONLinesFile
+        do {
+            metrics = try JSONLinesFile(appendingTo: directory + "/metrics.jsonl", keepingLines: checkpoint.round)
+        } catch {
+            throw RuntimeError(.output, "cannot resume: \(error)")
+        }
+        let ledger = try Ledger(resuming: directory + "/ledger.jsonl", keepingEntries: checkpoint.round, head: checkpoint.ledgerHead)
+        let earlier: [RoundMetrics]
+        do {
+            earlier = try RunRecords.readMetrics(in: directory)
+        } catch {
+            throw RuntimeError(.output, "cannot resume: \(error)")
+        }
+        return (RunRecorder(directory: directory, metrics: metrics, ledger: ledger), earlier)
+    }
+
+    private init(directory: String, metrics: JSONLinesFile, ledger: Ledger) {
+        self.directory = directory
+        self.metrics = metrics
+        self.ledger = ledger
+    }
+
+    /// The hash of the ledger's last entry.
+    public var ledgerHead: String { ledger.head }
+
     /// The path of a file in the run folder.
     public func path(_ name: String) -> String { directory + "/" + name }
 
@@ -113,6 +144,11 @@ public final class RunRecorder: @unchecked Sendable {
         } catch {
             throw RuntimeError(.output, "cannot record round \(round)'s updates in \(folder): \(error)")
         }
+    }
+
+    /// The SHA-256 (hex) of a text's UTF-8 bytes.
+    public static func sha256(text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The SHA-256 (hex) of the parameters' little-endian float32 bytes.

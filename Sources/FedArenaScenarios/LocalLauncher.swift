@@ -22,6 +22,18 @@ public struct LocalLauncher: Sendable {
     /// Whether to start the client processes here (`false` for `fedarena coordinator`, whose
     /// clients are started elsewhere: Kubernetes pods, Slurm tasks).
     public var startsClients: Bool
+    /// What to do with a run folder that already holds a run.
+    public var existing: ExistingRun = .refuse
+
+    /// What a launcher does with a run folder that already holds a run.
+    public enum ExistingRun: Sendable {
+        /// Stop with an error naming the folder and what it holds.
+        case refuse
+        /// Replace it (`--overwrite`).
+        case overwrite
+        /// Continue it after its last checkpoint (`--resume`), to the same final model.
+        case resume
+    }
 
     /// Creates a launcher.
     public init(
@@ -41,13 +53,44 @@ public struct LocalLauncher: Sendable {
     ///   processes that cannot start or never connect, or outputs that cannot be written.
     public func run() async throws(RuntimeError) -> RunSummary {
         let started = ContinuousClock.now
-        let recorder = try RunRecorder(directory: outputDirectory)
-        do {
-            try ScenarioWriter.yaml(ScenarioSchema.resolvedTree(config)).write(toFile: recorder.path("scenario.yaml"), atomically: true, encoding: .utf8)
-        } catch {
-            throw RuntimeError(.output, "cannot write \(recorder.path("scenario.yaml")): \(error)")
+        let resolvedYAML = ScenarioWriter.yaml(ScenarioSchema.resolvedTree(config))
+        let scenarioHash = RunRecorder.sha256(text: resolvedYAML)
+        let recorder: RunRecorder
+        var checkpoint: Checkpoint?
+        var earlierRounds = [RoundMetrics]()
+        switch existing {
+        case .resume:
+            let saved = try Checkpoint.read(from: outputDirectory + "/checkpoint.json")
+            guard saved.scenarioSHA256 == scenarioHash else {
+                throw RuntimeError(
+                    .configuration,
+                    "cannot resume \(outputDirectory): its checkpoint was made with another scenario (resume with the run folder's own scenario.yaml)")
+            }
+            (recorder, earlierRounds) = try RunRecorder.resuming(directory: outputDirectory, after: saved)
+            checkpoint = saved
+            progress.note("resuming \(outputDirectory) after round \(saved.round) of \(config.training.rounds)")
+        case .refuse, .overwrite:
+            if existing == .refuse, let held = Self.heldRun(in: outputDirectory) {
+                throw RuntimeError(
+                    .output,
+                    "\(outputDirectory) already holds a run (\(held)); choose another --out, continue it with --resume, or replace it with --overwrite")
+            }
+            recorder = try RunRecorder(directory: outputDirectory)
+            for stale in ["summary.json", "checkpoint.json", "model-final.npy"] where FileManager.default.fileExists(atPath: recorder.path(stale)) {
+                do {
+                    try FileManager.default.removeItem(atPath: recorder.path(stale))
+                } catch {
+                    throw RuntimeError(.output, "cannot remove the replaced run's \(recorder.path(stale)): \(error)")
+                }
+            }
+            do {
+                try resolvedYAML.write(toFile: recorder.path("scenario.yaml"), atomically: true, encoding: .utf8)
+            } catch {
+                throw RuntimeError(.output, "cannot write \(recorder.path("scenario.yaml")): \(error)")
+            }
         }
-        let sink = FileLogHandler.Sink(path: recorder.path("coordinator.log"))
+        let earlierWall = checkpoint?.wallSeconds ?? 0
+        let sink = FileLogHandler.Sink(path: recorder.path("coordinator.log"), append: existing == .resume)
         let logger = Logger(label: "coordinator") { label in
             MultiplexLogHandler([
                 FileLogHandler(label: label, sink: sink),
@@ -117,17 +160,42 @@ public struct LocalLauncher: Sendable {
             progress.report("round", done: record.round, total: total, elapsed: seconds, detail: detail)
         }
         environment.adversaryLink = adversaryLink
+        environment.onCheckpoint = { (state: Checkpoint) throws(RuntimeError) in
+            var state = state
+            state.ledgerHead = recorder.ledgerHead
+            state.wallSeconds = earlierWall + started.duration(to: .now).seconds
+            state.scenarioSHA256 = scenarioHash
+            try state.write(to: recorder.path("checkpoint.json"))
+        }
         if config.output.recordUpdates {
             environment.onUpdates = { (round: Int, updates: [ClientUpdate]) throws(RuntimeError) in
                 try recorder.recordUpdates(round: round, updates)
             }
         }
         let coordinator = try Coordinator(environment: environment, transport: transport)
-        let result = try await coordinator.run()
-        let wall = started.duration(to: .now)
-        let summary = try recorder.finish(result, config: config, wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18)
+        let result = try await coordinator.run(resumingFrom: checkpoint, earlierRounds: earlierRounds)
+        let summary = try recorder.finish(result, config: config, wallSeconds: earlierWall + started.duration(to: .now).seconds)
         children.waitForExit(timeoutSeconds: 10)
         return summary
+    }
+}
+
+extension LocalLauncher {
+    /// What marks `folder` as holding a run, or `nil` when it holds none.
+    static func heldRun(in folder: String) -> String? {
+        let markers = ["summary.json": "a finished run", "checkpoint.json": "an unfinished run with a checkpoint", "metrics.jsonl": "a run's metrics"]
+        for name in ["summary.json", "checkpoint.json", "metrics.jsonl"] where FileManager.default.fileExists(atPath: folder + "/" + name) {
+            return "\(markers[name]!): \(name)"
+        }
+        return nil
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) * 1e-18
     }
 }
 

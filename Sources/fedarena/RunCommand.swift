@@ -12,19 +12,41 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a scenario locally: this process coordinates, client processes train over ZeroMQ.")
 
-    @OptionGroup var scenario: ScenarioOptions
+    @Argument(help: "The scenario YAML file (not with --resume, which uses the run folder's own).")
+    var file: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a scenario key (repeatable), e.g. --set training.rounds=5.", valueName: "key.path=value"))
+    var overrides: [String] = []
 
     @Option(help: "The run folder (default: runs/NAME-TIMESTAMP).")
     var out: String?
+
+    @Option(help: ArgumentHelp("Continue the run in RUN_DIR after its last checkpoint, to the same final model.", valueName: "RUN_DIR"))
+    var resume: String?
+
+    @Flag(help: "Replace a run that the --out folder already holds (refused otherwise).")
+    var overwrite = false
+
+    func validate() throws {
+        if let resume {
+            if file != nil || !overrides.isEmpty || out != nil {
+                throw ValidationError("--resume \(resume) continues that run with its own scenario.yaml: give no FILE, --set or --out")
+            }
+            if overwrite || baseline { throw ValidationError("--resume cannot be combined with --overwrite or --baseline") }
+        } else if file == nil {
+            throw ValidationError("give a scenario FILE, or --resume RUN_DIR")
+        }
+    }
 
     @Flag(help: "Also run the scenario with the attack off (same seed) into OUT/baseline and report the accuracy drop.")
     var baseline = false
 
     func run() async throws {
-        let config = try scenario.load()
-        let folder = out ?? RunFolder.defaultPath(name: config.name)
+        let scenarioFile = resume.map { $0 + "/scenario.yaml" } ?? file!
+        let config = try ScenarioOptions.load(scenarioFile, overrides: overrides)
+        let folder = resume ?? out ?? RunFolder.defaultPath(name: config.name)
         if baseline && config.attack == nil {
-            printError("fedarena run: --baseline compares against the attack-free run, but \(scenario.file) has no attack section")
+            printError("fedarena run: --baseline compares against the attack-free run, but \(scenarioFile) has no attack section")
             throw ExitCode(2)
         }
         var baselineAccuracy: Double?
@@ -35,7 +57,9 @@ struct RunCommand: AsyncParsableCommand {
             clean.name = config.name + "-baseline"
             printError("fedarena: baseline run (attack off, same seed) into \(folder)/baseline")
             do {
-                let summary = try await LocalLauncher(config: clean, outputDirectory: folder + "/baseline", executable: currentExecutable()).run()
+                var baselineLauncher = LocalLauncher(config: clean, outputDirectory: folder + "/baseline", executable: currentExecutable())
+                baselineLauncher.existing = overwrite ? .overwrite : .refuse
+                let summary = try await baselineLauncher.run()
                 baselineAccuracy = summary.finalAccuracy
                 let (values, _) = try NPYFile.read(folder + "/baseline/model-final.npy")
                 baselineRate = try AttackSetup.successRate(of: ParameterVector(values), for: config)
@@ -44,7 +68,8 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        let launcher = LocalLauncher(config: config, outputDirectory: folder, executable: currentExecutable())
+        var launcher = LocalLauncher(config: config, outputDirectory: folder, executable: currentExecutable())
+        launcher.existing = resume != nil ? .resume : (overwrite ? .overwrite : .refuse)
         printError("fedarena: \(config.name): \(config.clients.count) clients in \(config.clients.processes) processes, \(config.training.rounds) rounds, \(config.model), aggregator \(config.defense.aggregator.kind)\(config.attack.map { ", attack \($0.kind)" } ?? ""); output in \(folder)")
         do {
             var summary = try await launcher.run()

@@ -14,6 +14,11 @@ struct ScenarioOptions: ParsableArguments {
 
     /// Reads, overrides and validates the scenario; prints the error and exits 2 when invalid.
     func load() throws -> ScenarioConfig {
+        try Self.load(file, overrides: overrides)
+    }
+
+    /// Reads `file`, applies `overrides` and validates; prints the error and exits 2 when invalid.
+    static func load(_ file: String, overrides: [String]) throws -> ScenarioConfig {
         do throws(ConfigError) {
             var document = try ScenarioDocument(contentsOf: file)
             for override in overrides { try document.apply(override: override) }

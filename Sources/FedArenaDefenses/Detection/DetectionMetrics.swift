@@ -12,9 +12,9 @@ import FedArenaCore
 /// let round = metrics.record(round: t, scores: scores, flagged: flagged, malicious: attackers)
 /// metrics.summary.tpr
 /// ```
-public struct DetectionMetrics: Sendable, Equatable {
+public struct DetectionMetrics: Sendable, Equatable, Codable {
     /// The metrics of one round.
-    public struct Round: Sendable, Equatable {
+    public struct Round: Sendable, Equatable, Codable {
         /// The round.
         public var round: Int
         /// Flagged malicious clients.
