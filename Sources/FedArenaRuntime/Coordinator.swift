@@ -72,6 +72,12 @@ public actor Coordinator {
     /// Rejections between rounds (before round 1, or while a round's records are written),
     /// carried into the next round's record.
     private var preRoundRejections = RejectionLog()
+    /// Rejected messages per unregistered peer.
+    private var rejectionsOfPeer = [PeerID: Int]()
+    /// Peers over their budget, whose messages are dropped unread.
+    private var silencedPeers = Set<PeerID>()
+    /// Rejected messages an unregistered peer may send before it is silenced.
+    static let rejectionBudget = 1_000
     private var processErrors = [Int: String]()
 
     /// Creates a coordinator.
@@ -183,7 +189,7 @@ public actor Coordinator {
                         + (reports.count > 1 ? " (and \(reports.count - 1) more in coordinator.log)" : ""))
             }
             let deadline = schedule(.deadline(round), after: config.transport.roundTimeoutSeconds, on: continuation)
-            collecting: while !state.pending.isEmpty {
+            collecting: while waitsForMore(state) {
                 switch await iterator.next() {
                 case .message(let message)?: try handle(message, in: &state)
                 case .deadline(let token)? where token == round: break collecting
@@ -237,6 +243,10 @@ public actor Coordinator {
 
     private func handleOutsideRound(_ message: InboundMessage) {
         var outside = RejectionLog()
+        if overBudget(message.peer, log: &outside) {
+            preRoundRejections.absorb(outside)
+            return
+        }
         switch decode(message) {
         case .success(.hello(let hello)): register(hello, from: message.peer, log: &outside)
         case .success(.error(let report)): processFailed(peer: message.peer, report: report)
@@ -248,6 +258,7 @@ public actor Coordinator {
     }
 
     private func handle(_ message: InboundMessage, in state: inout RoundState) throws(RuntimeError) {
+        if overBudget(message.peer, log: &state.rejections) { return }
         switch decode(message) {
         case .success(.update(let update)): try accept(update, from: message.peer, in: &state)
         case .success(.hello(let hello)): register(hello, from: message.peer, log: &state.rejections)
@@ -273,8 +284,28 @@ public actor Coordinator {
         Result { () throws(WireError) in try WireCodec.decode(message.payload, limits: limits) }
     }
 
+    /// Whether `peer` spent its budget of rejected messages: its messages are then dropped
+    /// unread (counted, never kept or logged one by one), so no peer can make the coordinator
+    /// decode, log or record without bound. A registered client process is never silenced
+    /// by this: its failures are counted per round like any other.
+    private func overBudget(_ peer: PeerID, log: inout RejectionLog) -> Bool {
+        guard silencedPeers.contains(peer) else { return false }
+        rejectedMessages += 1
+        _ = log.add(RejectionRecord(client: nil, peer: peer.description, reason: "over its rejection budget"), kind: .overBudget, keep: false)
+        return true
+    }
+
     private func reject(_ peer: PeerID, client: ClientID?, _ kind: RejectionLog.Kind, _ reason: String, log: inout RejectionLog) {
         rejectedMessages += 1
+        if processOfPeer[peer] == nil {
+            let spent = (rejectionsOfPeer[peer] ?? 0) + 1
+            rejectionsOfPeer[peer] = spent
+            if spent == Self.rejectionBudget {
+                silencedPeers.insert(peer)
+                logger.error(
+                    "\(peer) sent \(spent) rejected messages without registering as a client process; its further messages are dropped unread")
+            }
+        }
         let sender = processOfPeer[peer].map { "process \($0)" } ?? peer.description
         if log.add(RejectionRecord(client: client?.rawValue, peer: sender, reason: reason), kind: kind) {
             logger.warning("rejected a message from \(sender): \(reason)")
@@ -405,6 +436,16 @@ public actor Coordinator {
             }
         }
         return state
+    }
+
+    /// Whether the round keeps collecting: while a client it waits for has not answered, and,
+    /// when only late processes' clients are left, until their answers meet the quorum (so a
+    /// round in which every process was late, e.g. still loading data, does not close empty).
+    private func waitsForMore(_ state: RoundState) -> Bool {
+        if !state.pending.isEmpty { return true }
+        guard !state.optional.isEmpty else { return false }
+        let needed = max(1, Int((environment.config.clients.quorum * Double(state.selected.count)).rounded(.up)))
+        return state.updates.count < needed
     }
 
     private func closeCollection(_ state: inout RoundState) {

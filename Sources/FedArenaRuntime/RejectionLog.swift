@@ -15,6 +15,7 @@ struct RejectionLog: Sendable, Equatable {
         case duplicate
         case notSelected = "not-selected"
         case content = "invalid-update"
+        case overBudget = "over-budget"
     }
 
     /// The first rejections with their reasons.
@@ -29,10 +30,10 @@ struct RejectionLog: Sendable, Equatable {
 
     /// Counts a rejection and keeps it while there is room.
     /// - Returns: whether it was kept (and should be logged).
-    mutating func add(_ rejection: RejectionRecord, kind: Kind) -> Bool {
+    mutating func add(_ rejection: RejectionRecord, kind: Kind, keep: Bool = true) -> Bool {
         count += 1
         byKind[kind.rawValue, default: 0] += 1
-        guard kept.count < RoundMetrics.keptRejections else { return false }
+        guard keep, kept.count < RoundMetrics.keptRejections else { return false }
         kept.append(rejection)
         return true
     }

@@ -81,6 +81,43 @@ import Testing
         #expect(accuracy > 0.6)
     }
 
+    /// A peer that floods the coordinator with garbage cannot grow its records, logs or memory
+    /// without bound, and honest clients keep their deadlines: none drops out.
+    @Test func aGarbageFloodIsBoundedAndHonestClientsKeepTheirDeadlines() async throws {
+        let process = try FedArenaProcess.start(
+            scenario: Self.scenario, name: "flood", overrides: ["training.rounds=12", "transport.round_timeout_s=20"])
+        let processes = try await process.processes(timeout: 120)
+        try await FedArenaProcess.waitForLines(in: process.folder + "/metrics.jsonl", count: 1, timeout: 120)
+        let context = ZMQContext()
+        let flooder = try ZMQClientTransport(context: context, endpoint: processes.endpoint)
+        var sent = 0
+        for index in 0..<200_000 {
+            do {
+                try flooder.send([0x46, 0x41, 0x52, 0x4E, UInt8(index & 0xFF), 0xFF, 0x00])
+                sent += 1
+            } catch {
+                break  // the send queue is full: the coordinator is not reading as fast as we write
+            }
+        }
+        let result = try process.wait(timeout: 300)
+        flooder.close()
+        #expect(result.exitCode == 0, "\(result.output)")
+        let summary = try result.summary()
+        #expect(summary["rounds_completed"] as? Int == 12)
+        #expect(summary["dropouts"] as? Int == 0, "honest clients missed deadlines under the flood")
+        #expect((summary["rejected_messages"] as? Int ?? 0) >= 1_000, "sent \(sent)")
+        let metricsBytes = try FileManager.default.attributesOfItem(atPath: result.folder + "/metrics.jsonl")[.size] as? Int ?? 0
+        let ledgerBytes = try FileManager.default.attributesOfItem(atPath: result.folder + "/ledger.jsonl")[.size] as? Int ?? 0
+        #expect(metricsBytes < 200_000 && ledgerBytes < 200_000, "metrics \(metricsBytes) B, ledger \(ledgerBytes) B")
+        let log = try String(contentsOfFile: result.folder + "/coordinator.log", encoding: .utf8)
+        #expect(log.split(separator: "\n").count < 1_000)
+        #expect(log.contains("dropped unread"))
+        let lines = try result.metricsLines()
+        let counted = lines.reduce(0) { $0 + (($1["rejected_count"] as? Int) ?? 0) }
+        #expect(counted == summary["rejected_messages"] as? Int)
+        #expect(lines.allSatisfy { (($0["rejected"] as? [Any])?.count ?? 0) <= 20 })
+    }
+
     /// A client process stopped (SIGSTOP) past a deadline is not dropped for the rest of the
     /// run: once continued, its clients are counted again.
     @Test func aStoppedClientProcessRejoinsAfterMissingADeadline() async throws {
