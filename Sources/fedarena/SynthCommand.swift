@@ -140,8 +140,8 @@ struct SynthCommand: ParsableCommand {
         guard (0..<config.clients.count).contains(client) else {
             throw CommandFailure("--client \(client): \(scenario) has clients 0..<\(config.clients.count)")
         }
-        let federation = try FederationData.load(config: config, directoryOverride: nil)
-        guard let shard = federation.clientShards(for: [ClientID(client)])[ClientID(client)] else {
+        let federation = try FederationData.load(config: config, role: .clients([ClientID(client)]))
+        guard let shard = federation.shard(for: ClientID(client)) else {
             throw CommandFailure("client \(client) has no data")
         }
         return shard
