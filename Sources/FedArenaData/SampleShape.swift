@@ -23,7 +23,8 @@ enum SampleShape {
     ///
     /// Without a declaration: `[F]` stays `[F]` (tabular), `[H, W]` becomes `[1, H, W]`, `[C, H, W]`
     /// stays. With one, the items must have exactly the declared dimensions, or the declared
-    /// `[1, H, W]` without its channel, or be flat with the same number of values.
+    /// `[1, H, W]` without its channel, or be flat with the same number of values; a declared
+    /// flat shape `[F]` reads any items of `F` values as tabular (row-major).
     /// - Parameters:
     ///   - declared: The scenario's `shape`, or `nil`.
     ///   - item: The file's dimensions after the first (sample) one.
@@ -47,7 +48,7 @@ enum SampleShape {
         }
         let product = declared.reduce(1, *)
         if item == declared || (declared.count == 3 && declared[0] == 1 && item == Array(declared[1...]))
-            || (item.count == 1 && item[0] == product)
+            || (item.count == 1 && item[0] == product) || (declared.count == 1 && item.reduce(1, *) == product)
         {
             return declared
         }
