@@ -42,7 +42,7 @@ var targets: [Target] = [
     .target(
         name: "FedArenaScenarios",
         dependencies: [
-            "FedArenaRuntime",
+            "FedArenaRuntime", "FedArenaData",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -69,7 +69,7 @@ var targets: [Target] = [
     .testTarget(
         name: "FedArenaRuntimeTests",
         dependencies: ["FedArenaRuntime", "FedArenaTesting", "FedArenaWire", "FedArenaModels"]),
-    .testTarget(name: "FedArenaScenariosTests", dependencies: ["FedArenaScenarios", "FedArenaRuntime"]),
+    .testTarget(name: "FedArenaScenariosTests", dependencies: ["FedArenaScenarios", "FedArenaRuntime", "FedArenaData"]),
     // Drives the built `fedarena` binary: real processes, real ZeroMQ over loopback.
     .testTarget(name: "FedArenaEndToEndTests", dependencies: ["fedarena", "FedArenaScenarios", "FedArenaWire", "FedArenaData"]),
 ]

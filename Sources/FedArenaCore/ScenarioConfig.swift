@@ -45,31 +45,107 @@ public struct ScenarioConfig: Sendable, Equatable, Codable {
 }
 
 /// The dataset section of a scenario.
+///
+/// After ``FedArenaScenarios`` has validated a scenario, ``shape`` and ``classCount`` are the
+/// dataset's real ones (declared, or read from the files), and every path is absolute, so the
+/// runtime builds the model (`inputs = featureCount`) and the plug-ins from this value alone.
 public struct DatasetConfig: Sendable, Equatable, Codable {
-    /// The dataset name (`fashion-mnist`).
+    /// The dataset name: `fashion-mnist` (the built-in one), `npy` or `csv` (your own data, see ``files``).
     public var name: String
-    /// A folder holding the IDX `.gz` files, or `nil` for `FEDARENA_DATA` / the Debian package.
+    /// A folder holding the IDX `.gz` files, or `nil` for `FEDARENA_DATA` / the Debian package
+    /// (`fashion-mnist` only).
     public var directory: String?
+    /// The files of an `npy` or `csv` dataset (`nil` for `fashion-mnist`).
+    public var files: DatasetFiles?
+    /// The shape of one sample: `[channels, height, width]` for images, `[features]` for tabular
+    /// data (`[1, 28, 28]` for Fashion-MNIST).
+    public var shape: [Int]
+    /// The number of classes; labels are `0..<classCount`.
+    public var classCount: Int
     /// How the training set is split among clients.
     public var partition: PartitionSpec
     /// How many training samples the coordinator keeps as its root set (disjoint from clients').
     public var rootSamples: Int
     /// Use only the first `trainSubset` training samples (for quick tests), or all.
     public var trainSubset: Int?
-    /// Evaluate on the first `testSubset` test samples, or all 10,000.
+    /// Evaluate on the first `testSubset` test samples, or all of them.
     public var testSubset: Int?
 
     /// Creates a dataset section.
     public init(
-        name: String = "fashion-mnist", directory: String? = nil, partition: PartitionSpec = .iid,
-        rootSamples: Int = 0, trainSubset: Int? = nil, testSubset: Int? = nil
+        name: String = "fashion-mnist", directory: String? = nil, files: DatasetFiles? = nil, shape: [Int] = [1, 28, 28],
+        classCount: Int = 10, partition: PartitionSpec = .iid, rootSamples: Int = 0, trainSubset: Int? = nil,
+        testSubset: Int? = nil
     ) {
         self.name = name
         self.directory = directory
+        self.files = files
+        self.shape = shape
+        self.classCount = classCount
         self.partition = partition
         self.rootSamples = rootSamples
         self.trainSubset = trainSubset
         self.testSubset = testSubset
+    }
+
+    /// Values per sample: the product of ``shape`` (784 for Fashion-MNIST).
+    public var featureCount: Int { shape.reduce(1, *) }
+
+    /// The side of the square single-channel images (`28` for `[1, 28, 28]` or `[28, 28]`), or
+    /// `nil` when the samples are not such images (tabular, several channels, not square).
+    public var squareImageSide: Int? {
+        switch shape.count {
+        case 3 where shape[0] == 1 && shape[1] == shape[2]: shape[1]
+        case 2 where shape[0] == shape[1]: shape[0]
+        default: nil
+        }
+    }
+
+    /// Whether the samples are images (`[channels, height, width]` or `[height, width]`), not tabular.
+    public var isImage: Bool { shape.count >= 2 }
+}
+
+/// The files of your own dataset (`dataset.name: npy` or `csv`), all paths absolute once validated.
+public struct DatasetFiles: Sendable, Equatable, Codable {
+    /// The training features: an `.npy` array `[count, ...shape]`, or a `.csv` with one sample per row.
+    public var train: String
+    /// The training labels (`.npy`, one integer class per sample); `nil` for CSV (labels are a column).
+    public var trainLabels: String?
+    /// The test features.
+    public var test: String
+    /// The test labels (`.npy`); `nil` for CSV.
+    public var testLabels: String?
+    /// CSV only: which column holds the label.
+    public var labelColumn: CSVColumn
+    /// CSV only: whether the first line names the columns (and is not a sample).
+    public var header: Bool
+
+    /// Creates a file set.
+    public init(
+        train: String, trainLabels: String? = nil, test: String, testLabels: String? = nil,
+        labelColumn: CSVColumn = .name("label"), header: Bool = true
+    ) {
+        self.train = train
+        self.trainLabels = trainLabels
+        self.test = test
+        self.testLabels = testLabels
+        self.labelColumn = labelColumn
+        self.header = header
+    }
+}
+
+/// A CSV column, by header name or by 0-based position.
+public enum CSVColumn: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// The column whose header is this name (the file must have a header line).
+    case name(String)
+    /// The column at this 0-based position.
+    case index(Int)
+
+    public var description: String {
+        switch self {
+        case .name(let name): "column \"\(name)\""
+        case .index(let index): "column \(index)"
+        }
     }
 }
 
@@ -85,6 +161,9 @@ public enum PartitionSpec: Sendable, Equatable, Codable, CustomStringConvertible
     /// FLTrust's bias: a sample of label l goes to group l with probability q, else to one of
     /// the other groups uniformly, then to a uniform client of its group (Cao et al. 2021).
     case biasQ(q: Double)
+    /// Sorted by label (ties by index) and cut into one contiguous part per client, in client
+    /// order (Karimireddy, He and Jaggi 2022): the most skewed split, no randomness.
+    case sorted
 
     public var description: String {
         switch self {
@@ -92,6 +171,7 @@ public enum PartitionSpec: Sendable, Equatable, Codable, CustomStringConvertible
         case .dirichlet(let alpha): "dirichlet(alpha=\(alpha))"
         case .shards(let count): "shards(\(count) per client)"
         case .biasQ(let q): "bias(q=\(q))"
+        case .sorted: "sorted"
         }
     }
 }

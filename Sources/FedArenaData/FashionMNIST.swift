@@ -154,6 +154,15 @@ public struct FashionMNIST: Sendable, Equatable {
         return (packageDirectory, "the dataset-fashion-mnist package's folder; \(environmentVariable) is not set")
     }
 
+    /// The path of `name` in `folder`, or of its uncompressed twin.
+    /// - Throws: ``DataError/Code/missingDataset`` when neither is there.
+    static func path(of name: String, in folder: String) throws(DataError) -> String {
+        guard let path = resolve(name, in: folder) else {
+            throw DataError(.missingDataset, "\(name) (or \(name.dropLast(3))) vanished from \(folder)", path: folder)
+        }
+        return path
+    }
+
     /// The path of `name` in `folder`, or of its uncompressed twin, or `nil`.
     private static func resolve(_ name: String, in folder: String) -> String? {
         let url = URL(fileURLWithPath: folder, isDirectory: true)

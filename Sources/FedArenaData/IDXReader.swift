@@ -77,6 +77,38 @@ public enum IDXReader {
         return (plan.wanted, values)
     }
 
+    /// Reads only the items at `rows` along the first dimension (a client process's samples).
+    ///
+    /// The same checks as ``read(_:limit:)``: the data is inflated in 1 MiB pieces and only the
+    /// wanted items are kept, so memory holds the result and one piece, never the whole file.
+    /// - Parameters:
+    ///   - path: A `.gz` or plain IDX file of unsigned bytes.
+    ///   - rows: Item indices, strictly ascending, below the (limited) first dimension.
+    ///   - limit: Treat the file as holding at most this many items, or `nil` for all.
+    /// - Returns: The items (dimensions with `rows.count` first, their bytes in order) and the
+    ///   number of items the (limited) file holds.
+    /// - Throws: As ``read(_:limit:)``, and ``DataError/Code/invalidArgument`` (`rows`) for
+    ///   indices out of order or out of range.
+    public static func readRows(
+        _ path: String, rows: [Int], limit: Int? = nil
+    ) throws(DataError) -> (items: IDXArray, fileItemCount: Int) {
+        let (file, plan) = try open(path, limit: limit)
+        try RowStream.checkAscending(rows, below: plan.wanted[0])
+        let rowBytes = plan.wanted.dropFirst().reduce(1, *)
+        var bytes = [UInt8]()
+        if rowBytes > 0 {
+            bytes.reserveCapacity(rows.count * rowBytes)
+            try RowStream.scan(
+                file, rowBytes: rowBytes, rowCount: plan.wanted[0], wanted: rows,
+                truncated: { plan.truncated(holding: $0, path: path) }
+            ) { _, row throws(DataError) in
+                bytes.append(contentsOf: row)
+            }
+        }
+        try finish(file, plan, path: path)
+        return (IDXArray(dimensions: [rows.count] + plan.wanted.dropFirst(), bytes: bytes), plan.wanted[0])
+    }
+
     /// What a read will take from a file, from its header and the limit.
     private struct Plan {
         /// The dimensions in the header.

@@ -10,7 +10,7 @@ import Foundation
 /// the dtype, the order and that the data is exactly as long as the shape says.
 public enum NPYFile {
     /// The dtypes ``read(_:allowConversion:)`` converts to `Float` when asked (`'<f4'` is always read).
-    public static let convertibleDescrs = ["<f4", "<f8", "<i8", "<i4", "<i2", "|i1", "|u1", "<u1", "|b1"]
+    public static let convertibleDescrs = ["<f4", "<f8", "<i8", "<i4", "<i2", "|i1", "|u1", "<u1", "<u2", "<u4", "<u8", "|b1"]
 
     /// The NPY bytes for `values` with `shape` (C order).
     /// - Parameters:
@@ -86,7 +86,7 @@ public enum NPYFile {
 
     // MARK: - Internals
 
-    private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+    static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
     private static func checkShape(_ shape: [Int], count: Int) throws(DataError) {
         var product = 1
@@ -101,12 +101,16 @@ public enum NPYFile {
         }
     }
 
-    private static func decode(
-        _ bytes: UnsafeRawBufferPointer, path: String?, allowConversion: Bool
-    ) throws(DataError) -> (values: [Float], shape: [Int]) {
-        func malformed(_ reason: String) -> DataError { DataError(.malformedFile, reason, path: path) }
+    /// Reads the fixed part of a preamble: checks the magic and the version.
+    /// - Parameters:
+    ///   - bytes: At least the file's first 12 bytes (or the whole file if shorter).
+    ///   - path: The file, for errors.
+    /// - Returns: Where the header text starts and how long it is.
+    /// - Throws: ``DataError/Code/malformedFile`` for a bad magic or a cut preamble,
+    ///   ``DataError/Code/unsupportedFormat`` for a version other than 1.0 and 2.0.
+    static func preamble(_ bytes: UnsafeRawBufferPointer, path: String?) throws(DataError) -> (headerStart: Int, headerLength: Int) {
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
-            throw malformed("not an NPY file: it does not start with \\x93NUMPY")
+            throw DataError(.malformedFile, "not an NPY file: it does not start with \\x93NUMPY", path: path)
         }
         let major = bytes[6]
         let minor = bytes[7]
@@ -114,20 +118,29 @@ public enum NPYFile {
             throw DataError(.unsupportedFormat, "NPY format version \(major).\(minor); only 1.0 and 2.0 are read", path: path)
         }
         let lengthSize = major == 1 ? 2 : 4
-        guard bytes.count >= 8 + lengthSize else { throw malformed("truncated preamble") }
+        guard bytes.count >= 8 + lengthSize else { throw DataError(.malformedFile, "truncated preamble", path: path) }
         let headerLength = (0..<lengthSize).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
-        let dataStart = 8 + lengthSize + headerLength
-        guard dataStart <= bytes.count else {
-            throw malformed("the header claims \(headerLength) bytes, the file holds \(bytes.count - 8 - lengthSize)")
-        }
-        guard let text = String(validating: bytes[(8 + lengthSize)..<dataStart], as: Unicode.ASCII.self) else {
-            throw malformed("the header is not ASCII")
+        return (8 + lengthSize, headerLength)
+    }
+
+    /// Parses the header text and checks the order (C) and, unless `anyDescr`, the dtype.
+    /// - Parameters:
+    ///   - text: The header's bytes.
+    ///   - path: The file, for errors.
+    ///   - allowConversion: Also accept the dtypes in ``convertibleDescrs``.
+    /// - Returns: The header.
+    /// - Throws: ``DataError/Code/malformedFile`` for a header that is not ASCII or not a valid
+    ///   dictionary, ``DataError/Code/unsupportedFormat`` for Fortran order or another dtype.
+    static func header(_ text: UnsafeRawBufferPointer, path: String?, allowConversion: Bool) throws(DataError) -> NPYHeader {
+        guard let string = String(validating: text, as: Unicode.ASCII.self) else {
+            throw DataError(.malformedFile, "the header is not ASCII", path: path)
         }
         let header: NPYHeader
         do throws(NPYHeaderParseError) {
-            header = try NPYHeader.parse(text)
+            header = try NPYHeader.parse(string)
         } catch {
-            throw malformed("bad header \(text.trimmingCharacters(in: .whitespacesAndNewlines)): \(error.reason)")
+            throw DataError(
+                .malformedFile, "bad header \(string.trimmingCharacters(in: .whitespacesAndNewlines)): \(error.reason)", path: path)
         }
         guard !header.fortranOrder else {
             throw DataError(.unsupportedFormat, "fortran_order is True; only C order is read", path: path)
@@ -137,6 +150,20 @@ public enum NPYFile {
             throw DataError(
                 .unsupportedFormat, "dtype '\(header.descr)' is not '<f4' (little-endian float32)\(hint)", path: path)
         }
+        return header
+    }
+
+    private static func decode(
+        _ bytes: UnsafeRawBufferPointer, path: String?, allowConversion: Bool
+    ) throws(DataError) -> (values: [Float], shape: [Int]) {
+        func malformed(_ reason: String) -> DataError { DataError(.malformedFile, reason, path: path) }
+        let (headerStart, headerLength) = try preamble(bytes, path: path)
+        let dataStart = headerStart + headerLength
+        guard dataStart <= bytes.count else {
+            throw malformed("the header claims \(headerLength) bytes, the file holds \(bytes.count - headerStart)")
+        }
+        let header = try Self.header(
+            UnsafeRawBufferPointer(rebasing: bytes[headerStart..<dataStart]), path: path, allowConversion: allowConversion)
         let itemSize = Int(header.descr.dropFirst(2))!
         var count = 1
         for dimension in header.shape {
@@ -159,7 +186,7 @@ public enum NPYFile {
     }
 
     /// Converts `count` little-endian values of dtype `descr` to `Float`.
-    private static func convert(
+    static func convert(
         _ data: UnsafeRawBufferPointer, descr: String, count: Int, into output: UnsafeMutableBufferPointer<Float>
     ) {
         func load<T: FixedWidthInteger>(_: T.Type, _ index: Int) -> T {
@@ -182,6 +209,12 @@ public enum NPYFile {
             for index in 0..<count { output[index] = Float(load(Int16.self, index)) }
         case "|i1":
             for index in 0..<count { output[index] = Float(load(Int8.self, index)) }
+        case "<u2":
+            for index in 0..<count { output[index] = Float(load(UInt16.self, index)) }
+        case "<u4":
+            for index in 0..<count { output[index] = Float(load(UInt32.self, index)) }
+        case "<u8":
+            for index in 0..<count { output[index] = Float(load(UInt64.self, index)) }
         case "|b1":
             for index in 0..<count { output[index] = data[index] == 0 ? 0 : 1 }
         default:  // "|u1", "<u1"

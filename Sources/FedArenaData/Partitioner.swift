@@ -3,19 +3,21 @@ import FedArenaNumerics
 
 /// Splits training samples among clients as a ``PartitionSpec`` says, deterministically from a seed.
 ///
-/// The four schemes (each in its own `Partitioner+Scheme.swift`):
+/// The five schemes (each in its own `Partitioner+Scheme.swift`):
 /// - `.iid`: a seeded permutation cut into equal parts.
 /// - `.dirichlet(alpha:)`: label skew by a Dirichlet draw per class (Hsu, Qi and Brown 2019;
 ///   the per-class variant of Yurochkin et al. 2019 and Li et al. 2022).
 /// - `.shards(shardsPerClient:)`: sort by label, deal equal shards (McMahan et al. 2017).
 /// - `.biasQ(q:)`: FLTrust's bias (Cao, Fang, Liu and Gong 2021).
+/// - `.sorted`: sort by label, cut into contiguous parts (Karimireddy, He and Jaggi 2022).
 ///
 /// The pool of samples to split is treated as a set: it is sorted first, so the result does
 /// not depend on the order the indices come in. Every client's list is sorted ascending, the
 /// lists are disjoint, and together they hold every pool sample exactly once. Every client
 /// gets at least one sample (see each scheme for how). Randomness comes from
 /// `SeededGenerator(seed: seed, stream: [tag])` with one fixed tag per scheme
-/// (`0xDA7A0010` IID, `0xDA7A0011` Dirichlet, `0xDA7A0012` shards, `0xDA7A0013` bias-q).
+/// (`0xDA7A0010` IID, `0xDA7A0011` Dirichlet, `0xDA7A0012` shards, `0xDA7A0013` bias-q; `.sorted`
+/// draws nothing).
 public struct Partitioner: Sendable, Equatable {
     /// The scheme.
     public let spec: PartitionSpec
@@ -30,7 +32,7 @@ public struct Partitioner: Sendable, Equatable {
     ///   or q outside [0, 1].
     public init(spec: PartitionSpec, seed: UInt64) throws(DataError) {
         switch spec {
-        case .iid:
+        case .iid, .sorted:
             break
         case .dirichlet(let alpha):
             guard alpha > 0, alpha.isFinite else {
@@ -82,6 +84,8 @@ public struct Partitioner: Sendable, Equatable {
             local = try shards(labels: poolLabels, clients: clients, shardsPerClient: shardsPerClient)
         case .biasQ(let q):
             local = try biasQ(labels: poolLabels, classCount: classes, clients: clients, q: q)
+        case .sorted:
+            local = sorted(labels: poolLabels, clients: clients)
         }
         return local.map { positions in positions.map { members[$0] }.sorted() }
     }

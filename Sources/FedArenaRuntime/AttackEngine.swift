@@ -18,7 +18,7 @@ struct AttackEngine: Sendable {
     init?(config: ScenarioConfig) throws(RuntimeError) {
         guard let spec = config.attack else { return nil }
         do {
-            plan = try AttackRegistry.standard.make(spec)
+            plan = try AttackRegistry.standard.make(spec, shape: config.dataShape)
             malicious = Set(try plan.maliciousClients(count: config.clients.count, seed: config.seed))
             // A stealthy synthetic attacker filters against a sample-level detector, handed in
             // here because Attacks never imports Defenses.
@@ -114,7 +114,7 @@ public enum AttackSetup {
     /// - Throws: ``ConfigError`` at the attack's key path.
     static func check(_ config: ScenarioConfig) throws(ConfigError) {
         guard let spec = config.attack else { return }
-        let plan = try AttackRegistry.standard.make(spec)
+        let plan = try AttackRegistry.standard.make(spec, shape: config.dataShape)
         let f: Int? = {
             if case .int(let f)? = config.defense.aggregator.options["f"] { return f }
             return nil
@@ -131,8 +131,17 @@ extension AttackSetup {
     /// - Throws: ``RuntimeError`` when the data or the model cannot be loaded.
     public static func successRate(of parameters: ParameterVector, for config: ScenarioConfig) throws(RuntimeError) -> Double? {
         guard let attack = try AttackEngine(config: config) else { return nil }
-        let federation = try FederationData.load(config: config, directoryOverride: nil)
+        let federation = try FederationData.load(config: config, role: .coordinator)
         guard let probe = attack.successProbe(testSet: federation.testSet) else { return nil }
         return try ModelEngine(config: config).successRate(parameters, probe: probe.samples, target: probe.target)
+    }
+}
+
+extension ScenarioConfig {
+    /// What the attack registry needs of the dataset: the class count and, for pixel triggers,
+    /// the side of square single-channel images (0 for other shapes, which ``DataPreflight``
+    /// refuses for the attacks that stamp a trigger).
+    var dataShape: AttackRegistry.DataShape {
+        AttackRegistry.DataShape(classCount: dataset.classCount, imageSide: dataset.squareImageSide ?? 0)
     }
 }

@@ -129,17 +129,17 @@ public struct ClientRuntime: Sendable {
         let engine: ModelEngine
         let attack: AttackEngine?
         let requirements: DetectorRequirements
-        var shards: [ClientID: LabeledSamples]
+        let federation: FederationData
         var poisoned = [ClientID: LabeledSamples]()
         do {
             engine = try ModelEngine(config: config)
             attack = try AttackEngine(config: config)
             requirements = try Self.detectionRequirements(config)
-            let federation = try FederationData.load(config: config, directoryOverride: dataDirectory)
-            shards = federation.clientShards(for: hosted)
+            // Only the hosted clients' rows, kept compact; a client's float32 shard is made when it trains.
+            federation = try FederationData.load(config: config, role: .clients(hosted), directoryOverride: dataDirectory)
             if let attack {
                 for client in hosted where attack.isMalicious(client) {
-                    if let shard = shards[client], let bad = try attack.poisoned(shard, client: client, seed: config.seed) {
+                    if let shard = federation.shard(for: client), let bad = try attack.poisoned(shard, client: client, seed: config.seed) {
                         poisoned[client] = bad
                     }
                 }
@@ -180,7 +180,7 @@ public struct ClientRuntime: Sendable {
             case .train(let train):
                 do throws(RuntimeError) {
                     try await serve(
-                        train, engine: engine, trainer: trainer, plan: plan, config: config, shards: shards, poisoned: poisoned,
+                        train, engine: engine, trainer: trainer, plan: plan, config: config, federation: federation, poisoned: poisoned,
                         attack: attack, requirements: requirements, adversary: adversary, events: events, deferred: &deferred,
                         limits: limits)
                 } catch {
@@ -226,13 +226,13 @@ public struct ClientRuntime: Sendable {
     /// Trains the clients `train` names and sends their updates.
     private func serve(
         _ train: WireMessage.Train, engine: ModelEngine, trainer: LocalTrainer, plan: RoundPlan, config: ScenarioConfig,
-        shards: [ClientID: LabeledSamples], poisoned: [ClientID: LabeledSamples], attack: AttackEngine?,
+        federation: FederationData, poisoned: [ClientID: LabeledSamples], attack: AttackEngine?,
         requirements: DetectorRequirements, adversary: ZMQClientTransport?, events: Events, deferred: inout [WireMessage],
         limits: DecodeLimits
     ) async throws(RuntimeError) {
         var pooled = [WireMessage.Update]()
         for client in train.clients {
-            guard let shard = shards[client] else {
+            guard let shard = federation.shard(for: client) else {
                 logger.warning("asked to train \(client), which this process does not host")
                 continue
             }

@@ -71,6 +71,7 @@ public enum Preflight {
     /// - Returns: `.failure` with the key path and the reason when the scenario cannot run.
     public static func check(_ config: ScenarioConfig) -> Result<Void, ConfigError> {
         do throws(ConfigError) {
+            try DataPreflight.check(config)
             let rule = try AggregatorRegistry.standard.validate(config.defense.aggregator, inputCount: config.clients.perRound)
             if rule.requiresReferenceUpdate, config.dataset.rootSamples == 0 {
                 throw ConfigError(

@@ -16,7 +16,8 @@ struct DetectionEngine: Sendable {
     init?(config: ScenarioConfig) throws(ConfigError) {
         guard !config.defense.detection.isEmpty else { return nil }
         var registry = DetectorRegistry.standard
-        registry.environment = DetectorRegistry.Environment(model: config.model)
+        registry.environment = DetectorRegistry.Environment(
+            model: config.model, inputCount: config.dataset.featureCount, classCount: config.dataset.classCount)
         let policyReader = try ConfigReader(.object(config.defense.detectionPolicy), path: "defense.detection_policy")
         let policy = try DetectionPolicy.read(policyReader)
         pipeline = try registry.makePipeline(config.defense.detection, policy: policy)

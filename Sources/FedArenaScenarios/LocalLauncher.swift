@@ -99,7 +99,8 @@ public struct LocalLauncher: Sendable {
         }
 
         // Data first: a missing dataset fails before any process starts.
-        let federation = try FederationData.load(config: config, directoryOverride: nil)
+        // The coordinator holds only the test and root sets.
+        let federation = try FederationData.load(config: config, role: .coordinator)
         let context = ZMQContext()
         var config = self.config
         let adversarySetup = try AttackSetup.adversary(for: config)

@@ -12,6 +12,12 @@ public struct ScenarioDocument: Sendable, Equatable {
     /// The tree after overrides.
     public var tree: ConfigValue
 
+    /// The folder relative dataset paths resolve against: the scenario file's folder (the
+    /// working directory for a document parsed from memory).
+    public var directory: String {
+        URL(fileURLWithPath: source).deletingLastPathComponent().path
+    }
+
     /// Reads and parses a scenario file.
     /// - Parameter path: the YAML file.
     /// - Throws: ``ConfigError`` `.unreadable` naming the file and, for YAML syntax errors, the

@@ -1,4 +1,6 @@
 import FedArenaCore
+import FedArenaData
+import Foundation
 
 /// The scenario schema: turns a ``ScenarioDocument`` tree into a typed ``ScenarioConfig``,
 /// rejecting unknown keys, wrong types and impossible values with their key paths.
@@ -12,13 +14,20 @@ public enum ScenarioSchema {
     /// - Throws: ``ConfigError`` naming the file, the key path and the reason.
     public static func decode(_ document: ScenarioDocument) throws(ConfigError) -> ScenarioConfig {
         do {
-            return try decode(tree: document.tree)
+            return try decode(tree: document.tree, baseDirectory: document.directory)
         } catch {
             throw error.inFile(document.source)
         }
     }
 
-    static func decode(tree: ConfigValue) throws(ConfigError) -> ScenarioConfig {
+    /// Reads and validates a scenario tree.
+    /// - Parameters:
+    ///   - tree: The scenario.
+    ///   - baseDirectory: The folder relative dataset paths resolve against (the scenario
+    ///     file's), or `nil` for the working directory.
+    /// - Returns: The typed scenario, its dataset shape and class count resolved from the files.
+    /// - Throws: ``ConfigError`` naming the key path and the reason.
+    static func decode(tree: ConfigValue, baseDirectory: String? = nil) throws(ConfigError) -> ScenarioConfig {
         let root = try ConfigReader(tree, path: "")
         let name = try root.string("name", default: "scenario")
         let seed = try root.int("seed", default: 0, range: 0...Int.max)
@@ -26,7 +35,7 @@ public enum ScenarioSchema {
         guard let datasetReader = try root.child("dataset") else {
             throw ConfigError(.missingKey, keyPath: "dataset", "is required (for example: dataset: { name: fashion-mnist })")
         }
-        let dataset = try readDataset(datasetReader)
+        let (dataset, trainCount) = try readDataset(datasetReader, baseDirectory: baseDirectory)
         let model = try readModel(try root.child("model"))
         guard let trainingReader = try root.child("training") else {
             throw ConfigError(.missingKey, keyPath: "training", "is required (at least training.rounds)")
@@ -46,11 +55,10 @@ public enum ScenarioSchema {
         let output = try readOutput(try root.child("output"))
         try root.finish()
 
-        let usable = dataset.trainSubset ?? 60_000
-        if dataset.rootSamples + clients.count > usable {
+        if dataset.rootSamples + clients.count > trainCount {
             throw ConfigError(
                 .invalidValue, keyPath: "clients.count",
-                "\(clients.count) clients plus \(dataset.rootSamples) root samples need more than the \(usable) training samples available")
+                "\(clients.count) clients plus \(dataset.rootSamples) root samples need more than the \(trainCount) training samples available")
         }
         var config = ScenarioConfig(
             name: name, seed: UInt64(seed), dataset: dataset, model: model, training: training, clients: clients,
@@ -59,16 +67,69 @@ public enum ScenarioSchema {
         return config
     }
 
-    private static func readDataset(_ reader: ConfigReader) throws(ConfigError) -> DatasetConfig {
-        let name = try reader.string("name", default: "fashion-mnist", allowed: ["fashion-mnist"])
-        let directory = try reader.optionalString("path")
+    /// The `dataset:` section: `name` (`fashion-mnist`, `npy`, `csv`), the files of your own
+    /// data, `shape`, `classes`, `partition`, `root_samples`, `train_subset`, `test_subset`.
+    ///
+    /// Relative paths resolve against `baseDirectory`. The files of an `npy` or `csv` dataset
+    /// are checked here (``DatasetSource/describe(_:declaredShape:declaredClasses:environment:)``),
+    /// so a wrong shape, a NaN or a label out of range is reported before any process starts.
+    /// - Returns: The section, with its shape and class count resolved, and the training sample count.
+    private static func readDataset(_ reader: ConfigReader, baseDirectory: String?) throws(ConfigError) -> (DatasetConfig, Int) {
+        let name = try reader.string("name", default: "fashion-mnist", allowed: DatasetSource.names)
+        let ownData = name != "fashion-mnist"
+        func path(_ key: String) throws(ConfigError) -> String? {
+            guard let value = try reader.optionalString(key) else { return nil }
+            if value.isEmpty { throw reader.error(key, "is an empty path") }
+            return resolve(value, against: baseDirectory)
+        }
+        // Keys that belong to another kind of dataset are refused with the reason, not a did-you-mean.
+        let fileKeys = ["train", "train_labels", "test", "test_labels", "label_column", "header"]
+        for key in (ownData ? ["path"] : fileKeys) where reader.contains(key) {
+            throw reader.error(key, ownData ? "applies to fashion-mnist only (the folder of its IDX files)" : "applies to npy and csv datasets only")
+        }
+        for key in ["train_labels", "test_labels"] where name == "csv" && reader.contains(key) {
+            throw reader.error(key, "a csv dataset holds its labels in a column: use label_column")
+        }
+        for key in ["label_column", "header"] where name == "npy" && reader.contains(key) {
+            throw reader.error(key, "applies to csv datasets only")
+        }
+        let directory = try path("path")
+        var files: DatasetFiles?
+        if ownData {
+            func required(_ key: String, _ example: String) throws(ConfigError) -> String {
+                guard let value = try path(key) else {
+                    throw reader.error(key, "is required for a \(name) dataset (e.g. \(key): \(example))", code: .missingKey)
+                }
+                return value
+            }
+            let suffix = name == "npy" ? ".npy" : ".csv"
+            var set = DatasetFiles(train: try required("train", "train\(suffix)"), test: try required("test", "test\(suffix)"))
+            if name == "npy" {
+                set.trainLabels = try required("train_labels", "train_labels.npy")
+                set.testLabels = try required("test_labels", "test_labels.npy")
+            } else {
+                switch reader.raw("label_column") {
+                case nil: break
+                case .string(let column)? where !column.isEmpty: set.labelColumn = .name(column)
+                case .int(let index)? where index >= 0: set.labelColumn = .index(index)
+                case let other?:
+                    throw reader.error("label_column", "expected a column name or a 0-based index, got \(other.typeName) \(other)")
+                }
+                set.header = try reader.bool("header", default: true)
+            }
+            files = set
+        }
+        let declaredShape: [Int]? = reader.contains("shape") ? try reader.intArray("shape", elementsAtLeast: 1) : nil
+        _ = reader.raw("shape")
+        let declaredClasses = try reader.optionalInt("classes", atLeast: 2)
         var partition = PartitionSpec.iid
         if let partitionReader = try reader.child("partition") {
-            let kind = try partitionReader.string("kind", allowed: ["iid", "dirichlet", "shards", "bias"])
+            let kind = try partitionReader.string("kind", allowed: ["iid", "dirichlet", "shards", "bias", "sorted"])
             switch kind {
             case "dirichlet": partition = .dirichlet(alpha: try partitionReader.positiveDouble("alpha"))
             case "shards": partition = .shards(shardsPerClient: try partitionReader.int("shards_per_client", default: 2, atLeast: 1))
             case "bias": partition = .biasQ(q: try partitionReader.double("q", range: 0...1))
+            case "sorted": partition = .sorted
             default: partition = .iid
             }
             try partitionReader.finish()
@@ -76,16 +137,42 @@ public enum ScenarioSchema {
         let rootSamples = try reader.int("root_samples", default: 0, atLeast: 0)
         let trainSubset = try reader.optionalInt("train_subset", atLeast: 1)
         let testSubset = try reader.optionalInt("test_subset", atLeast: 1)
-        if let trainSubset, trainSubset > 60_000 {
-            throw reader.error("train_subset", "Fashion-MNIST has 60000 training samples, got \(trainSubset)")
-        }
-        if let testSubset, testSubset > 10_000 {
-            throw reader.error("test_subset", "Fashion-MNIST has 10000 test samples, got \(testSubset)")
-        }
         try reader.finish()
-        return DatasetConfig(
-            name: name, directory: directory, partition: partition, rootSamples: rootSamples,
+        var dataset = DatasetConfig(
+            name: name, directory: directory, files: files, partition: partition, rootSamples: rootSamples,
             trainSubset: trainSubset, testSubset: testSubset)
+        let description: DatasetDescription
+        do {
+            description = try DatasetSource.describe(dataset, declaredShape: declaredShape, declaredClasses: declaredClasses)
+        } catch {
+            throw ConfigError(
+                error.code == .ioError || error.code == .missingDataset ? .unreadable : .invalidValue,
+                keyPath: datasetKey(of: error, files: files, reader: reader), "\(error)")
+        }
+        dataset.shape = description.shape
+        dataset.classCount = description.classCount
+        return (dataset, description.trainCount)
+    }
+
+    /// `value` as an absolute path: unchanged when absolute, else under `base` (or the working directory).
+    static func resolve(_ value: String, against base: String?) -> String {
+        if value.hasPrefix("/") { return value }
+        let folder = base ?? FileManager.default.currentDirectoryPath
+        return URL(fileURLWithPath: folder, isDirectory: true).appendingPathComponent(value).standardizedFileURL.path
+    }
+
+    /// The dataset key a data error is about: the file's key, or the key it names.
+    private static func datasetKey(of error: DataError, files: DatasetFiles?, reader: ConfigReader) -> String {
+        if let path = error.path, let files {
+            let keys: [(String, String?)] = [
+                ("train", files.train), ("train_labels", files.trainLabels), ("test", files.test), ("test_labels", files.testLabels),
+            ]
+            if let key = keys.first(where: { $0.1 == path })?.0 { return reader.keyPath(key) }
+        }
+        for key in ["shape", "classes", "train_subset", "test_subset", "label_column"] where error.message.hasPrefix("dataset.\(key)") {
+            return reader.keyPath(key)
+        }
+        return reader.path
     }
 
     private static func readModel(_ reader: ConfigReader?) throws(ConfigError) -> ModelSpec {
@@ -193,12 +280,27 @@ public enum ScenarioSchema {
         case .dirichlet(let alpha): partition = ["kind": .string("dirichlet"), "alpha": .double(alpha)]
         case .shards(let count): partition = ["kind": .string("shards"), "shards_per_client": .int(count)]
         case .biasQ(let q): partition = ["kind": .string("bias"), "q": .double(q)]
+        case .sorted: partition = ["kind": .string("sorted")]
         }
         var dataset: [String: ConfigValue] = [
             "name": .string(config.dataset.name), "partition": .object(partition),
             "root_samples": .int(config.dataset.rootSamples),
+            "shape": .array(config.dataset.shape.map { .int($0) }), "classes": .int(config.dataset.classCount),
         ]
         if let directory = config.dataset.directory { dataset["path"] = .string(directory) }
+        if let files = config.dataset.files {
+            dataset["train"] = .string(files.train)
+            dataset["test"] = .string(files.test)
+            if let labels = files.trainLabels { dataset["train_labels"] = .string(labels) }
+            if let labels = files.testLabels { dataset["test_labels"] = .string(labels) }
+            if config.dataset.name == "csv" {
+                switch files.labelColumn {
+                case .name(let name): dataset["label_column"] = .string(name)
+                case .index(let index): dataset["label_column"] = .int(index)
+                }
+                dataset["header"] = .bool(files.header)
+            }
+        }
         if let subset = config.dataset.trainSubset { dataset["train_subset"] = .int(subset) }
         if let subset = config.dataset.testSubset { dataset["test_subset"] = .int(subset) }
         let model: ConfigValue

@@ -12,21 +12,22 @@ struct DetectCommand: ParsableCommand {
         abstract: "Score a candidate sample set (e.g. from your own generator) against real data and print JSON with a verdict.",
         discussion: """
               fedarena detect --reference real.npy --reference-labels y.npy --candidate cand.npy --candidate-labels yc.npy
-            Features: n x 784 float32 in [0, 1]; labels: float32 class indices (fedarena synth --out FILE.npy writes both).
+            Features: n x d float32 in [0, 1] (any d, the same for both sets; 784 for Fashion-MNIST); labels: whole class
+            indices of any numeric dtype (fedarena synth --out FILE.npy writes both).
             Detectors: sketch MMD against a subsampling null from the reference, a real-vs-candidate classifier
             (C2ST), and per-class spread / tail statistics. The verdict is "synthetic" when any p-value is at most alpha/3.
             """)
 
-    @Option(help: "Real samples: an n x 784 float32 NPY in [0, 1].")
+    @Option(help: "Real samples: an n x d float32 NPY in [0, 1].")
     var reference: String
 
-    @Option(help: "Class labels of the real samples: a length-n float32 NPY.")
+    @Option(help: "Class labels of the real samples: a length-n NPY of whole numbers.")
     var referenceLabels: String
 
-    @Option(help: "Candidate samples to judge: an m x 784 float32 NPY in [0, 1].")
+    @Option(help: "Candidate samples to judge: an m x d float32 NPY in [0, 1].")
     var candidate: String
 
-    @Option(help: "Class labels of the candidates: a length-m float32 NPY.")
+    @Option(help: "Class labels of the candidates: a length-m NPY of whole numbers.")
     var candidateLabels: String
 
     @Option(help: "Significance level; the verdict uses alpha/3 per detector (Bonferroni).")
@@ -41,8 +42,16 @@ struct DetectCommand: ParsableCommand {
 
     func run() throws {
         do throws(CommandFailure) {
-            let real = try load(reference, referenceLabels, what: "--reference")
-            let candidates = try load(candidate, candidateLabels, what: "--candidate")
+            var real = try load(reference, referenceLabels, what: "--reference")
+            var candidates = try load(candidate, candidateLabels, what: "--candidate")
+            guard real.featureCount == candidates.featureCount else {
+                throw CommandFailure("--candidate \(candidate) has \(candidates.featureCount) features per sample, --reference \(reference) has \(real.featureCount)")
+            }
+            // One class count for both: the largest label of either + 1.
+            let classes = max(real.classCount, candidates.classCount)
+            real = LabeledSamples(features: real.features, labels: real.labels, featureCount: real.featureCount, classCount: classes)
+            candidates = LabeledSamples(
+                features: candidates.features, labels: candidates.labels, featureCount: candidates.featureCount, classCount: classes)
             var configuration = OfflineDetection.Configuration()
             configuration.alpha = alpha
             let report: OfflineDetection.Report
@@ -78,8 +87,8 @@ struct DetectCommand: ParsableCommand {
         } catch {
             throw CommandFailure("\(what): \(error)")
         }
-        guard shape.count == 2, shape[1] == 784 else {
-            throw CommandFailure("\(what) \(featuresPath): expected n x 784 samples, got shape \(shape)")
+        guard shape.count == 2, shape[1] >= 1 else {
+            throw CommandFailure("\(what) \(featuresPath): expected n x d samples (one row per sample), got shape \(shape)")
         }
         guard labelShape == [shape[0]] else {
             throw CommandFailure("\(what) labels \(labelsPath): expected \(shape[0]) labels, got shape \(labelShape)")
@@ -87,9 +96,10 @@ struct DetectCommand: ParsableCommand {
         if let bad = features.firstIndex(where: { !($0.isFinite && $0 >= 0 && $0 <= 1) }) {
             throw CommandFailure("\(what) \(featuresPath): value \(bad) is \(features[bad]); features must be in [0, 1]")
         }
-        guard labels.allSatisfy({ $0 >= 0 && $0 < 10 && $0 == $0.rounded() }) else {
-            throw CommandFailure("\(what) labels \(labelsPath): labels must be whole class indices in 0..<10")
+        guard labels.allSatisfy({ $0 >= 0 && $0 < 4_096 && $0 == $0.rounded() }) else {
+            throw CommandFailure("\(what) labels \(labelsPath): labels must be whole class indices in 0..<4096")
         }
-        return LabeledSamples(features: features, labels: labels.map { Int32($0) }, featureCount: 784, classCount: 10)
+        let classes = Int(labels.max() ?? 0) + 1
+        return LabeledSamples(features: features, labels: labels.map { Int32($0) }, featureCount: shape[1], classCount: classes)
     }
 }

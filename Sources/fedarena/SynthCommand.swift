@@ -85,8 +85,8 @@ struct SynthCommand: ParsableCommand {
     }
 
     private func execute() throws {
-        let data = try FashionMNIST.load()
         if fidelity {
+            let data = try FashionMNIST.load()
             let generators = try ["gaussian-pca", "gmm", "vae"].map { try makeGenerator($0, options: [:]) }
             let rows = try SynthesisDemo.fidelityTable(
                 generators: generators, real: data.train.subset(0..<train), heldOut: data.test.subset(0..<heldOut), seed: seed)
@@ -94,7 +94,7 @@ struct SynthCommand: ParsableCommand {
             return
         }
         let generator = try makeGenerator(self.generator!, options: try ComponentOptions.parse(generatorOptions))
-        let samples = try fittingData(data)
+        let samples = try fittingData()
         if let recursive {
             var rng = SeededGenerator(seed: seed)
             let generations = try RecursiveGeneration.run(
@@ -133,15 +133,23 @@ struct SynthCommand: ParsableCommand {
         }
     }
 
-    private func fittingData(_ data: FashionMNIST) throws -> LabeledSamples {
-        guard let scenario, let client else { return data.train.subset(0..<min(train, data.train.count)) }
+    private func fittingData() throws -> LabeledSamples {
+        guard let scenario, let client else {
+            let data = try FashionMNIST.load(.train, limit: train)
+            return data.subset(0..<min(train, data.count))
+        }
         let document = try ScenarioDocument(contentsOf: scenario)
         let config = try ScenarioSchema.decode(document)
         guard (0..<config.clients.count).contains(client) else {
             throw CommandFailure("--client \(client): \(scenario) has clients 0..<\(config.clients.count)")
         }
-        let federation = try FederationData.load(config: config, directoryOverride: nil)
-        guard let shard = federation.clientShards(for: [ClientID(client)])[ClientID(client)] else {
+        // The PNG grid draws 28x28 greyscale tiles.
+        if out?.hasSuffix(".png") == true, config.dataset.squareImageSide != 28 {
+            throw CommandFailure(
+                "--out \(out!): a PNG grid shows 28x28 greyscale images; \(scenario) has dataset.shape \(config.dataset.shape): write FILE.npy instead")
+        }
+        let federation = try FederationData.load(config: config, role: .clients([ClientID(client)]))
+        guard let shard = federation.shard(for: ClientID(client)) else {
             throw CommandFailure("client \(client) has no data")
         }
         return shard

@@ -52,6 +52,39 @@ import Testing
         #expect(readError(path, limit: -1)?.code == .invalidArgument)
     }
 
+    @Test func readRowsKeepsOnlyTheWantedItems() throws {
+        let folder = TemporaryDirectory()
+        let path = folder.file("sample.gz")
+        try IDXWriter.write(sample, to: path)
+        let (items, fileItems) = try IDXReader.readRows(path, rows: [0, 3, 4])
+        #expect(fileItems == 5)
+        #expect(items.dimensions == [3, 2, 3])
+        // Items 0, 3 and 4 are bytes 0..<6, 18..<24 and 24..<30 of the sample.
+        #expect(items.bytes == Array(sample.bytes[0..<6]) + Array(sample.bytes[18..<30]))
+        #expect(try IDXReader.readRows(path, rows: []).items.bytes.isEmpty)
+        #expect(try IDXReader.readRows(path, rows: [1], limit: 2).fileItemCount == 2)
+        for rows in [[3, 1], [2, 2], [5], [-1]] {
+            #expect(throws: DataError.self) { try IDXReader.readRows(path, rows: rows) }
+        }
+        #expect(throws: DataError.self) { try IDXReader.readRows(path, rows: [2], limit: 2) }
+        // A file cut short is refused even when the wanted items come before the cut.
+        try writeGzip(idxHeader([10, 3]) + [UInt8](repeating: 1, count: 29), to: folder.file("short.gz"))
+        #expect(throws: DataError.self) { try IDXReader.readRows(folder.file("short.gz"), rows: [0]) }
+    }
+
+    /// Items spread over several 1 MiB pieces come back whole.
+    @Test func readRowsCrossesPieceBoundaries() throws {
+        let folder = TemporaryDirectory()
+        let rowBytes = 300_001  // 3 rows a piece, the piece boundary falls between rows 2 and 3
+        let count = 8
+        let bytes = (0..<(count * rowBytes)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }
+        let path = folder.file("big")
+        try IDXWriter.write(IDXArray(dimensions: [count, rowBytes], bytes: bytes), to: path, compressed: false)
+        let rows = [1, 2, 3, 7]
+        let (items, _) = try IDXReader.readRows(path, rows: rows)
+        #expect(items.bytes == rows.flatMap { bytes[($0 * rowBytes)..<(($0 + 1) * rowBytes)] })
+    }
+
     @Test func floatsAreBytesOver255() {
         let array = IDXArray(dimensions: [4], bytes: [0, 51, 128, 255])
         let values = array.floats()

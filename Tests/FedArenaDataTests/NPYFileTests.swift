@@ -209,4 +209,43 @@ private func numpyHeader(_ dictionary: String, total: Int) -> String {
         try NPYFile.write(back.values, shape: back.shape, to: mine)
         #expect(folder.read("mine.npy") == folder.read("theirs.npy"))
     }
+
+    @Test func infoAndRowsOfOtherDtypesAndCompressedFiles() throws {
+        let folder = TemporaryDirectory()
+        let bytes: [UInt8] = Array(0..<30)
+        let plain = folder.write(NPYHeader(descr: "|u1", fortranOrder: false, shape: [5, 2, 3]).encoded() + bytes, to: "x.npy")
+        #expect(try NPYFile.info(plain) == NPYFile.ArrayInfo(descr: "|u1", shape: [5, 2, 3]))
+        let gz = folder.file("x.npy.gz")
+        let file = try GzipFile.open(writing: gz, compressed: true)
+        try file.write(NPYHeader(descr: "|u1", fortranOrder: false, shape: [5, 2, 3]).encoded() + bytes)
+        try file.close()
+        for path in [plain, gz] {
+            var seen = [(Int, [UInt8])]()
+            try NPYFile.scanRows(path, rows: [1, 4]) { _, index, row throws(DataError) in seen.append((index, Array(row))) }
+            // Items 1 and 4 are bytes 6..<12 and 24..<30.
+            #expect(seen.map(\.0) == [1, 4])
+            #expect(seen.map(\.1) == [Array(6..<12), Array(24..<30)])
+        }
+        #expect(throws: DataError.self) { try NPYFile.scanRows(plain, rows: [5]) { _, _, _ throws(DataError) in } }
+        let scalar = folder.write(NPYHeader(descr: "<f4", fortranOrder: false, shape: []).encoded() + [0, 0, 128, 63], to: "s.npy")
+        #expect(throws: DataError.self) { try NPYFile.scanRows(scalar, rows: nil) { _, _, _ throws(DataError) in } }
+    }
+
+    @Test(.enabled(if: numpyAvailable, "python3 with numpy is not available"))
+    func readsNumpysPixelsAndLabelsRowByRow() throws {
+        let folder = TemporaryDirectory()
+        let x = folder.file("x.npy")
+        let y = folder.file("y.npy")
+        _ = try #require(runPython(
+            "import numpy as np; np.save('\(x)', (np.arange(5 * 6) * 7 % 256).astype(np.uint8).reshape(5, 1, 2, 3)); "
+                + "np.save('\(y)', np.array([3, 1, 4, 1, 5]))"))
+        #expect(try NPYFile.info(x) == NPYFile.ArrayInfo(descr: "|u1", shape: [5, 1, 2, 3]))
+        #expect(try NPYFile.info(y).descr == "<i8")
+        var rows = [UInt8]()
+        try NPYFile.scanRows(x, rows: [2]) { _, _, row throws(DataError) in rows += row }
+        // Item 2 holds values 12..<18, times 7 mod 256.
+        #expect(rows == (12..<18).map { UInt8($0 * 7 % 256) })
+        let labels = try NPYFile.read(y, allowConversion: true)
+        #expect(labels.values == [3, 1, 4, 1, 5])
+    }
 }

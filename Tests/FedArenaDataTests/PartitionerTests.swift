@@ -34,7 +34,9 @@ func meanDominantShare(_ parts: [[Int]]) -> Double {
 }
 
 @Suite struct PartitionerTests {
-    static let specs: [PartitionSpec] = [.iid, .dirichlet(alpha: 0.1), .dirichlet(alpha: 100), .shards(shardsPerClient: 2), .biasQ(q: 0.5)]
+    static let specs: [PartitionSpec] = [
+        .iid, .dirichlet(alpha: 0.1), .dirichlet(alpha: 100), .shards(shardsPerClient: 2), .biasQ(q: 0.5), .sorted,
+    ]
 
     func partition(_ spec: PartitionSpec, seed: UInt64 = 42, clients: Int = 100, pool: [Int]? = nil) throws -> [[Int]] {
         try Partitioner(spec: spec, seed: seed).partition(labels: labels, clients: clients, among: pool, classCount: 10)
@@ -45,7 +47,7 @@ func meanDominantShare(_ parts: [[Int]]) -> Double {
         let parts = try partition(spec)
         expectValidPartition(parts, pool: Array(0..<12_000), clients: 100)
         #expect(try partition(spec) == parts)
-        #expect(try partition(spec, seed: 43) != parts)
+        if spec != .sorted { #expect(try partition(spec, seed: 43) != parts) }
     }
 
     @Test(arguments: specs)
@@ -75,6 +77,34 @@ func meanDominantShare(_ parts: [[Int]]) -> Double {
         let small: [Int32] = [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]
         let parts = try Partitioner(spec: spec, seed: 42).partition(labels: small, clients: 3)
         #expect(parts == expected)
+    }
+
+    /// Hand-computed: sort by label (ties by index), cut into `clients` contiguous parts, the
+    /// first `count % clients` one larger, each part then listed ascending.
+    @Test(arguments: [
+        // Labels 2 0 1 0 2 1 0: label order 1 3 6 | 2 5 | 0 4; 7 = 3 + 2 + 2.
+        ([2, 0, 1, 0, 2, 1, 0] as [Int32], 3, nil as [Int]?, [[1, 3, 6], [2, 5], [0, 4]]),
+        // Labels 1 1 0 2 0 1 2 2 0 1: label order 2 4 8 | 0 1 5 9 | 3 6 7; 10 = 3 + 3 + 2 + 2.
+        ([1, 1, 0, 2, 0, 1, 2, 2, 0, 1], 4, nil, [[2, 4, 8], [0, 1, 5], [3, 9], [6, 7]]),
+        // The same labels, pool 9 6 5 3 2 0 (order does not matter): labels 1 2 1 2 0 1 there,
+        // label order 2 | 0 5 9 | 3 6; 6 = 2 + 2 + 2.
+        ([1, 1, 0, 2, 0, 1, 2, 2, 0, 1], 3, [9, 6, 5, 3, 2, 0], [[0, 2], [5, 9], [3, 6]]),
+    ])
+    func sortedGivesContiguousLabelRuns(labels: [Int32], clients: Int, pool: [Int]?, expected: [[Int]]) throws {
+        for seed: UInt64 in [1, 2] {
+            #expect(try Partitioner(spec: .sorted, seed: seed).partition(labels: labels, clients: clients, among: pool) == expected)
+        }
+    }
+
+    @Test func sortedLeavesMostClientsOneClass() throws {
+        // 12,000 balanced labels, 25 clients of 480: the class boundaries sit at 1,200 m, that
+        // is 2.5 m clients; for odd m (1, 3, 5, 7, 9) a boundary falls inside a client, for even
+        // m on an edge: 5 clients see two classes, 20 see one.
+        let parts = try partition(.sorted, clients: 25)
+        let classesPerClient = parts.map { Set($0.map { labels[$0] }).count }
+        #expect(parts.allSatisfy { $0.count == 480 })
+        #expect(classesPerClient.filter { $0 == 1 }.count == 20)
+        #expect(classesPerClient.filter { $0 == 2 }.count == 5)
     }
 
     @Test func dirichletSkewGrowsAsAlphaShrinks() throws {
