@@ -85,12 +85,12 @@ public struct AgnosticAttack: UpdateAttack {
         let mean = AttackMath.mean(reference, dimension: d)
         let std = AttackMath.standardDeviation(reference, mean: mean)
         let p = perturbation.direction(mean: mean, std: std)
-        let pNorm = VectorMath.sumOfSquares(p)
+        let pNorm = VectorMath.sumOfSquares(of: p)
         let pairwise = AttackMath.pairwiseSquaredDistances(reference)
         // ‖μ + γp − ∇_i‖² = a_i + 2γ b_i + γ²‖p‖².
-        let a = reference.map { VectorMath.squaredDistance(mean, $0.values) }
+        let a = reference.map { VectorMath.squaredDistance(mean, to: $0.values) }
         let pMean = zip(p, mean).reduce(0) { $0 + $1.0 * $1.1 }
-        let b = reference.map { pMean - VectorMath.dot(p, $0.values) }
+        let b = reference.map { pMean - VectorMath.dot(p, with: $0.values) }
         let threshold: Double
         switch criterion {
         case .minMax: threshold = pairwise.max() ?? 0

@@ -76,10 +76,10 @@ public struct FangKrum: UpdateAttack {
         let n = b + c
         let assumedF = f ?? context.assumedByzantine ?? c
         let s = AttackMath.mean(honest, dimension: d).map { $0 > 0 ? 1.0 : ($0 < 0 ? -1.0 : 0.0) }
-        let sNorm = VectorMath.sumOfSquares(s)
+        let sNorm = VectorMath.sumOfSquares(of: s)
         let benignDistances = AttackMath.pairwiseSquaredDistances(benign)
-        let benignNorms = benign.map { VectorMath.sumOfSquares($0.values.map(Double.init)) }
-        let sDot = benign.map { VectorMath.dot(s, $0.values) }
+        let benignNorms = benign.map { VectorMath.sumOfSquares(of: $0.values.map(Double.init)) }
+        let sDot = benign.map { VectorMath.dot(s, with: $0.values) }
 
         // The paper's upper bound on λ.
         let rootD = Double(d).squareRoot()

@@ -19,7 +19,7 @@ public enum Perturbation: String, Sendable, CaseIterable {
     func direction(mean: [Double], std: [Double]) -> [Double] {
         switch self {
         case .unit:
-            let norm = VectorMath.sumOfSquares(mean).squareRoot()
+            let norm = VectorMath.sumOfSquares(of: mean).squareRoot()
             return norm > 0 ? mean.map { -$0 / norm } : mean.map { _ in 0 }
         case .sign:
             return mean.map { $0 > 0 ? -1 : ($0 < 0 ? 1 : 0) }

@@ -222,7 +222,7 @@ extension AggregatorRegistry {
     private static let unweighted = "counts as 1 (0 excludes)"
 
     /// Every built-in rule and pre-aggregation stage (one entry each). Examples follow the numpy
-    /// anchor `shared/peers/agg_bench.py` where it has the rule (`β = f/n`, geomed `ν = 0.1`,
+    /// anchor `shared/peers/agg_bench.py` where it has the rule (`β = f/n`, at most 0.4; geomed `ν = 0.1`,
     /// 3 steps from zero, centered clipping `τ = 100`, `L = 1`).
     public static let standard = AggregatorRegistry(
         entries: [
@@ -243,7 +243,7 @@ extension AggregatorRegistry {
             Entry(
                 kind: "trimmed-mean", summary: "coordinate-wise beta-trimmed mean (Yin et al. 2018)",
                 traits: AggregatorTraits([.coordinateWise], boundKey: "beta", bound: "2⌊βn⌋ < n", weightMeaning: unweighted) { round in
-                    ["beta": .double(Double(round.f) / Double(max(round.n, 1)))]
+                    ["beta": .double(min(Double(round.f) / Double(max(round.n, 1)), 0.4))]
                 }
             ) { r throws(ConfigError) in
                 let beta = try r.double("beta", default: 0.1)

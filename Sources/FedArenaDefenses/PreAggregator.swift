@@ -40,6 +40,19 @@ public protocol PreAggregator: Sendable {
 }
 
 extension PreAggregator {
+    /// Transforms `updates` (packed into one ``UpdateMatrix`` first: one copy).
+    /// - Parameters:
+    ///   - updates: the updates, in any order; ``ClientUpdate/weight`` is each row's weight.
+    ///   - context: the round.
+    ///   - rng: the round's generator.
+    /// - Returns: the transformed updates and how each is made of the inputs.
+    /// - Throws: ``AggregationError`` for input the stage cannot use.
+    public func preAggregate(
+        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+    ) throws(AggregationError) -> PreAggregation {
+        try preAggregate(try UpdateMatrix(updates, for: name), context: context, using: &rng)
+    }
+
     /// One output per input by default.
     public func outputCount(inputCount: Int) -> Int { inputCount }
 

@@ -131,15 +131,21 @@ public enum KrumScoring {
         var scores = (0..<n).map { i in order[i].prefix(k).reduce(0.0) { $0 + d[i * n + Int($1)] } }
         var removed = [Bool](repeating: false, count: n)
         var selection = [Int]()
+        // The running scores lose up to n roundings of the largest one when members are
+        // subtracted; rows that close to the winner are compared on exactly summed scores.
+        let slack = 4 * Double(n) * 0x1.0p-52 * (scores.max() ?? 0)
         while selection.count < count {
             var winner = -1
             for i in 0..<n where !removed[i] {
                 if winner < 0 || scores[i] < scores[winner] { winner = i }
             }
-            if k > 0 {
+            if k <= 0 {
+                // Every score is 0: Krum picks by index.
+                winner = (0..<n).first { !removed[$0] }!
+            } else {
                 // Rows whose cheap bound (k times their largest error) reaches the winner's.
-                let reach = scores[winner] + Double(k) * rowMaxError[winner]
-                let rivals = (0..<n).filter { !removed[$0] && $0 != winner && scores[$0] - Double(k) * rowMaxError[$0] <= reach }
+                let reach = scores[winner] + Double(k) * rowMaxError[winner] + slack
+                let rivals = (0..<n).filter { !removed[$0] && $0 != winner && scores[$0] - Double(k) * rowMaxError[$0] - slack <= reach }
                 if !rivals.isEmpty {
                     let active = removed.map { !$0 }
                     let contenders = [winner] + rivals

@@ -201,7 +201,7 @@ public enum VectorMath {
     ///   - x: the `Double` vector.
     ///   - y: the `Float` vector; same count.
     /// - Returns: the dot product.
-    public static func dot(_ x: [Double], _ y: [Float]) -> Double {
+    public static func dot(_ x: [Double], with y: [Float]) -> Double {
         precondition(x.count == y.count, "dot: counts differ (\(x.count) vs \(y.count))")
         var sum = 0.0
         y.withUnsafeBufferPointer { v in
@@ -215,7 +215,7 @@ public enum VectorMath {
     ///   - x: the `Double` vector.
     ///   - y: the `Float` vector; same count.
     /// - Returns: the squared distance.
-    public static func squaredDistance(_ x: [Double], _ y: [Float]) -> Double {
+    public static func squaredDistance(_ x: [Double], to y: [Float]) -> Double {
         precondition(x.count == y.count, "squaredDistance: counts differ (\(x.count) vs \(y.count))")
         var sum = 0.0
         y.withUnsafeBufferPointer { v in
@@ -230,7 +230,7 @@ public enum VectorMath {
     /// `Σ x_i²` of a `Double` vector.
     /// - Parameter x: the values.
     /// - Returns: the squared norm.
-    public static func sumOfSquares(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 } }
+    public static func sumOfSquares(of x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 } }
 
     /// The index of the largest value; the first one on ties (as `numpy.argmax`).
     ///
