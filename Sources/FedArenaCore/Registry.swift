@@ -101,6 +101,20 @@ extension Registry.Entry where Environment == Void {
     }
 }
 
+extension Registry.Entry where Traits == Void {
+    /// Creates an entry that declares no traits.
+    public init(kind: String, summary: String, make: @escaping @Sendable (ConfigReader, Environment) throws(ConfigError) -> Component) {
+        self.init(kind: kind, summary: summary, traits: (), make: make)
+    }
+}
+
+extension Registry.Entry where Environment == Void, Traits == Void {
+    /// Creates an entry that declares no traits and needs no environment.
+    public init(kind: String, summary: String, make: @escaping @Sendable (ConfigReader) throws(ConfigError) -> Component) {
+        self.init(kind: kind, summary: summary, traits: ()) { reader, _ throws(ConfigError) in try make(reader) }
+    }
+}
+
 extension Registry where Environment == Void {
     /// Builds the plug-in `spec` names (see ``make(_:_:)``).
     public func make(_ spec: ComponentSpec) throws(ConfigError) -> Component { try make(spec, ()) }
