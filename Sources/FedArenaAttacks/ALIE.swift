@@ -42,7 +42,7 @@ public struct ALIE: UpdateAttack {
     public static func z(n: Int, m: Int) -> Double? {
         let s = n / 2 + 1 - m
         guard m >= 1, n >= 1, s > 0, s < n else { return nil }
-        return AttackMath.inverseNormalCDF(Double(n - s) / Double(n))
+        return NormalDistribution.quantile(Double(n - s) / Double(n))
     }
 
     /// Returns `μ − z·σ` for every malicious client.

@@ -38,8 +38,9 @@ public struct AttackPlan: Sendable {
     /// The fewest updates the update attack must know each round (2 for ALIE and min-max /
     /// min-sum, which need a spread; 1 otherwise).
     public var minimumKnownUpdates: Int
-    /// The aggregation rules the attack is tailored to (`nil`: any rule).
-    public var targetRules: [String]?
+    /// The kind of aggregation rule the attack is tailored to (`nil`: any rule), matched
+    /// against the rule's ``AggregatorTraits`` in ``validate(againstRule:catalog:f:perRound:)``.
+    public var target: AggregatorTraits.Trait?
     /// Where the plan sits in the scenario (`attack`), for error messages.
     public var keyPath: String
 
@@ -52,7 +53,7 @@ public struct AttackPlan: Sendable {
     public init(
         kind: String, dataAttack: (any DataAttack)? = nil, updateAttack: (any UpdateAttack)? = nil,
         knowledge: AttackKnowledge? = nil, schedule: AttackSchedule = .always, fraction: Double = 0.2,
-        clients: [ClientID]? = nil, minimumKnownUpdates: Int = 1, targetRules: [String]? = nil, keyPath: String = "attack"
+        clients: [ClientID]? = nil, minimumKnownUpdates: Int = 1, target: AggregatorTraits.Trait? = nil, keyPath: String = "attack"
     ) {
         self.kind = kind
         self.dataAttack = dataAttack
@@ -62,7 +63,7 @@ public struct AttackPlan: Sendable {
         self.fraction = fraction
         self.clients = clients
         self.minimumKnownUpdates = minimumKnownUpdates
-        self.targetRules = targetRules
+        self.target = target
         self.keyPath = keyPath
     }
 
@@ -85,10 +86,10 @@ public struct AttackPlan: Sendable {
     public static let selectionStream: UInt64 = 0x4D41_4C49_4349_4F55  // "MALICIOU"
 
     /// How many of `count` clients are malicious: ``clients``'s size, or `⌊fraction · count⌋`
-    /// (at least 1; a 1e-9 slack absorbs float error, so 0.29 · 100 gives 29).
+    /// (at least 1; exact for the decimal fraction written, ``FractionalCount``: 0.29 · 100 gives 29).
     public func maliciousCount(among count: Int) -> Int {
         if let clients { return clients.count }
-        return min(count, max(1, Int((fraction * Double(count) + 1e-9).rounded(.down))))
+        return min(count, max(1, FractionalCount.floor(fraction, of: count)))
     }
 
     /// The malicious clients among `0..<count`, sorted: ``clients`` when given, else
@@ -138,14 +139,15 @@ public struct AttackPlan: Sendable {
     /// for an explicit list, else `max(1, ⌊fraction · perRound⌋)`.
     public func maliciousPerRound(_ perRound: Int) -> Int {
         if let clients { return min(clients.count, perRound) }
-        return max(1, Int((fraction * Double(perRound) + 1e-9).rounded(.down)))
+        return max(1, FractionalCount.floor(fraction, of: perRound))
     }
 
     /// Refuses attack/defense combinations that cannot work, before any process starts.
     ///
     /// Checks, with `m` = ``maliciousPerRound(_:)``:
-    /// - an attack tailored to rules (``targetRules``: `fang-krum` → krum, multi-krum, bulyan;
-    ///   `fang-trim` → trimmed-mean, median) runs against one of them;
+    /// - an attack tailored to a kind of rule (``target``: `fang-krum` → rules that select by
+    ///   Krum scores, `fang-trim` → coordinate-wise rules, as the rules' traits in `catalog`
+    ///   declare) runs against one of them;
     /// - `fang-krum` knows an `f` (its own `f` or the rule's);
     /// - the adversary knows at least ``minimumKnownUpdates`` updates per round: `m` under
     ///   `.partial`, `perRound` under `.omniscient`. **Choice:** this uses the expected `m`; a
@@ -156,16 +158,18 @@ public struct AttackPlan: Sendable {
     /// - ALIE has `s = ⌊n/2 + 1⌋ − m > 0` (else its `z` is infinite), with `n = perRound`.
     /// - Parameters:
     ///   - kind: the aggregation rule's YAML kind (`defense.aggregator.kind`).
+    ///   - catalog: every rule's traits by kind (`AggregatorRegistry.standard.catalog`).
     ///   - f: the rule's `f`, when it has one.
     ///   - perRound: the updates merged per round (`clients.per_round`).
     /// - Throws: ``ConfigError`` `.invalidValue` at the plan's key path with the reason.
-    public func validate(againstRule kind: String, f: Int?, perRound: Int) throws(ConfigError) {
+    public func validate(againstRule kind: String, catalog: [String: AggregatorTraits], f: Int?, perRound: Int) throws(ConfigError) {
         guard perRound >= 1 else { throw ConfigError(.invalidValue, keyPath: keyPath, "needs at least one update per round, got \(perRound)") }
         let m = maliciousPerRound(perRound)
-        if let targetRules, !targetRules.contains(kind) {
+        if let target, catalog[kind]?.has(target) != true {
+            let targets = catalog.filter { $0.value.has(target) }.keys.sorted()
             throw ConfigError(
                 .invalidValue, keyPath: join("kind"),
-                "\(self.kind) targets \(targetRules.joined(separator: ", ")) but defense.aggregator is \(kind)")
+                "\(self.kind) targets \(target) rules (\(targets.joined(separator: ", "))) but defense.aggregator is \(kind)")
         }
         if let fang = updateAttack as? FangKrum, fang.f == nil, f == nil {
             throw ConfigError(.invalidValue, keyPath: join("f"), "fang-krum needs the rule's f; set attack.f or defense.aggregator.f")

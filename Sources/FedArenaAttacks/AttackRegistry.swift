@@ -43,45 +43,42 @@ public struct AttackRegistry: Sendable {
         case update(any UpdateAttack)
     }
 
-    /// How to build one attack.
-    public struct Entry: Sendable {
-        /// The YAML name.
-        public var kind: String
-        /// One line for help and the README.
-        public var summary: String
+    /// What an attack declares about itself.
+    public struct Traits: Sendable, Equatable {
         /// The fewest updates the attack must know per round (see ``AttackPlan/minimumKnownUpdates``).
         public var minimumKnownUpdates: Int
-        /// The aggregation rules it is tailored to, or `nil`.
-        public var targetRules: [String]?
-        /// Reads the attack's own options (never `finish()`) and builds it.
-        public var make: @Sendable (ConfigReader, DataShape) throws(ConfigError) -> Component
+        /// The kind of aggregation rule it is tailored to, or `nil` (matched against the rules'
+        /// ``AggregatorTraits``, so a new Krum-like rule is a target without editing the attack).
+        public var target: AggregatorTraits.Trait?
 
-        /// Creates an entry.
-        public init(
-            kind: String, summary: String, minimumKnownUpdates: Int = 1, targetRules: [String]? = nil,
-            make: @escaping @Sendable (ConfigReader, DataShape) throws(ConfigError) -> Component
-        ) {
-            self.kind = kind
-            self.summary = summary
+        /// Creates traits.
+        public init(minimumKnownUpdates: Int = 1, target: AggregatorTraits.Trait? = nil) {
             self.minimumKnownUpdates = minimumKnownUpdates
-            self.targetRules = targetRules
-            self.make = make
+            self.target = target
         }
     }
 
+    /// The table of attacks (the generic ``Registry`` of Core).
+    public typealias Attacks = Registry<Component, DataShape, Traits>
+    /// How to build one attack.
+    public typealias Entry = Attacks.Entry
+
+    /// The attacks.
+    public private(set) var attacks: Attacks
+
     /// The attacks by YAML name.
-    public private(set) var entries: [String: Entry]
+    public var entries: [String: Entry] { attacks.entries }
 
     /// Creates a registry holding `entries`.
     public init(entries: [Entry]) {
-        self.entries = Dictionary(entries.map { ($0.kind, $0) }, uniquingKeysWith: { _, last in last })
+        attacks = Attacks("attack", entries: entries)
     }
 
     /// Adds (or replaces) an attack.
-    public mutating func register(_ entry: Entry) { entries[entry.kind] = entry }
+    public mutating func register(_ entry: Entry) { attacks.register(entry) }
 
     /// The known attack names, sorted.
-    public var kinds: [String] { entries.keys.sorted() }
+    public var kinds: [String] { attacks.kinds }
 
     /// Builds the plan `spec` describes.
     /// - Parameters:
@@ -92,12 +89,7 @@ public struct AttackRegistry: Sendable {
     ///   an unknown key, a wrong type, an impossible value, or knowledge below the attack's
     ///   minimum, at its key path.
     public func make(_ spec: ComponentSpec, shape: DataShape = .fashionMNIST) throws(ConfigError) -> AttackPlan {
-        guard let entry = entries[spec.kind] else {
-            var message = "unknown attack \"\(spec.kind)\""
-            if let guess = ConfigReader.closest(to: spec.kind, in: kinds) { message += " (did you mean \"\(guess)\"?)" }
-            message += "; known: \(kinds.joined(separator: ", "))"
-            throw ConfigError(.invalidValue, keyPath: join(spec.keyPath, "kind"), message)
-        }
+        let entry = try attacks.entry(for: spec)
         let reader = try spec.reader()
         let component = try entry.make(reader, shape)
 
@@ -154,7 +146,7 @@ public struct AttackRegistry: Sendable {
         try reader.finish()
         var plan = AttackPlan(
             kind: spec.kind, dataAttack: dataAttack, updateAttack: updateAttack, knowledge: knowledge, schedule: schedule,
-            fraction: fraction, clients: clients, minimumKnownUpdates: entry.minimumKnownUpdates, targetRules: entry.targetRules,
+            fraction: fraction, clients: clients, minimumKnownUpdates: entry.traits.minimumKnownUpdates, target: entry.traits.target,
             keyPath: spec.keyPath)
         plan.forgesSketch = forgesSketch
         return plan
@@ -163,14 +155,25 @@ public struct AttackRegistry: Sendable {
     /// Runs an attack's throwing `init`, turning its ``AttackError`` into a ``ConfigError``
     /// `.invalidValue` at `key` of `reader` (or at the reader's own path when `key` is `nil`).
     public static func building<T>(_ reader: ConfigReader, key: String?, _ body: () throws(AttackError) -> T) throws(ConfigError) -> T {
-        do throws(AttackError) {
-            return try body()
-        } catch {
-            throw ConfigError(.invalidValue, keyPath: key.map { reader.keyPath($0) } ?? reader.path, error.message)
-        }
+        try reader.building(key, body)
     }
 
-    private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+}
+
+extension Registry.Entry where Component == AttackRegistry.Component, Environment == AttackRegistry.DataShape, Traits == AttackRegistry.Traits {
+    /// An attack entry.
+    /// - Parameters:
+    ///   - kind: the YAML name.
+    ///   - summary: one line for help.
+    ///   - minimumKnownUpdates: the fewest updates it must know per round.
+    ///   - target: the kind of rule it is tailored to, or `nil`.
+    ///   - make: reads the attack's options and builds it.
+    public init(
+        kind: String, summary: String, minimumKnownUpdates: Int = 1, target: AggregatorTraits.Trait? = nil,
+        make: @escaping @Sendable (ConfigReader, AttackRegistry.DataShape) throws(ConfigError) -> AttackRegistry.Component
+    ) {
+        self.init(kind: kind, summary: summary, traits: AttackRegistry.Traits(minimumKnownUpdates: minimumKnownUpdates, target: target), make: make)
+    }
 }
 
 extension AttackRegistry {
@@ -288,25 +291,25 @@ extension AttackRegistry {
             let epsilon = try r.double("epsilon", default: 0.5)
             return .update(try building(r, key: "epsilon") { () throws(AttackError) in try InnerProductManipulation(epsilon: epsilon) })
         },
-        Entry(kind: "fang-krum", summary: "-lambda sign(mean), lambda halved until Krum picks it (Fang et al. 2020)", targetRules: ["krum", "multi-krum", "bulyan"]) { r, _ throws(ConfigError) in
+        Entry(kind: "fang-krum", summary: "-lambda sign(mean), lambda halved until Krum picks it (Fang et al. 2020)", target: .krumSelection) { r, _ throws(ConfigError) in
             let f = try r.optionalInt("f", atLeast: 0)
             let threshold = try r.double("threshold", default: 1e-5)
             return .update(try building(r, key: "threshold") { () throws(AttackError) in try FangKrum(f: f, threshold: threshold) })
         },
-        Entry(kind: "fang-trim", summary: "per coordinate beyond the benign extremes (Fang et al. 2020)", targetRules: ["trimmed-mean", "median"]) { r, _ throws(ConfigError) in
+        Entry(kind: "fang-trim", summary: "per coordinate beyond the benign extremes (Fang et al. 2020)", target: .coordinateWise) { r, _ throws(ConfigError) in
             let b = try r.double("b", default: 2)
             return .update(try building(r, key: "b") { () throws(AttackError) in try FangTrim(b: b) })
         },
         Entry(kind: "min-max", summary: "mean + gamma perturbation within the max pairwise distance (Shejwalkar and Houmansadr 2021)", minimumKnownUpdates: 2) { r, _ throws(ConfigError) in
             let (perturbation, gammaInit, tolerance) = try readAgnostic(r)
             return .update(try building(r, key: nil) { () throws(AttackError) in
-                try MinMax(perturbation: perturbation, gammaInit: gammaInit, tolerance: tolerance)
+                try AgnosticAttack(criterion: .minMax, perturbation: perturbation, gammaInit: gammaInit, tolerance: tolerance)
             })
         },
         Entry(kind: "min-sum", summary: "mean + gamma perturbation within the max sum of distances (Shejwalkar and Houmansadr 2021)", minimumKnownUpdates: 2) { r, _ throws(ConfigError) in
             let (perturbation, gammaInit, tolerance) = try readAgnostic(r)
             return .update(try building(r, key: nil) { () throws(AttackError) in
-                try MinSum(perturbation: perturbation, gammaInit: gammaInit, tolerance: tolerance)
+                try AgnosticAttack(criterion: .minSum, perturbation: perturbation, gammaInit: gammaInit, tolerance: tolerance)
             })
         },
     ])

@@ -10,9 +10,11 @@ import FedArenaNumerics
 /// paper's upper bound
 /// `λ = 1/((n − 2c − 1)√d) · min_i Σ_{l ∈ Γ(i, n−c−2)} ‖Δ_l − Δ_i‖ + 1/√d · max_i ‖Δ_i‖`
 /// over benign `i` (`Γ` its `n − c − 2` nearest benign updates, `c` the malicious ones, the
-/// first term dropped when `n − 2c − 1 ≤ 0`) and is halved until Krum, reimplemented here
-/// (``krumScores(_:f:)``), picks one of the `c` crafted copies among them and the benign
-/// updates, or `λ` falls below ``threshold``; then the last `λ` tried is sent anyway.
+/// first term dropped when `n − 2c − 1 ≤ 0`) and is halved until Krum picks one of the `c`
+/// crafted copies among them and the benign updates, or `λ` falls below ``threshold``; then
+/// the last `λ` tried is sent anyway. Krum here is the defender's: ``KrumScoring`` on
+/// ``PairwiseDistances`` (the benign distances) and the closed form
+/// `‖Δ_i + λs‖² = ‖Δ_i‖² + 2λ s·Δ_i + λ²‖s‖²` to the crafted copies.
 ///
 /// YAML: `{kind: fang-krum, f: 10}` (`f` optional: the rule's `f` from
 /// ``AttackContext/assumedByzantine``, else `c`; `threshold` default 1e-5). Knowledge
@@ -74,10 +76,10 @@ public struct FangKrum: UpdateAttack {
         let n = b + c
         let assumedF = f ?? context.assumedByzantine ?? c
         let s = AttackMath.mean(honest, dimension: d).map { $0 > 0 ? 1.0 : ($0 < 0 ? -1.0 : 0.0) }
-        let sNorm = AttackMath.squaredNorm(s)
+        let sNorm = VectorMath.sumOfSquares(of: s)
         let benignDistances = AttackMath.pairwiseSquaredDistances(benign)
-        let benignNorms = benign.map { AttackMath.squaredNorm($0.values.map(Double.init)) }
-        let sDot = benign.map { AttackMath.dot(s, $0) }
+        let benignNorms = benign.map { VectorMath.sumOfSquares(of: $0.values.map(Double.init)) }
+        let sDot = benign.map { VectorMath.dot(s, with: $0.values) }
 
         // The paper's upper bound on λ.
         let rootD = Double(d).squareRoot()
@@ -111,8 +113,8 @@ public struct FangKrum: UpdateAttack {
                     distances[j * n + i] = toCrafted
                 }
             }
-            let scores = Self.krumScores(distances: distances, count: n, f: assumedF)
-            if Self.lowest(scores) >= b {
+            let scores = KrumScoring.scores(squaredDistances: distances, count: n, neighbours: n - assumedF - 2)
+            if KrumScoring.lowest(scores, count: 1)[0] >= b {
                 return Outcome(update: AttackMath.vector(s.map { -lambda * $0 }), lambda: lambda, selected: true)
             }
             lambda /= 2
@@ -121,35 +123,22 @@ public struct FangKrum: UpdateAttack {
     }
 
     /// Krum scores (Blanchard et al. 2017) of `updates`: the sum of the squared distances from
-    /// each to its `n − f − 2` nearest others (all zero when `n − f − 2 ≤ 0`).
+    /// each to its `n − f − 2` nearest others (all zero when `n − f − 2 ≤ 0`), by
+    /// ``KrumScoring`` on ``PairwiseDistances``, as the defender computes them.
+    /// - Precondition: the updates are finite and of one positive dimension.
     public static func krumScores(_ updates: [ParameterVector], f: Int) -> [Double] {
-        krumScores(distances: AttackMath.pairwiseSquaredDistances(updates), count: updates.count, f: f)
+        let n = updates.count
+        return KrumScoring.scores(squaredDistances: AttackMath.pairwiseSquaredDistances(updates), count: n, neighbours: n - f - 2).map(\.value)
     }
 
-    /// The index Krum selects: the lowest score, ties to the lower index.
+    /// The index the defender's Krum selects (``KrumScoring/selectLowest(_:rows:neighbours:count:)``:
+    /// the float64-exact lowest score, ties to the lower index).
+    /// - Precondition: the updates are finite and of one positive dimension.
     public static func krumSelection(_ updates: [ParameterVector], f: Int) -> Int {
-        lowest(krumScores(updates, f: f))
-    }
-
-    static func krumScores(distances: [Double], count n: Int, f: Int) -> [Double] {
-        let k = n - f - 2
-        guard k > 0 else { return [Double](repeating: 0, count: n) }
-        var scores = [Double](repeating: 0, count: n)
-        for i in 0..<n {
-            var row = [Double]()
-            row.reserveCapacity(n - 1)
-            for j in 0..<n where j != i { row.append(distances[i * n + j]) }
-            row.sort()
-            var sum = 0.0
-            for position in 0..<min(k, row.count) { sum += row[position] }
-            scores[i] = sum
+        guard let d = updates.first?.count, d > 0 else { return 0 }
+        return Statistics.withRows(updates.map(\.values), columns: d) { rows in
+            var distances = PairwiseDistances(rows)
+            return KrumScoring.selectLowest(&distances, rows: rows, neighbours: updates.count - f - 2, count: 1)[0]
         }
-        return scores
-    }
-
-    static func lowest(_ scores: [Double]) -> Int {
-        var best = 0
-        for i in scores.indices where scores[i] < scores[best] { best = i }
-        return best
     }
 }

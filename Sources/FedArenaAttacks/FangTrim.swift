@@ -62,7 +62,7 @@ public struct FangTrim: UpdateAttack {
         }
         return context.maliciousUpdates.map { _ in
             ParameterVector(intervals.map { lo, hi in
-                Float(lo + AttackMath.unitDouble(using: &rng) * (hi - lo))
+                Float(lo + rng.unitInterval() * (hi - lo))
             })
         }
     }

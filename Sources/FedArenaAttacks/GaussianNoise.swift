@@ -40,7 +40,7 @@ public struct GaussianNoise: UpdateAttack {
             var values = [Float](repeating: 0, count: d)
             var j = 0
             while j < d {
-                let (a, b) = AttackMath.normalPair(using: &rng)
+                let (a, b) = rng.standardNormalPair()
                 values[j] = Float(sigma * a)
                 if j + 1 < d { values[j + 1] = Float(sigma * b) }
                 j += 2

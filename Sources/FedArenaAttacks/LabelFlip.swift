@@ -83,7 +83,7 @@ public struct LabelFlip: DataAttack {
         if rate >= 1 {
             chosen = eligible
         } else {
-            let count = Int((rate * Double(eligible.count) + 1e-9).rounded(.down))
+            let count = FractionalCount.floor(rate, of: eligible.count)
             chosen = Self.draw(count, of: eligible, using: &rng)
         }
         var poisoned = samples
@@ -95,10 +95,7 @@ public struct LabelFlip: DataAttack {
     static func draw(_ count: Int, of pool: [Int], using rng: inout some RandomNumberGenerator) -> [Int] {
         var pool = pool
         let count = min(count, pool.count)
-        for i in 0..<count {
-            let j = i + AttackMath.uniform(below: pool.count - i, using: &rng)
-            pool.swapAt(i, j)
-        }
+        rng.partialShuffle(&pool, count: count)
         return pool[0..<count].sorted()
     }
 }

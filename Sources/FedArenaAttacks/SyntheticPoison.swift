@@ -118,10 +118,7 @@ public struct SyntheticPoison: DataAttack {
         let realCount = samples.count - syntheticCount
         guard realCount > 0 else { return synthetic }
         var order = Array(0..<samples.count)
-        for i in 0..<realCount {
-            let j = i + rng.uniformIndex(below: samples.count - i)
-            order.swapAt(i, j)
-        }
+        rng.partialShuffle(&order, count: realCount)
         var mixed = samples.subset(order[0..<realCount].sorted())
         mixed.features += synthetic.features
         mixed.labels += synthetic.labels

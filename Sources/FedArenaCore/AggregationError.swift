@@ -3,7 +3,7 @@ public struct AggregationError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: Hashable, Sendable {
-            case invalidConfiguration, tooFewUpdates, dimensionMismatch, nonFinite, missingReference
+            case invalidConfiguration, tooFewUpdates, dimensionMismatch, nonFinite, missingReference, invalidInput
         }
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
@@ -18,6 +18,8 @@ public struct AggregationError: Error, Sendable, CustomStringConvertible {
         public static let nonFinite = Code(.nonFinite)
         /// The rule needs a reference update (FLTrust) or previous aggregate that is absent.
         public static let missingReference = Code(.missingReference)
+        /// The round itself is malformed: a client twice, a weight outside [0, 1].
+        public static let invalidInput = Code(.invalidInput)
 
         public var description: String {
             switch wrapped {
@@ -26,6 +28,7 @@ public struct AggregationError: Error, Sendable, CustomStringConvertible {
             case .dimensionMismatch: "dimension mismatch"
             case .nonFinite: "non-finite input"
             case .missingReference: "missing reference"
+            case .invalidInput: "invalid input"
             }
         }
     }

@@ -12,16 +12,22 @@ public struct ClientUpdate: Sendable, Equatable {
     public var trainLoss: Double
     /// The client's sketch of the data it trained on, when the scenario's detectors ask for one.
     public var sketch: DataSketch?
-    /// The detection decision's factor on this update's aggregation weight, in [0, 1]: 1 by
-    /// default, the down-weight factor when the detection policy down-weights the client.
-    /// Each rule documents how it uses it (weighted rules multiply their weight by it).
-    public var weight: Double = 1
     /// Raw training samples revealed for the opt-in `audit-c2st` detector, if any.
     public var auditSamples: LabeledSamples?
+    /// The coordinator's trust in this update, in [0, 1] (default 1): the detection decision's
+    /// weight (``DetectionDecision/weight`` in `FedArenaDefenses`: 1 accept, the down-weight
+    /// factor, 0 exclude). Never sent by clients. Every aggregation rule treats 0 as exclusion;
+    /// what a weight in (0, 1) does is stated in each rule's documentation (FedAvg multiplies
+    /// the sample-count weight, FLTrust the trust score; rules without weights treat it as 1).
+    public var weight: Double
 
     /// Creates an update.
-    public init(client: ClientID, round: Int, sampleCount: Int, delta: ParameterVector, trainLoss: Double = .nan, sketch: DataSketch? = nil) {
+    public init(
+        client: ClientID, round: Int, sampleCount: Int, delta: ParameterVector, trainLoss: Double = .nan, sketch: DataSketch? = nil,
+        weight: Double = 1
+    ) {
         self.sketch = sketch
+        self.weight = weight
         self.client = client
         self.round = round
         self.sampleCount = sampleCount

@@ -6,7 +6,9 @@ import FedArenaNumerics
 /// The round mirrors the numpy anchor `shared/peers/agg_bench.py`: `n` updates of `d` float32
 /// values drawn `N(0, 0.01²)` from a seeded generator, the first `f = n/5` of them multiplied by
 /// −4 (a Byzantine-looking block; irrelevant for speed), equal sample counts, the mean of the
-/// rest as FLTrust's root update. Each rule runs once to warm up, then `repetitions` times.
+/// rest as FLTrust's root update. The round is one ``UpdateMatrix`` built before timing (as
+/// numpy's `X` is), so the times are the rules' own. Each rule runs once to warm up, then
+/// `repetitions` times.
 public enum AggregationBenchmark {
     /// One rule's timing.
     public struct Row: Sendable, Equatable {
@@ -26,30 +28,11 @@ public enum AggregationBenchmark {
         public var repetitions: Int
     }
 
-    /// The rules and parameters of the numpy anchor (`agg_bench.py`, `f = 20`, `β = 0.2`,
-    /// geomed `ν = 0.1`, 3 steps from zero, centered clipping `τ = 100`, `L = 1`), then the
-    /// remaining rules with comparable settings.
-    public static func standardRules(f: Int = 20) -> [ComponentSpec] {
-        func spec(_ kind: String, _ options: [String: ConfigValue] = [:]) -> ComponentSpec {
-            ComponentSpec(kind: kind, options: options, keyPath: "bench")
-        }
-        return [
-            spec("fedavg", ["weighted": .bool(false)]),
-            spec("krum", ["f": .int(f)]),
-            spec("multi-krum", ["f": .int(f)]),
-            spec("median"),
-            spec("trimmed-mean", ["beta": .double(0.2)]),
-            spec("geomed", ["nu": .double(0.1), "iterations": .int(3), "tolerance": .double(0), "start": .string("zero"), "weighted": .bool(false)]),
-            spec("centered-clipping", ["tau": .double(100), "iterations": .int(1)]),
-            spec("bulyan", ["f": .int(f)]),
-            spec("norm-bound", ["max_norm": .double(1)]),
-            spec("fltrust"),
-            spec("foolsgold"),
-            spec("flame"),
-            spec("dnc", ["f": .int(f)]),
-            spec("krum", ["f": .int(f), "pre": .array([.object(["kind": .string("nnm"), "f": .int(f)])])]),
-            spec("median", ["pre": .array([.object(["kind": .string("bucketing"), "s": .int(2)])])]),
-        ]
+    /// Every rule of `registry` with its example options for the round (``AggregatorTraits/example``:
+    /// the numpy anchor's settings where it has the rule, `β = f/n`), then every pre-aggregation
+    /// stage in front of its host rule.
+    public static func standardRules(n: Int = 100, f: Int = 20, registry: AggregatorRegistry = .standard) -> [ComponentSpec] {
+        registry.examples(for: AggregatorTraits.ExampleRound(n: n, f: f), keyPath: "bench")
     }
 
     /// Builds each rule through `registry` and times it.
@@ -70,16 +53,21 @@ public enum AggregationBenchmark {
         precondition(n >= 1 && d >= 1 && repetitions >= 1, "benchmark needs n, d, repetitions >= 1")
         var dataRNG = SeededGenerator(seed: seed, stream: [0xBE_4C])
         let byzantine = n / 5
-        var updates = [ClientUpdate]()
-        updates.reserveCapacity(n)
+        var values = [Float](repeating: 0, count: n * d)
         for i in 0..<n {
             let scale: Float = i < byzantine ? -0.04 : 0.01
-            let values = (0..<d).map { _ in Float(dataRNG.normal()) * scale }
-            updates.append(ClientUpdate(client: ClientID(i), round: 1, sampleCount: 600, delta: ParameterVector(values)))
+            for j in 0..<d { values[i * d + j] = Float(dataRNG.normal()) * scale }
         }
         var reference = [Float](repeating: 0, count: d)
-        for update in updates[byzantine...] {
-            for j in 0..<d { reference[j] += update.delta.values[j] / Float(n - byzantine) }
+        for i in byzantine..<n {
+            for j in 0..<d { reference[j] += values[i * d + j] / Float(n - byzantine) }
+        }
+        let updates: UpdateMatrix
+        do throws(AggregationError) {
+            updates = try UpdateMatrix(
+                values: values, dimension: d, clients: (0..<n).map(ClientID.init), sampleCounts: [Int](repeating: 600, count: n), round: 1)
+        } catch {
+            throw AggregatorRegistry.configError(error, keyPath: "bench")
         }
         let context = RoundContext(
             round: 1, globalModel: ParameterVector(zeros: d), referenceUpdate: ParameterVector(reference), expectedUpdates: n)
@@ -102,11 +90,9 @@ public enum AggregationBenchmark {
                     times.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
                 }
             }
-            times.sort()
-            let median = times.count % 2 == 1 ? times[times.count / 2] : 0.5 * (times[times.count / 2 - 1] + times[times.count / 2])
             rows.append(Row(
-                name: rule.name, spec: spec.description, n: n, d: d, medianMilliseconds: median,
-                minMilliseconds: times[0], repetitions: repetitions))
+                name: rule.name, spec: spec.description, n: n, d: d, medianMilliseconds: Selection.median(times) ?? .nan,
+                minMilliseconds: times.min() ?? .nan, repetitions: repetitions))
         }
         return rows
     }

@@ -7,10 +7,16 @@ import FedArenaNumerics
 /// El Mhamdi, Guerraoui and Rouault 2018, "The Hidden Vulnerability of Distributed Learning in
 /// Byzantium", ICML. Needs `n >= 4f + 3`.
 ///
-/// YAML: `{kind: bulyan, f: 5}`. The repeated Krum runs on one Gram matrix and updates the
-/// scores incrementally. Weights: for selected clients, the share of coordinates at which
-/// their value was among the `β` averaged (fractional under ties); they add up to `β`.
-/// Clients not selected get 0.
+/// YAML: `{kind: bulyan, f: 5}`. The repeated Krum runs on one ``PairwiseDistances`` and
+/// updates the scores incrementally (``KrumScoring/repeatedSelection(_:rows:f:count:)``, float64-
+/// exact, ties to the lower ``ClientID``). In the second phase the `β` values closest to the
+/// median are a window of consecutive sorted values; when two windows are equally close (a tie
+/// at the boundary) the lower one is taken. Weights: for selected clients, the share of
+/// coordinates at which their value was among the `β` averaged (fractional under ties); they
+/// add up to `β`. Clients not selected get 0.
+///
+/// Trust weights: 0 excludes the update; a weight in (0, 1) counts as 1 (both phases are
+/// rank-based and take no weights).
 public struct Bulyan: Aggregator {
     /// The number of Byzantine updates tolerated.
     public var f: Int
@@ -37,16 +43,15 @@ public struct Bulyan: Aggregator {
     /// Runs both phases.
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch`, `.nonFinite`.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
-        try validate(inputCount: updates.count)
+        try validate(inputCount: updates.activeCount)
         let batch = try UpdateBatch(updates, rule: name)
-        let distances = try KrumScoring.distances(batch, rule: name)
+        var distances = try batch.distances(rule: name)
         let theta = batch.count - 2 * f
         let beta = theta - 2 * f
-        let selected = KrumScoring.repeatedKrum(distances, f: f, count: theta).sorted()
-        let rows = selected.map { batch.updates[$0].delta.values }
-        let summary = Statistics.withRows(rows, columns: batch.dimension) { CoordinateWise.meanAroundMedian($0, keep: beta) }
+        let selected = batch.withRows { rows in KrumScoring.repeatedSelection(&distances, rows: rows, f: f, count: theta) }.sorted()
+        let summary = batch.withRows(selected) { CoordinateWise.meanAroundMedian($0, keep: beta) }
         if let bad = summary.nonFiniteRow { throw batch.nonFiniteError(rule: name, suspect: selected[bad]) }
         var weights = [Double](repeating: 0, count: batch.count)
         for (place, index) in selected.enumerated() { weights[index] = summary.usage[place] }

@@ -10,6 +10,9 @@ import FedArenaNumerics
 /// YAML: `{kind: centered-clipping, tau: 100, iterations: 1}`. Reads
 /// ``RoundContext/previousAggregate``. Weights: each client's coefficient in the final `v`
 /// written as `a·v₀ + Σ_i w_i Δ_i` (they sum to `1 − a`; to 1 when no step clips).
+///
+/// Trust weights: the mean `(1/n) Σ_i` becomes the weighted mean `Σ_i (t_i / Σ t) ·` of the
+/// clipped differences (0 excludes).
 public struct CenteredClipping: Aggregator {
     /// The clipping radius `τ > 0`.
     public var tau: Double
@@ -35,11 +38,12 @@ public struct CenteredClipping: Aggregator {
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch` (also for a previous aggregate of
     ///   another dimension), `.nonFinite`.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
         let batch = try UpdateBatch(updates, rule: name)
         if let previous = context.previousAggregate { try batch.requireCompatible(previous, named: "previous aggregate", rule: name) }
         let n = batch.count
+        let share = UpdateBatch.normalised(batch.trust)!
         let result: Result<([Float], [Double]), AggregationError> = batch.withRows { rows in
             var v = context.previousAggregate?.values ?? [Float](repeating: 0, count: rows.columns)
             var coefficients = [Double](repeating: 0, count: n)
@@ -53,7 +57,7 @@ public struct CenteredClipping: Aggregator {
                 }
                 if let bad = scales.firstIndex(where: { $0.isNaN }) { return .failure(batch.nonFiniteError(rule: name, suspect: bad)) }
                 // v + (1/n) Σ c_i (Δ_i − v) = (1 − Σc/n) v + Σ (c_i/n) Δ_i
-                let shares = scales.map { $0 / Double(n) }
+                let shares = (0..<n).map { scales[$0] * share[$0] }
                 let keep = 1 - shares.reduce(0, +)
                 coefficients = (0..<n).map { keep * coefficients[$0] + shares[$0] }
                 v = Statistics.linearCombination(rows, coefficients: shares.map { Float($0) }, base: v.map { $0 * Float(keep) })

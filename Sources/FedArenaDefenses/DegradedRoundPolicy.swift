@@ -42,8 +42,23 @@ public enum DegradedRoundPolicy: String, Sendable, Equatable, CaseIterable {
         with rule: any Aggregator, updates: [ClientUpdate], context: RoundContext,
         using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> Outcome {
+        try aggregate(with: rule, updates: try UpdateMatrix(updates, for: rule.name), context: context, using: &rng)
+    }
+
+    /// Runs `rule`, or the fallback when `updates` has too few rows of positive weight for it.
+    /// - Parameters:
+    ///   - rule: the configured rule.
+    ///   - updates: what arrived, as one block (rows of weight 0 do not count).
+    ///   - context: the round.
+    ///   - rng: the round's generator.
+    /// - Returns: the outcome.
+    /// - Throws: as the `[ClientUpdate]` form.
+    public func aggregate(
+        with rule: any Aggregator, updates: UpdateMatrix, context: RoundContext,
+        using rng: inout some RandomNumberGenerator
+    ) throws(AggregationError) -> Outcome {
         do throws(AggregationError) {
-            try rule.validate(inputCount: updates.count)
+            try rule.validate(inputCount: updates.activeCount)
         } catch {
             switch self {
             case .skip:
@@ -51,7 +66,7 @@ public enum DegradedRoundPolicy: String, Sendable, Equatable, CaseIterable {
             case .median:
                 let fallback = CoordinateMedian()
                 var result = try fallback.aggregate(updates, context: context, using: &rng)
-                let reason = "fell back to the coordinate-wise median of \(updates.count) updates: \(error.message)"
+                let reason = "fell back to the coordinate-wise median of \(updates.activeCount) updates: \(error.message)"
                 result.note = reason
                 return .fellBack(result, rule: fallback.name, reason: reason)
             }

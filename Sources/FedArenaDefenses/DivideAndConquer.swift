@@ -10,8 +10,13 @@ import FedArenaNumerics
 /// vector of the centred `n × b` matrix comes from power iteration on `AᵀA` (BLAS `sgemv`),
 /// started from a seeded normal vector, to a change below `1e-6` or 200 steps.
 ///
-/// YAML: `{kind: dnc, f: 10, c: 1.0, iterations: 1, subsample: 10000}`. Needs `n > ⌊c·f⌋`.
+/// YAML: `{kind: dnc, f: 10, c: 1.0, iterations: 1, subsample: 10000}`. Needs `n > ⌊c·f⌋`
+/// (exact for the decimal `c` written, ``FractionalCount``). The sampled columns are centred
+/// before the power iteration, so the scores do not depend on a common offset of the updates.
 /// Weights: `1/|good|` for surviving clients, 0 for the rest.
+///
+/// Trust weights: 0 excludes the update; the filtering ignores weights in (0, 1), and the mean
+/// of the survivors is weighted by them (`Σ w_i Δ_i / Σ w_i` over the good set).
 public struct DivideAndConquer: Aggregator {
     /// The assumed number of Byzantine updates.
     public var f: Int
@@ -44,7 +49,7 @@ public struct DivideAndConquer: Aggregator {
     public var name: String { "dnc" }
 
     /// The number of updates removed per repetition: `⌊c·f⌋`.
-    public var removedPerIteration: Int { Int((filterFraction * Double(f)).rounded(.down)) }
+    public var removedPerIteration: Int { FractionalCount.floor(filterFraction, of: f) }
 
     /// Needs `n > ⌊c·f⌋`.
     public func validate(inputCount: Int) throws(AggregationError) {
@@ -58,9 +63,9 @@ public struct DivideAndConquer: Aggregator {
     /// Filters and averages.
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch`, `.nonFinite`.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
-        try validate(inputCount: updates.count)
+        try validate(inputCount: updates.activeCount)
         let batch = try UpdateBatch(updates, rule: name)
         try batch.requireFinite(rule: name)
         let n = batch.count
@@ -71,8 +76,9 @@ public struct DivideAndConquer: Aggregator {
         for _ in 0..<iterations {
             let columns = rng.sampledIndices(b, from: d)
             var matrix = [Float](repeating: 0, count: n * b)
-            for i in 0..<n {
-                batch.updates[i].delta.values.withUnsafeBufferPointer { row in
+            batch.withRows { rows in
+                for i in 0..<n {
+                    let row = rows[i]
                     for (place, column) in columns.enumerated() { matrix[i * b + place] = row[column] }
                 }
             }
@@ -100,8 +106,10 @@ public struct DivideAndConquer: Aggregator {
             good = Set(lastKept)
             note = "no update survived every repetition; used the last repetition's survivors"
         }
+        let trust = batch.trust
+        let goodTrust = good.sorted().reduce(0) { $0 + trust[$1] }
         var weights = [Double](repeating: 0, count: n)
-        for i in good { weights[i] = 1 / Double(good.count) }
+        for i in good { weights[i] = trust[i] / goodTrust }
         let mean = batch.withRows { Statistics.linearCombination($0, coefficients: weights.map { Float($0) }) }
         try batch.requireFiniteResult(mean, rule: name)
         return AggregationResult(aggregate: ParameterVector(mean), weights: batch.weights(weights), note: note)

@@ -21,7 +21,12 @@ import FedArenaNumerics
 ///    paper's value for image classification).
 ///
 /// YAML: `{kind: flame, lambda: 0.001}`. Weights: `1/|cluster|` for admitted clients, 0 for
-/// the rest.
+/// the rest. Cosine distances come from ``PairwiseDistances`` (accurate when every update
+/// shares a large component, where `1 − a·b/(‖a‖‖b‖)` in float32 is 0 for every pair).
+///
+/// Trust weights: 0 excludes the update; the clustering and the median norm ignore weights in
+/// (0, 1), and the mean of the admitted, clipped updates is weighted by them
+/// (`Σ w_i c_i Δ_i / Σ w_i` over the cluster).
 public struct FLAME: Aggregator {
     /// The noise level `λ >= 0`.
     public var lambda: Double
@@ -40,21 +45,22 @@ public struct FLAME: Aggregator {
     /// Clusters, clips, averages and adds noise.
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch`, `.nonFinite`.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
         let batch = try UpdateBatch(updates, rule: name)
         let n = batch.count
-        let gram = try KrumScoring.distances(batch, rule: name)
+        let gram = try batch.distances(rule: name, products: .cosines)
         let admitted = Self.majorityCluster(gram)
-        let norms = (0..<n).map { Double(gram.squaredNorm($0)).squareRoot() }
-        var sortedNorms = norms
-        let medianNorm = Statistics.median(&sortedNorms) ?? 0
+        let norms = (0..<n).map { gram.squaredNorm($0).squareRoot() }
+        let medianNorm = Selection.median(norms) ?? 0
+        let trust = batch.trust
+        let admittedTrust = admitted.reduce(0) { $0 + trust[$1] }
         var weights = [Double](repeating: 0, count: n)
         var coefficients = [Float](repeating: 0, count: n)
         for i in admitted {
-            weights[i] = 1 / Double(admitted.count)
+            weights[i] = trust[i] / admittedTrust
             let clip = norms[i] > medianNorm && norms[i] > 0 ? medianNorm / norms[i] : 1
-            coefficients[i] = Float(clip / Double(admitted.count))
+            coefficients[i] = Float(clip * weights[i])
         }
         var mean = batch.withRows { Statistics.linearCombination($0, coefficients: coefficients) }
         try batch.requireFiniteResult(mean, rule: name)
@@ -76,9 +82,9 @@ public struct FLAME: Aggregator {
         guard n > 2 else { return Array(0..<n) }
         // Prim's minimum spanning tree on 1 − cos.
         var inTree = [Bool](repeating: false, count: n)
-        var best = [Float](repeating: .infinity, count: n)
+        var best = [Double](repeating: .infinity, count: n)
         var parent = [Int](repeating: -1, count: n)
-        var edges = [(weight: Float, a: Int, b: Int)]()
+        var edges = [(weight: Double, a: Int, b: Int)]()
         best[0] = 0
         for _ in 0..<n {
             var next = -1
@@ -86,7 +92,7 @@ public struct FLAME: Aggregator {
             inTree[next] = true
             if parent[next] >= 0 { edges.append((best[next], min(parent[next], next), max(parent[next], next))) }
             for j in 0..<n where !inTree[j] {
-                let distance = 1 - gram.cosine(next, j)
+                let distance = gram.cosineDistance(next, j)
                 if distance < best[j] {
                     best[j] = distance
                     parent[j] = next
@@ -105,7 +111,7 @@ public struct FLAME: Aggregator {
             }
             return x
         }
-        var bestGap: Float = 0
+        var bestGap = 0.0
         var bestLevel = -1
         var largest = 1
         for t in 0..<edges.count {

@@ -12,6 +12,10 @@ import FedArenaNumerics
 /// YAML: `{kind: fltrust}`. Needs ``RoundContext/referenceUpdate`` (``requiresReferenceUpdate``
 /// is `true`). When every trust score is 0 the result is the zero update, with a note.
 /// Weights: the normalised trust scores.
+///
+/// Trust weights: `w_i` multiplies the trust score, `TS_i · w_i` (0 excludes). The rescaling
+/// to `‖Δ_root‖` is unchanged, which is why shrinking the vector (the old `downweight`) had no
+/// effect here.
 public struct FLTrust: Aggregator {
     /// Creates the rule (it has no parameters).
     public init() {}
@@ -26,7 +30,7 @@ public struct FLTrust: Aggregator {
     /// - Throws: `.missingReference` without a reference update, `.dimensionMismatch`,
     ///   `.nonFinite`, `.tooFewUpdates`.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
         let batch = try UpdateBatch(updates, rule: name)
         guard let reference = context.referenceUpdate else {
@@ -34,6 +38,7 @@ public struct FLTrust: Aggregator {
         }
         try batch.requireCompatible(reference, named: "root update", rule: name)
         let n = batch.count
+        let weights = batch.trust
         let result: Result<(vector: [Float], trust: [Double]), AggregationError> = batch.withRows { rows in
             reference.values.withUnsafeBufferPointer { rootBuffer in
                 let root = rootBuffer.baseAddress!
@@ -45,7 +50,7 @@ public struct FLTrust: Aggregator {
                     if !norm.isFinite { return .failure(batch.nonFiniteError(rule: name, suspect: i)) }
                     guard norm > 0, rootNorm > 0 else { continue }
                     let cosine = Statistics.dot(rows[i], root, count: rows.columns) / (norm * rootNorm)
-                    trust[i] = max(0, cosine)
+                    trust[i] = max(0, cosine) * weights[i]
                     scale[i] = rootNorm / norm
                 }
                 let total = trust.reduce(0, +)

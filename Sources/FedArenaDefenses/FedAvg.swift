@@ -10,7 +10,10 @@ import FedArenaNumerics
 /// YAML: `{kind: fedavg, weighted: true}`.
 ///
 /// Clients reporting a sample count of 0 (or less) get weight 0; when every count is 0 the
-/// plain mean is used and the result carries a note.
+/// sample counts are ignored and the result carries a note.
+///
+/// Trust weights: `w_i` multiplies the sample-count weight and the weights are renormalised,
+/// `Δ = Σ w_i n_i Δ_i / Σ w_i n_i` (0 excludes; `weighted: false` uses `w_i` alone).
 public struct FedAvg: Aggregator {
     /// Whether updates are weighted by sample count (`true`) or equally (`false`).
     public var weighted: Bool
@@ -32,17 +35,18 @@ public struct FedAvg: Aggregator {
     /// - Returns: the weighted mean; weights are the normalised sample counts.
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch`, `.nonFinite`.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
         let batch = try UpdateBatch(updates, rule: name)
         var note: String?
-        var weights = batch.updates.map { weighted ? Double(max(0, $0.sampleCount)) : 1.0 }
+        let trust = batch.trust
+        let counts = batch.sampleCounts
+        var weights = (0..<batch.count).map { trust[$0] * (weighted ? Double(max(0, counts[$0])) : 1.0) }
         if weights.allSatisfy({ $0 == 0 }) {
-            weights = [Double](repeating: 1, count: batch.count)
-            note = "every client reported 0 samples; used the plain mean"
+            weights = trust
+            note = "every client reported 0 samples; ignored the sample counts"
         }
-        let total = weights.reduce(0, +)
-        weights = weights.map { $0 / total }
+        weights = UpdateBatch.normalised(weights)!
         let mean = batch.withRows { rows in Statistics.linearCombination(rows, coefficients: weights.map { Float($0) }) }
         // NaN and infinity propagate into the sum, so checking the result is enough (one pass
         // over d values instead of n·d); rows of weight 0 are skipped by the sum, so check them.

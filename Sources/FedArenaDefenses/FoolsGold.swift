@@ -19,7 +19,11 @@ import Foundation
 /// in ``AggregationResult/memory`` for the runtime to hand back next round. The paper's
 /// optional restriction to "indicative features" is not applied: whole updates are used.
 ///
-/// YAML: `{kind: foolsgold, confidence: 1.0}`. Weights: the normalised `α_i`.
+/// YAML: `{kind: foolsgold, confidence: 1.0}`. Weights: the normalised `α_i`. Cosines come
+/// from ``PairwiseDistances`` (`1 − cos` without cancellation).
+///
+/// Trust weights: `w_i` multiplies `α_i` (0 excludes the update and leaves its history as it
+/// was).
 public struct FoolsGold: Aggregator {
     /// The logit confidence `κ > 0`.
     public var confidence: Double
@@ -44,24 +48,26 @@ public struct FoolsGold: Aggregator {
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch` (also for a stored history of another
     ///   dimension), `.nonFinite`.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
         let batch = try UpdateBatch(updates, rule: name)
         try batch.requireFinite(rule: name)
         var memory = context.memory
-        var histories = [[Float]]()
-        for update in batch.updates {
-            let key = Self.historyKey(update.client)
-            var history = update.delta.values
+        var histories = UpdateMatrix(dimension: batch.dimension, round: updates.round, reservingCapacity: batch.count)
+        for index in 0..<batch.count {
+            let client = batch.client(index)
+            let key = Self.historyKey(client)
+            var history = batch.vector(index).values
             if let old = memory.vectors[key] {
-                try batch.requireCompatible(old, named: "history of \(update.client)", rule: name)
-                for j in history.indices { history[j] += old.values[j] }
+                try batch.requireCompatible(old, named: "history of \(client)", rule: name)
+                VectorMath.add(old.values, into: &history)
             }
             memory.vectors[key] = ParameterVector(history)
-            histories.append(history)
+            try histories.append(client: client, sampleCount: 1, row: history)
         }
-        let similarity = Statistics.withRows(histories, columns: batch.dimension) { PairwiseDistances($0) }
-        let alpha = Self.learningRates(similarity, confidence: confidence)
+        let similarity = histories.withRows { PairwiseDistances($0, products: .cosines) }
+        let trust = batch.trust
+        let alpha = zip(Self.learningRates(similarity, confidence: confidence), trust).map { $0 * $1 }
         let total = alpha.reduce(0, +)
         if total == 0 {
             return AggregationResult(
@@ -80,7 +86,7 @@ public struct FoolsGold: Aggregator {
         guard n > 1 else { return [Double](repeating: 1, count: n) }
         var cs = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
         for i in 0..<n {
-            for j in 0..<n where j != i { cs[i][j] = Double(gram.cosine(i, j)) }
+            for j in 0..<n where j != i { cs[i][j] = gram.cosine(i, j) }
         }
         let maxima = cs.map { $0.max()! }
         for i in 0..<n {

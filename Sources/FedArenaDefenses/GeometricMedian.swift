@@ -12,6 +12,9 @@ import FedArenaNumerics
 ///
 /// YAML: `{kind: geomed, nu: 1.0e-6, iterations: 100, tolerance: 1.0e-5, weighted: true, start: mean}`.
 /// Weights: the final normalised `β_i` (the coefficients of the last step).
+///
+/// Trust weights: `w_i` multiplies `α_i` (RFA's weights are exactly such per-update weights);
+/// 0 excludes.
 public struct GeometricMedian: Aggregator {
     /// The smoothing `ν > 0`.
     public var nu: Double
@@ -49,14 +52,15 @@ public struct GeometricMedian: Aggregator {
     /// Runs the smoothed Weiszfeld iterations.
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch`, `.nonFinite`.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
         let batch = try UpdateBatch(updates, rule: name)
         let n = batch.count
-        var alpha = batch.updates.map { weighted ? Double(max(0, $0.sampleCount)) : 1.0 }
-        if alpha.allSatisfy({ $0 == 0 }) { alpha = [Double](repeating: 1, count: n) }
-        let alphaTotal = alpha.reduce(0, +)
-        alpha = alpha.map { $0 / alphaTotal }
+        let trust = batch.trust
+        let counts = batch.sampleCounts
+        var alpha = (0..<n).map { trust[$0] * (weighted ? Double(max(0, counts[$0])) : 1.0) }
+        if alpha.allSatisfy({ $0 == 0 }) { alpha = trust }
+        alpha = UpdateBatch.normalised(alpha)!
         let result: Result<(z: [Float], beta: [Double], steps: Int), AggregationError> = batch.withRows { rows in
             var z = startFromZero ? [Float](repeating: 0, count: rows.columns) : Statistics.linearCombination(rows, coefficients: alpha.map { Float($0) })
             var beta = alpha

@@ -7,8 +7,13 @@ import FedArenaNumerics
 /// Blanchard, El Mhamdi, Guerraoui and Stainer 2017, "Machine Learning with Adversaries:
 /// Byzantine Tolerant Gradient Descent", NeurIPS. Needs `n > 2f + 2`.
 ///
-/// YAML: `{kind: krum, f: 10}`. Distances come from one Gram matrix (``PairwiseDistances``).
-/// Ties go to the lower ``ClientID``. Weights: 1 for the selected client, 0 for the others.
+/// YAML: `{kind: krum, f: 10}`. Distances come from ``PairwiseDistances`` (centred, accurate
+/// under any common offset) and the choice from ``KrumScoring``, the code Fang-Krum attacks:
+/// it is the float64-exact choice, ties to the lower ``ClientID``. Weights: 1 for the selected
+/// client, 0 for the others.
+///
+/// Trust weights: 0 excludes the update; a weight in (0, 1) counts as 1 (Krum selects one
+/// update and returns it unscaled, so a fractional weight has nothing to act on).
 public struct Krum: Aggregator {
     /// The number of Byzantine updates tolerated.
     public var f: Int
@@ -35,15 +40,16 @@ public struct Krum: Aggregator {
     /// Selects the update with the lowest Krum score.
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch`, `.nonFinite`.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
-        try validate(inputCount: updates.count)
+        try validate(inputCount: updates.activeCount)
         let batch = try UpdateBatch(updates, rule: name)
-        let distances = try KrumScoring.distances(batch, rule: name)
-        let scores = KrumScoring.scores(distances, neighbours: batch.count - f - 2)
-        let winner = KrumScoring.lowest(scores, count: 1)[0]
+        var distances = try batch.distances(rule: name)
+        let winner = batch.withRows { rows in
+            KrumScoring.selectLowest(&distances, rows: rows, neighbours: batch.count - f - 2, count: 1)[0]
+        }
         var weights = [Double](repeating: 0, count: batch.count)
         weights[winner] = 1
-        return AggregationResult(aggregate: batch.updates[winner].delta, weights: batch.weights(weights))
+        return AggregationResult(aggregate: batch.vector(winner), weights: batch.weights(weights))
     }
 }

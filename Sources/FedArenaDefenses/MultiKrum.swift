@@ -7,8 +7,12 @@ import FedArenaNumerics
 /// Byzantine Tolerant Gradient Descent", NeurIPS (Multi-Krum, section 5). Needs `n > 2f + 2`
 /// and `m <= n − f`; `m` defaults to `n − f`.
 ///
-/// YAML: `{kind: multi-krum, f: 10, m: 30}` (`m` optional). Weights: `1/m` for each selected
-/// client, 0 for the others.
+/// YAML: `{kind: multi-krum, f: 10, m: 30}` (`m` optional). The selection is ``Krum``'s
+/// (float64-exact, ties to the lower ``ClientID``). Weights: `1/m` for each selected client, 0
+/// for the others.
+///
+/// Trust weights: 0 excludes the update; a weight in (0, 1) does not change the selection but
+/// weights the mean of the selected updates (`Σ w_i Δ_i / Σ w_i` over the selection).
 public struct MultiKrum: Aggregator {
     /// The number of Byzantine updates tolerated.
     public var f: Int
@@ -48,15 +52,19 @@ public struct MultiKrum: Aggregator {
     /// Averages the `m` lowest-scoring updates.
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch`, `.nonFinite`.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
-        try validate(inputCount: updates.count)
+        try validate(inputCount: updates.activeCount)
         let batch = try UpdateBatch(updates, rule: name)
-        let distances = try KrumScoring.distances(batch, rule: name)
-        let scores = KrumScoring.scores(distances, neighbours: batch.count - f - 2)
+        var distances = try batch.distances(rule: name)
         let count = selectionCount(inputCount: batch.count)
+        let selected = batch.withRows { rows in
+            KrumScoring.selectLowest(&distances, rows: rows, neighbours: batch.count - f - 2, count: count)
+        }
+        let trust = batch.trust
+        let total = selected.reduce(0) { $0 + trust[$1] }
         var weights = [Double](repeating: 0, count: batch.count)
-        for index in KrumScoring.lowest(scores, count: count) { weights[index] = 1 / Double(count) }
+        for index in selected { weights[index] = trust[index] / total }
         let mean = batch.withRows { Statistics.linearCombination($0, coefficients: weights.map { Float($0) }) }
         try batch.requireFiniteResult(mean, rule: name)
         return AggregationResult(aggregate: ParameterVector(mean), weights: batch.weights(weights))

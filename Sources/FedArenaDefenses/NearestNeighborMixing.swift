@@ -7,9 +7,13 @@ import FedArenaNumerics
 /// Allouah, Farhadkhani, Guerraoui, Gupta, Pinot and Stephan 2023, "Fixing by Mixing: A Recipe
 /// for Optimal Byzantine ML under Heterogeneity", AISTATS. Needs `n > f`.
 ///
-/// YAML (inside `pre`): `{kind: nnm, f: 10}`. Distances come from one Gram matrix; ties go to
-/// the lower ``ClientID``. Outputs keep the clients' identities; each output names its
-/// `n − f` sources with coefficient `1/(n − f)`.
+/// YAML (inside `pre`): `{kind: nnm, f: 10}`. Distances come from ``PairwiseDistances`` and
+/// each neighbourhood is certified float64-exact at its boundary; ties go to the lower
+/// ``ClientID``. Outputs keep the clients' identities, sample counts and trust weights; each
+/// output names its `n − f` sources with coefficient `1/(n − f)`.
+///
+/// Trust weights: 0 excludes the update (it is nobody's neighbour); the mixing itself is the
+/// paper's plain mean, and each output carries its own client's weight to the rule.
 public struct NearestNeighborMixing: PreAggregator {
     /// The assumed number of Byzantine updates.
     public var f: Int
@@ -35,31 +39,28 @@ public struct NearestNeighborMixing: PreAggregator {
     /// Mixes each update with its nearest neighbours.
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch`, `.nonFinite`.
     public func preAggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> PreAggregation {
-        try validate(inputCount: updates.count)
+        try validate(inputCount: updates.activeCount)
         let batch = try UpdateBatch(updates, rule: name)
         let n = batch.count
         let keep = n - f
-        let distances = try KrumScoring.distances(batch, rule: name)
-        var outputs = [ClientUpdate]()
+        var distances = try batch.distances(rule: name)
         var sources = [ClientID: [ClientID: Double]]()
         let share = 1 / Double(keep)
         var mixing = [Float](repeating: 0, count: n * n)
-        var scratch = [(Float, Int)]()
-        for i in 0..<n {
-            // Itself first (distance 0), then by distance and index.
-            scratch = (0..<n).map { ($0 == i ? -1 : distances.squaredDistance(i, $0), $0) }
-            scratch.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-            let neighbours = scratch.prefix(keep).map(\.1)
-            for j in neighbours { mixing[i * n + j] = Float(share) }
-            sources[batch.updates[i].client] = Dictionary(neighbours.map { (batch.updates[$0].client, share) }, uniquingKeysWith: +)
+        let mixed = batch.withRows { rows in
+            for i in 0..<n {
+                // Itself first, then by distance and index.
+                let neighbours = distances.nearest(to: i, count: keep, using: rows)
+                for j in neighbours { mixing[i * n + j] = Float(share) }
+                sources[batch.client(i)] = Dictionary(neighbours.map { (batch.client($0), share) }, uniquingKeysWith: +)
+            }
+            return Statistics.mix(rows, mixing: mixing, outputs: n)
         }
-        let mixed = batch.withRows { Statistics.mix($0, mixing: mixing, outputs: n) }
+        var outputs = UpdateMatrix(dimension: batch.dimension, round: updates.round, reservingCapacity: n)
         for i in 0..<n {
-            var update = batch.updates[i]
-            update.delta = ParameterVector(mixed[i])
-            outputs.append(update)
+            try outputs.append(client: batch.client(i), sampleCount: batch.sampleCounts[i], weight: batch.trust[i], row: mixed[i])
         }
         return PreAggregation(updates: outputs, sources: sources)
     }

@@ -9,6 +9,9 @@ import FedArenaNumerics
 ///
 /// YAML: `{kind: norm-bound, max_norm: 5.0, weighted: true}`. Weights: the normalised sample
 /// counts (the coefficients of the clipped updates).
+///
+/// Trust weights: as in ``FedAvg``, `w_i` multiplies the sample-count weight before
+/// renormalising (0 excludes).
 public struct NormBound: Aggregator {
     /// The norm bound `M > 0`.
     public var maxNorm: Double
@@ -32,13 +35,14 @@ public struct NormBound: Aggregator {
     /// Clips and averages.
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch`, `.nonFinite`.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
         let batch = try UpdateBatch(updates, rule: name)
-        var weights = batch.updates.map { weighted ? Double(max(0, $0.sampleCount)) : 1.0 }
-        if weights.allSatisfy({ $0 == 0 }) { weights = [Double](repeating: 1, count: batch.count) }
-        let total = weights.reduce(0, +)
-        weights = weights.map { $0 / total }
+        let trust = batch.trust
+        let counts = batch.sampleCounts
+        var weights = (0..<batch.count).map { trust[$0] * (weighted ? Double(max(0, counts[$0])) : 1.0) }
+        if weights.allSatisfy({ $0 == 0 }) { weights = trust }
+        weights = UpdateBatch.normalised(weights)!
         let result: Result<[Float], AggregationError> = batch.withRows { rows in
             let norms = Statistics.squaredNorms(rows).map { $0.squareRoot() }
             if let bad = norms.firstIndex(where: { !$0.isFinite }) { return .failure(batch.nonFiniteError(rule: name, suspect: bad)) }

@@ -6,7 +6,8 @@ import FedArenaNumerics
 /// The clipping pre-aggregator of Allouah et al. 2023 ("Fixing by Mixing", AISTATS) and ByzFL's
 /// `Clipping`; the same operation as ``NormBound`` without the averaging.
 ///
-/// YAML (inside `pre`): `{kind: clip, tau: 5.0}`. One output per client, identities kept.
+/// YAML (inside `pre`): `{kind: clip, tau: 5.0}`. One output per client, identities, sample
+/// counts and trust weights kept (rows of weight 0 are dropped).
 public struct NormClipping: PreAggregator {
     /// The norm bound `τ > 0`.
     public var tau: Double
@@ -25,17 +26,16 @@ public struct NormClipping: PreAggregator {
     /// Clips each update.
     /// - Throws: `.tooFewUpdates`, `.dimensionMismatch`, `.nonFinite`.
     public func preAggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> PreAggregation {
         let batch = try UpdateBatch(updates, rule: name)
-        var outputs = batch.updates
-        for index in outputs.indices {
-            let norm = Statistics.squaredNorm(outputs[index].delta.values).squareRoot()
-            if !norm.isFinite { throw batch.nonFiniteError(rule: name, suspect: index) }
-            if norm > tau {
-                let scale = Float(tau / norm)
-                for j in outputs[index].delta.values.indices { outputs[index].delta.values[j] *= scale }
-            }
+        let norms = batch.withRows { Statistics.squaredNorms($0).map { $0.squareRoot() } }
+        if let bad = norms.firstIndex(where: { !$0.isFinite }) { throw batch.nonFiniteError(rule: name, suspect: bad) }
+        var outputs = UpdateMatrix(dimension: batch.dimension, round: updates.round, reservingCapacity: batch.count)
+        for index in 0..<batch.count {
+            var values = batch.vector(index).values
+            if norms[index] > tau { VectorMath.scale(&values, by: Float(tau / norms[index])) }
+            try outputs.append(client: batch.client(index), sampleCount: batch.sampleCounts[index], weight: batch.trust[index], row: values)
         }
         return PreAggregation(oneToOne: outputs)
     }

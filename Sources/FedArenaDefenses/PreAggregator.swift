@@ -8,8 +8,10 @@ import FedArenaCore
 /// back through every stage so that they still name the original clients.
 ///
 /// ## Implementation requirements
-/// - Conforming types are `struct`s, pure and deterministic given the generator they receive,
-///   and independent of the order of `updates` (sort by ``ClientID`` first).
+/// - Conforming types are `struct`s, pure and deterministic given the generator they receive;
+///   they read the round as one ``UpdateMatrix`` (canonical client order) and return one.
+/// - Rows of weight 0 are excluded (they appear in no output); each stage documents the
+///   weight its outputs carry.
 /// - `init` throws ``AggregationError`` `.invalidConfiguration` for impossible parameters;
 ///   ``validate(inputCount:)`` throws `.tooFewUpdates` naming the stage, the numbers and the bound.
 /// - ``preAggregate(_:context:using:)`` reports in ``PreAggregation/sources`` how each output
@@ -27,17 +29,30 @@ public protocol PreAggregator: Sendable {
 
     /// Transforms the updates.
     /// - Parameters:
-    ///   - updates: the updates (or the previous stage's output).
+    ///   - updates: the updates (or the previous stage's output); rows of weight 0 are excluded.
     ///   - context: the round.
     ///   - rng: the round's generator (bucketing draws its buckets from it).
     /// - Returns: the transformed updates and how each is made of the inputs.
     /// - Throws: ``AggregationError`` for input the stage cannot use.
     func preAggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> PreAggregation
 }
 
 extension PreAggregator {
+    /// Transforms `updates` (packed into one ``UpdateMatrix`` first: one copy).
+    /// - Parameters:
+    ///   - updates: the updates, in any order; ``ClientUpdate/weight`` is each row's weight.
+    ///   - context: the round.
+    ///   - rng: the round's generator.
+    /// - Returns: the transformed updates and how each is made of the inputs.
+    /// - Throws: ``AggregationError`` for input the stage cannot use.
+    public func preAggregate(
+        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+    ) throws(AggregationError) -> PreAggregation {
+        try preAggregate(try UpdateMatrix(updates, for: name), context: context, using: &rng)
+    }
+
     /// One output per input by default.
     public func outputCount(inputCount: Int) -> Int { inputCount }
 
@@ -51,23 +66,23 @@ extension PreAggregator {
 
 /// What a ``PreAggregator`` produced: new updates and, for each, the input clients it mixes.
 public struct PreAggregation: Sendable, Equatable {
-    /// The transformed updates; their ``ClientUpdate/client`` may be synthetic (bucket numbers).
-    public var updates: [ClientUpdate]
+    /// The transformed updates; their clients may be synthetic (bucket numbers).
+    public var updates: UpdateMatrix
     /// For each output client, the coefficient of each input client in it
     /// (`output = Σ coefficient · input`, before any clipping). Weights are attributed back as
     /// `w(input) = Σ_output w(output) · coefficient`, which keeps linear weights summing to 1.
     public var sources: [ClientID: [ClientID: Double]]
 
     /// Creates a pre-aggregation.
-    public init(updates: [ClientUpdate], sources: [ClientID: [ClientID: Double]]) {
+    public init(updates: UpdateMatrix, sources: [ClientID: [ClientID: Double]]) {
         self.updates = updates
         self.sources = sources
     }
 
     /// A one-to-one transformation: output `i` comes from input `i` alone.
-    public init(oneToOne updates: [ClientUpdate]) {
+    public init(oneToOne updates: UpdateMatrix) {
         self.updates = updates
-        self.sources = Dictionary(updates.map { ($0.client, [$0.client: 1.0]) }, uniquingKeysWith: { first, _ in first })
+        self.sources = Dictionary(uniqueKeysWithValues: updates.clients.map { ($0, [$0: 1.0]) })
     }
 
     /// `weights` of the outputs attributed back to the inputs.
@@ -120,9 +135,9 @@ public struct PreAggregatedRule: Aggregator {
     /// Runs the stages, the rule, and attributes the weights back to the original clients.
     /// - Throws: whatever a stage or the rule throws.
     public func aggregate(
-        _ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator
+        _ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator
     ) throws(AggregationError) -> AggregationResult {
-        try validate(inputCount: updates.count)
+        try validate(inputCount: updates.activeCount)
         var current = updates
         var trail = [PreAggregation]()
         for stage in stages {
@@ -132,7 +147,7 @@ public struct PreAggregatedRule: Aggregator {
         }
         var result = try rule.aggregate(current, context: context, using: &rng)
         for step in trail.reversed() { result.weights = step.attribute(result.weights) }
-        for update in updates where result.weights[update.client] == nil { result.weights[update.client] = 0 }
+        for client in updates.clients where result.weights[client] == nil { result.weights[client] = 0 }
         return result
     }
 }

@@ -1,85 +1,83 @@
 import FedArenaCore
 import FedArenaNumerics
 
-/// The updates of one round, checked and put in a canonical order (ascending ``ClientID``),
-/// so that every rule's arithmetic, and therefore its bits, do not depend on arrival order.
+/// The rows one rule merges: the round's ``UpdateMatrix`` restricted to its rows of positive
+/// weight (rows of weight 0 are excluded by every rule), read in place.
+///
+/// Indices `0..<count` below are positions among the active rows, in ascending client order;
+/// ``weights(_:)`` maps per-row values back to every client of the round, excluded ones at 0.
 struct UpdateBatch {
-    /// The updates, sorted by client.
-    let updates: [ClientUpdate]
+    /// The round as the rule received it.
+    let matrix: UpdateMatrix
+    /// The active rows' positions in ``matrix``, ascending.
+    let active: [Int]
+
+    /// The number of active updates `n`.
+    var count: Int { active.count }
     /// The dimension `d`.
-    let dimension: Int
+    var dimension: Int { matrix.dimension }
+    /// The active clients, ascending.
+    var clients: [ClientID] { active.map { matrix.clients[$0] } }
+    /// The active rows' sample counts.
+    var sampleCounts: [Int] { active.map { matrix.sampleCounts[$0] } }
+    /// The active rows' trust weights, in (0, 1].
+    var trust: [Double] { active.map { matrix.weights[$0] } }
 
-    /// The number of updates `n`.
-    var count: Int { updates.count }
-    /// The clients in canonical order.
-    var clients: [ClientID] { updates.map(\.client) }
-
-    /// Checks that `updates` is non-empty and that all updates share one positive dimension.
+    /// Checks that some row is active and that the rows are not empty.
     ///
     /// Finiteness is checked by each rule where it is cheapest (most rules see a NaN or an
     /// infinity in a norm they compute anyway); see ``requireFinite(rule:)``.
-    /// - Throws: `.tooFewUpdates` when empty, `.dimensionMismatch` otherwise.
-    init(_ updates: [ClientUpdate], rule: String) throws(AggregationError) {
-        guard let first = updates.first else {
-            throw AggregationError(.tooFewUpdates, "\(rule) needs at least 1 update, got 0")
+    /// - Throws: `.tooFewUpdates` when no row has a positive weight, `.dimensionMismatch` for d = 0.
+    init(_ matrix: UpdateMatrix, rule: String) throws(AggregationError) {
+        let active = matrix.weights.indices.filter { matrix.weights[$0] > 0 }
+        guard let first = active.first else {
+            let excluded = matrix.count > 0 ? " (all \(matrix.count) have weight 0)" : ""
+            throw AggregationError(.tooFewUpdates, "\(rule) needs at least 1 update, got 0\(excluded)")
         }
-        let dimension = first.delta.count
-        if dimension == 0 {
-            throw AggregationError(.dimensionMismatch, "\(rule): \(first.client) sent an empty update (d = 0)")
+        if matrix.dimension == 0 {
+            throw AggregationError(.dimensionMismatch, "\(rule): \(matrix.clients[first]) sent an empty update (d = 0)")
         }
-        for update in updates where update.delta.count != dimension {
-            throw AggregationError(
-                .dimensionMismatch,
-                "\(rule): \(update.client) sent \(update.delta.count) values, \(first.client) sent \(dimension)")
-        }
-        // Ties (a client sending twice, which the runtime rejects earlier) are broken by
-        // content so that the order never depends on arrival.
-        self.updates = updates.sorted { a, b in
-            if a.client != b.client { return a.client < b.client }
-            if a.sampleCount != b.sampleCount { return a.sampleCount < b.sampleCount }
-            return a.delta.values.lexicographicallyPrecedes(b.delta.values)
-        }
-        self.dimension = dimension
+        self.matrix = matrix
+        self.active = active
     }
 
-    /// The rows (deltas) in canonical order.
-    var rows: [[Float]] { updates.map(\.delta.values) }
+    /// Active row `index` as a vector (a copy).
+    func vector(_ index: Int) -> ParameterVector { matrix.vector(active[index]) }
 
-    /// Calls `body` with pointers to the rows.
-    func withRows<R, E: Error>(_ body: (RowPointers) throws(E) -> R) throws(E) -> R {
-        try Statistics.withRows(rows, columns: dimension, body)
+    /// The client of active row `index`.
+    func client(_ index: Int) -> ClientID { matrix.clients[active[index]] }
+
+    /// Calls `body` with pointers to the active rows (or to `subset` of them), in place.
+    func withRows<R, E: Error>(_ subset: [Int]? = nil, _ body: (RowPointers) throws(E) -> R) throws(E) -> R {
+        try matrix.withRows(subset.map { $0.map { active[$0] } } ?? active, body)
     }
 
     /// Throws `.nonFinite` naming the first client whose update holds NaN or infinity.
     func requireFinite(rule: String) throws(AggregationError) {
-        for update in updates {
-            let finite = update.delta.values.withUnsafeBufferPointer { Statistics.allFinite($0) }
-            if !finite { throw nonFiniteError(rule: rule, client: update.client) }
+        for index in 0..<count where !matrix.rowIsFinite(active[index]) {
+            throw nonFiniteError(rule: rule, suspect: index)
         }
     }
 
-    /// Throws `.nonFinite` for the client at canonical `index` if its update is not finite,
-    /// otherwise for the whole batch ("the aggregate overflowed").
+    /// Throws `.nonFinite` for the client at active `index` if its update is not finite,
+    /// otherwise for the first non-finite one, otherwise for the whole batch ("the aggregate
+    /// overflowed").
     func nonFiniteError(rule: String, suspect index: Int? = nil) -> AggregationError {
-        if let index, !updates[index].delta.isFinite { return nonFiniteError(rule: rule, client: updates[index].client) }
-        for update in updates where !update.delta.isFinite {
-            return nonFiniteError(rule: rule, client: update.client)
-        }
+        if let index, !matrix.rowIsFinite(active[index]) { return nonFiniteRowError(rule: rule, row: active[index]) }
+        for row in active where !matrix.rowIsFinite(row) { return nonFiniteRowError(rule: rule, row: row) }
         return AggregationError(.nonFinite, "\(rule): a norm or the aggregate overflowed float32 (updates are finite but too large)")
     }
 
-    private func nonFiniteError(rule: String, client: ClientID) -> AggregationError {
-        let index = update(of: client)?.delta.values.firstIndex { !$0.isFinite }
-        let where_ = index.map { " at coordinate \($0)" } ?? ""
-        return AggregationError(.nonFinite, "\(rule): \(client) sent a non-finite value (NaN or infinity)\(where_)")
+    private func nonFiniteRowError(rule: String, row: Int) -> AggregationError {
+        let where_ = matrix.firstNonFiniteCoordinate(row).map { " at coordinate \($0)" } ?? ""
+        return AggregationError(.nonFinite, "\(rule): \(matrix.clients[row]) sent a non-finite value (NaN or infinity)\(where_)")
     }
 
-    private func update(of client: ClientID) -> ClientUpdate? { updates.first { $0.client == client } }
-
-    /// Weights keyed by client from weights in canonical order (duplicated clients add up).
+    /// Weights keyed by client from values per active row; excluded clients get 0.
     func weights(_ values: [Double]) -> [ClientID: Double] {
-        var result = [ClientID: Double]()
-        for (update, value) in zip(updates, values) { result[update.client, default: 0] += value }
+        precondition(values.count == count, "weights: one value per active row")
+        var result = Dictionary(uniqueKeysWithValues: matrix.clients.map { ($0, 0.0) })
+        for (index, value) in zip(active, values) { result[matrix.clients[index]] = value }
         return result
     }
 
@@ -95,5 +93,21 @@ struct UpdateBatch {
             throw AggregationError(.dimensionMismatch, "\(rule): the \(what) has \(vector.count) values, the updates \(dimension)")
         }
         if !vector.isFinite { throw AggregationError(.nonFinite, "\(rule): the \(what) holds NaN or infinity") }
+    }
+
+    /// The distances of the active rows (``PairwiseDistances``), or `.nonFinite` naming the
+    /// client whose row holds NaN or infinity, or the overflow.
+    func distances(rule: String, products: PairwiseDistances.Products = .distances) throws(AggregationError) -> PairwiseDistances {
+        let distances = withRows { PairwiseDistances($0, products: products) }
+        if let row = distances.nonFiniteRow { throw nonFiniteError(rule: rule, suspect: row) }
+        if distances.overflows { throw nonFiniteError(rule: rule) }
+        return distances
+    }
+
+    /// `values` normalised to sum 1, or `nil` when they sum to 0.
+    static func normalised(_ values: [Double]) -> [Double]? {
+        let total = values.reduce(0, +)
+        guard total > 0 else { return nil }
+        return values.map { $0 / total }
     }
 }

@@ -1,130 +1,242 @@
 import COpenBLAS
 
-/// All pairwise distances of `n` rows from one Gram matrix `G = X Xᵀ`:
-/// `‖a − b‖² = ‖a‖² + ‖b‖² − 2 a·b` (clamped at 0) and `cos(a, b) = a·b / (‖a‖ ‖b‖)`.
+/// All pairwise squared distances (and, on request, norms and cosines) of `n` rows, accurate
+/// whatever the rows' common offset: the one distance/Gram routine of FedArena, used by Krum,
+/// Multi-Krum, Bulyan, NNM, FLAME, FoolsGold, the update-similarity detector and Fang's attack
+/// on Krum (through ``KrumScoring``).
 ///
-/// The Gram matrix comes from OpenBLAS `ssyrk` (half the work of `sgemm`, like numpy's
-/// `X @ X.T`), run over blocks of columns that are copied from the separate row arrays into
-/// one cache-sized buffer and accumulated (`beta = 1`), so the rows are never packed whole.
-/// Accumulation is float32, as in numpy; the subtraction loses relative precision for nearly
-/// equal rows, which is why distances are clamped at 0.
+/// ## Method
+/// `‖a − b‖² = ‖a‖² + ‖b‖² − 2a·b` from a float32 Gram matrix cancels catastrophically when
+/// the rows share a large component (`‖a‖² ≫ ‖a − b‖²`: at `d = 79,510`, an offset of 5 per
+/// coordinate and a spread of 0.01 leave no correct digit). Distances are translation
+/// invariant, so the Gram matrix is taken of the rows *centred on their coordinate-wise mean*:
+/// blocks of columns are copied into a cache-sized buffer, centred there, and accumulated with
+/// OpenBLAS `ssyrk` (`β = 1`), so the data is read once and never copied whole. Then, in
+/// `Double`, `D_ij = G'_ii + G'_jj − 2G'_ij` with `G' = A'A'ᵀ` of the centred rows `A'`.
+///
+/// ## Error bound and exact refinement
+/// Each distance carries an absolute error bound (``errorBound(_:_:)``):
+/// `e_ij = 2u√d (G'_ii + G'_jj) + 2u √D_ij (√G'_ii + √G'_jj)` with `u = 2⁻²⁴`: the first term
+/// models float32 accumulation in the Gram matrix (a random-walk bound, about 50 times the
+/// largest error measured at `d = 79,510`), the second the rounding of the centred values.
+/// A pair whose bound exceeds `2⁻¹⁰` of its distance (near-duplicates, where centring alone
+/// cannot help) is recomputed directly with every difference in `Double`
+/// (``VectorMath/exactSquaredDistance(_:_:)``), and its bound becomes 0. Callers that must make
+/// the exact float64 decision (``KrumScoring``) use the bounds to find the comparisons that are
+/// not yet certain and ``refine(rows:using:)`` or ``refine(pairs:using:)`` just those.
+///
+/// ## Cosines
+/// With `products: .cosines` the direct squared norms of the rows and the products
+/// `p_i = m·a'_i` with the mean `m` are accumulated too (one `sgemv` per block), so that
+/// `‖a‖² − ‖b‖² = G'_aa − G'_bb + 2(p_a − p_b)` is also free of the offset and the cosine
+/// distance comes out as `1 − cos = (‖a − b‖² − (‖a‖ − ‖b‖)²) / (2‖a‖‖b‖)`, accurate where
+/// `1 − a·b/(‖a‖‖b‖)` would return 0 for every pair.
 public struct PairwiseDistances: Sendable {
+    /// What to compute besides the squared distances.
+    public enum Products: Sendable, Equatable {
+        /// Squared distances only (Krum, Bulyan, NNM).
+        case distances
+        /// Also squared norms, dot products and cosines (FLAME, FoolsGold, similarity detectors).
+        case cosines
+    }
+
     /// The number of rows `n`.
     public let count: Int
-    /// `G = X Xᵀ`, `n × n`, row-major, symmetric.
-    public let gram: [Float]
+    /// The row length `d`.
+    public let dimension: Int
+    /// The first row found holding NaN or infinity, or `nil`; when set, no distance is meaningful.
+    public let nonFiniteRow: Int?
+    /// Whether finite rows are so large that their centred squared norms overflow float32; when
+    /// set, no distance is meaningful.
+    public let overflows: Bool
 
-    /// Computes the Gram matrix of `rows`.
-    /// - Parameter rows: `n` rows of `d` values.
-    public init(_ rows: RowPointers) {
-        count = rows.count
-        gram = PairwiseDistances.gramMatrix(rows)
-    }
+    /// The `n × n` row-major matrix of squared distances (symmetric, zero diagonal).
+    public private(set) var squaredDistanceMatrix: [Double]
+    /// The `n × n` matrix of absolute error bounds (0 where exact).
+    public private(set) var errorBoundMatrix: [Double]
+    private let centredSquaredNorms: [Double]
+    private let directSquaredNorms: [Double]
+    private let meanProducts: [Double]
 
-    /// Wraps an existing Gram matrix.
-    /// - Precondition: `gram.count == count * count`.
-    public init(gram: [Float], count: Int) {
-        precondition(gram.count == count * count, "PairwiseDistances: gram must be \(count) x \(count)")
-        self.count = count
-        self.gram = gram
-    }
+    /// The relative error bound above which a pair is recomputed exactly at construction.
+    public static let refinementRatio = 0x1.0p-10
 
-    /// The squared norm of row `i` (`G[i][i]`).
-    @inlinable public func squaredNorm(_ i: Int) -> Float { gram[i * count + i] }
-
-    /// The squared norms of all rows.
-    public var squaredNorms: [Float] { (0..<count).map(squaredNorm) }
-
-    /// Whether every squared norm is finite: false when a row holds NaN or infinity, or is so
-    /// large that its squared norm overflows float32.
-    public var normsAreFinite: Bool { (0..<count).allSatisfy { squaredNorm($0).isFinite } }
-
-    /// The first row whose squared norm is not finite, or `nil`.
-    public var firstNonFiniteRow: Int? { (0..<count).first { !squaredNorm($0).isFinite } }
-
-    /// `‖x_i − x_j‖²`, clamped at 0.
-    @inlinable public func squaredDistance(_ i: Int, _ j: Int) -> Float {
-        if i == j { return 0 }
-        return max(0, gram[i * count + i] + gram[j * count + j] - 2 * gram[i * count + j])
-    }
-
-    /// The `n × n` matrix of squared Euclidean distances (row-major, zero diagonal).
-    public var squaredDistances: [Float] {
-        var result = [Float](repeating: 0, count: count * count)
-        for i in 0..<count {
-            for j in 0..<count { result[i * count + j] = squaredDistance(i, j) }
-        }
-        return result
-    }
-
-    /// The cosine similarity of rows `i` and `j` (0 when either has zero norm), in [−1, 1].
-    @inlinable public func cosine(_ i: Int, _ j: Int) -> Float {
-        let denominator = (gram[i * count + i] * gram[j * count + j]).squareRoot()
-        guard denominator > 0 else { return 0 }
-        return min(1, max(-1, gram[i * count + j] / denominator))
-    }
-
-    /// The `n × n` matrix of cosine distances `1 − cos` (row-major, zero diagonal).
-    public var cosineDistances: [Float] {
-        var result = [Float](repeating: 0, count: count * count)
-        for i in 0..<count {
-            for j in 0..<count where j != i { result[i * count + j] = 1 - cosine(i, j) }
-        }
-        return result
-    }
-
-    /// `X Xᵀ` for rows held in separate arrays, by blocked `ssyrk`/`sgemm`.
-    ///
-    /// Columns are copied block by block into a cache-sized buffer. Rows may be split into
-    /// groups of `rowBlock`: diagonal groups go through `ssyrk` and off-diagonal pairs
-    /// through `sgemm`, so only the upper triangle of group pairs is computed. Measured at
-    /// n = 100, d = 79,510 on the 2-core AVX-512 machine, splitting gained nothing over one
-    /// `ssyrk` per block (smaller calls run further from peak), so the default is one group.
+    /// Computes the distances of `rows`.
     /// - Parameters:
-    ///   - rows: the rows.
-    ///   - blockColumns: columns copied per pass (default: about 1 MiB of rows).
-    ///   - rowBlock: rows per group (default: all rows, one `ssyrk`).
-    public static func gramMatrix(_ rows: RowPointers, blockColumns: Int? = nil, rowBlock: Int? = nil) -> [Float] {
+    ///   - rows: `n` rows of `d` values (a contiguous block or separate arrays).
+    ///   - products: whether norms and cosines are needed too.
+    ///   - blockColumns: columns per pass (default: about 256 KiB of rows; for tests).
+    public init(_ rows: RowPointers, products: Products = .distances, blockColumns: Int? = nil) {
         let n = rows.count
         let d = rows.columns
+        count = n
+        dimension = d
+        let wantsCosines = products == .cosines
         var gram = [Float](repeating: 0, count: n * n)
-        guard n > 0, d > 0 else { return gram }
-        let width = min(d, max(1, blockColumns ?? max(1024, (1 << 18) / n)))
-        let group = max(1, min(n, rowBlock ?? n))
-        var block = [Float](repeating: 0, count: n * width)
-        block.withUnsafeMutableBufferPointer { blockBuffer in
+        var direct = [Double](repeating: 0, count: wantsCosines ? n : 0)
+        var meanDot = [Double](repeating: 0, count: wantsCosines ? n : 0)
+        var badRow: Int?
+        if n > 0, d > 0 {
+            let width = min(d, max(16, blockColumns ?? max(64, (1 << 16) / n)))
+            var block = [Float](repeating: 0, count: n * width)
+            var mean = [Float](repeating: 0, count: width)
+            var product = [Float](repeating: 0, count: n)
+            block.withUnsafeMutableBufferPointer { blockBuffer in
             gram.withUnsafeMutableBufferPointer { gramBuffer in
+            mean.withUnsafeMutableBufferPointer { meanBuffer in
+            product.withUnsafeMutableBufferPointer { productBuffer in
                 let blk = blockBuffer.baseAddress!
                 let g = gramBuffer.baseAddress!
+                let m = meanBuffer.baseAddress!
+                let p = productBuffer.baseAddress!
+                let scale = 1 / Float(n)
                 var start = 0
                 while start < d {
                     let w = min(width, d - start)
                     rows.copyBlock(start: start, width: w, into: blk)
-                    let beta: Float = start == 0 ? 0 : 1
-                    var i0 = 0
-                    while i0 < n {
-                        let rowsI = min(group, n - i0)
-                        cblas_ssyrk(
-                            CblasRowMajor, CblasUpper, CblasNoTrans, blasint(rowsI), blasint(w), 1, blk + i0 * w, blasint(w),
-                            beta, g + i0 * n + i0, blasint(n))
-                        var j0 = i0 + rowsI
-                        while j0 < n {
-                            let rowsJ = min(group, n - j0)
-                            BLAS.sgemm(
-                                transposeB: true, m: rowsI, n: rowsJ, k: w, a: blk + i0 * w, lda: w, b: blk + j0 * w, ldb: w,
-                                beta: beta, c: g + i0 * n + j0, ldc: n)
-                            j0 += rowsJ
-                        }
-                        i0 += rowsI
+                    if !Statistics.allFinite(UnsafeBufferPointer(start: blk, count: n * w)) {
+                        badRow = (0..<n).first { !Statistics.allFinite(UnsafeBufferPointer(start: blk + $0 * w, count: w)) }
+                        return
                     }
+                    if wantsCosines {
+                        for r in 0..<n { direct[r] += VectorMath.sumOfSquares(UnsafeBufferPointer(start: blk + r * w, count: w)) }
+                    }
+                    for c in 0..<w { m[c] = 0 }
+                    for r in 0..<n {
+                        let row = blk + r * w
+                        for c in 0..<w { m[c] += row[c] }
+                    }
+                    for c in 0..<w { m[c] *= scale }
+                    for r in 0..<n {
+                        let row = blk + r * w
+                        for c in 0..<w { row[c] -= m[c] }
+                    }
+                    if wantsCosines {
+                        BLAS.sgemv(rows: n, columns: w, a: blk, x: m, y: p)
+                        for r in 0..<n { meanDot[r] += Double(p[r]) }
+                    }
+                    cblas_ssyrk(
+                        CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(w), 1, blk, blasint(w),
+                        start == 0 ? 0 : 1, g, blasint(n))
                     start += w
                 }
-                // Mirror the upper triangle.
-                for i in 0..<n {
-                    for j in 0..<i { g[i * n + j] = g[j * n + i] }
-                }
+            }}}}
+        }
+        nonFiniteRow = badRow
+        let centred = (0..<n).map { Double(gram[$0 * n + $0]) }
+        centredSquaredNorms = centred
+        directSquaredNorms = direct
+        meanProducts = meanDot
+        overflows = badRow == nil && centred.contains { !$0.isFinite }
+        var distances = [Double](repeating: 0, count: n * n)
+        var errors = [Double](repeating: 0, count: n * n)
+
+        guard badRow == nil, !overflows else {
+            squaredDistanceMatrix = distances
+            errorBoundMatrix = errors
+            return
+        }
+        let u = 0x1.0p-24
+        let gramError = 2 * u * Double(d).squareRoot()
+        var nearDuplicates = [(Int, Int)]()
+        for i in 0..<n {
+            for j in (i + 1)..<max(i + 1, n) {
+                let value = max(0, centred[i] + centred[j] - 2 * Double(gram[i * n + j]))
+                let bound = gramError * (centred[i] + centred[j])
+                    + 2 * u * value.squareRoot() * (centred[i].squareRoot() + centred[j].squareRoot())
+                distances[i * n + j] = value
+                distances[j * n + i] = value
+                errors[i * n + j] = bound
+                errors[j * n + i] = bound
+                if bound > Self.refinementRatio * value { nearDuplicates.append((i, j)) }
             }
         }
-        return gram
+        squaredDistanceMatrix = distances
+        errorBoundMatrix = errors
+        refine(pairs: nearDuplicates, using: rows)
+    }
+
+    // MARK: Distances
+
+    /// `‖x_i − x_j‖²` (0 on the diagonal).
+    public func squaredDistance(_ i: Int, _ j: Int) -> Double { squaredDistanceMatrix[i * count + j] }
+
+    /// The bound on the absolute error of ``squaredDistance(_:_:)`` (0 once computed exactly).
+    public func errorBound(_ i: Int, _ j: Int) -> Double { errorBoundMatrix[i * count + j] }
+
+    /// Whether the distance of `i` and `j` has been computed exactly.
+    public func isExact(_ i: Int, _ j: Int) -> Bool { errorBoundMatrix[i * count + j] == 0 }
+
+    /// Recomputes exactly every distance between a row of `refined` and any other row.
+    /// - Parameters:
+    ///   - refined: the rows whose distances must become exact.
+    ///   - rows: the same rows the distances were computed from.
+    public mutating func refine(rows refined: some Sequence<Int>, using rows: RowPointers) {
+        let targets = Set(refined)
+        guard !targets.isEmpty else { return }
+        var pairs = [(Int, Int)]()
+        // Row j outer, targets inner: each row streams from memory once per call.
+        for j in 0..<count {
+            for i in targets.sorted() where i != j && !isExact(i, j) && !(targets.contains(j) && j < i) {
+                pairs.append((i, j))
+            }
+        }
+        refine(pairs: pairs, using: rows)
+    }
+
+    /// Recomputes the given pairs exactly.
+    /// - Parameters:
+    ///   - pairs: `(i, j)` pairs, `i ≠ j`.
+    ///   - rows: the same rows the distances were computed from.
+    public mutating func refine(pairs: [(Int, Int)], using rows: RowPointers) {
+        precondition(rows.count == count && rows.columns == dimension, "refine: not the rows the distances came from")
+        for (i, j) in pairs where i != j {
+            let exact = VectorMath.exactSquaredDistance(rows.row(i), rows.row(j))
+            squaredDistanceMatrix[i * count + j] = exact
+            squaredDistanceMatrix[j * count + i] = exact
+            errorBoundMatrix[i * count + j] = 0
+            errorBoundMatrix[j * count + i] = 0
+        }
+    }
+
+    // MARK: Norms and cosines (products: .cosines)
+
+    /// `‖x_i‖²`, summed directly (relative accuracy ~1e-7).
+    /// - Precondition: built with `products: .cosines`.
+    public func squaredNorm(_ i: Int) -> Double {
+        precondition(!directSquaredNorms.isEmpty, "PairwiseDistances: build with products: .cosines for norms")
+        return directSquaredNorms[i]
+    }
+
+    /// The squared norms of all rows.
+    /// - Precondition: built with `products: .cosines`.
+    public var squaredNorms: [Double] { (0..<count).map(squaredNorm) }
+
+    /// `x_i · x_j = (‖x_i‖² + ‖x_j‖² − ‖x_i − x_j‖²) / 2`.
+    /// - Precondition: built with `products: .cosines`.
+    public func dot(_ i: Int, _ j: Int) -> Double {
+        i == j ? squaredNorm(i) : 0.5 * (squaredNorm(i) + squaredNorm(j) - squaredDistance(i, j))
+    }
+
+    /// The cosine distance `1 − cos(x_i, x_j)` in [0, 2], computed without cancellation (see the
+    /// type's notes); 1 when either row is zero, 0 on the diagonal.
+    /// - Precondition: built with `products: .cosines`.
+    public func cosineDistance(_ i: Int, _ j: Int) -> Double {
+        if i == j { return 0 }
+        let a = squaredNorm(i)
+        let b = squaredNorm(j)
+        guard a > 0, b > 0 else { return 1 }
+        let (normA, normB) = (a.squareRoot(), b.squareRoot())
+        let normGap = (centredSquaredNorms[i] - centredSquaredNorms[j] + 2 * (meanProducts[i] - meanProducts[j])) / (normA + normB)
+        let value = (squaredDistance(i, j) - normGap * normGap) / (2 * normA * normB)
+        return min(2, max(0, value))
+    }
+
+    /// The cosine similarity `cos(x_i, x_j)` in [−1, 1] (0 when either row is zero).
+    /// - Precondition: built with `products: .cosines`.
+    public func cosine(_ i: Int, _ j: Int) -> Double {
+        if i == j { return squaredNorm(i) > 0 ? 1 : 0 }
+        guard squaredNorm(i) > 0, squaredNorm(j) > 0 else { return 0 }
+        return 1 - cosineDistance(i, j)
     }
 }

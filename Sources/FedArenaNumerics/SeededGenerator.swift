@@ -10,7 +10,7 @@ import Foundation
 /// written here rather than taken from the standard library, whose algorithms may change
 /// between releases and would break bit-for-bit reproducibility.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: (UInt64, UInt64, UInt64, UInt64)
+    private var words: (UInt64, UInt64, UInt64, UInt64)
     private var spareNormal: Double?
 
     /// Creates the generator for `seed` and the stream path `stream`.
@@ -22,54 +22,54 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
             key = partMixer.next() ^ mixer.next()
         }
         var seeder = SplitMix64(state: key)
-        state = (seeder.next(), seeder.next(), seeder.next(), seeder.next())
-        if state == (0, 0, 0, 0) { state.0 = 1 }
+        words = (seeder.next(), seeder.next(), seeder.next(), seeder.next())
+        if words == (0, 0, 0, 0) { words.0 = 1 }
     }
 
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
-        let result = rotateLeft(state.1 &* 5, 7) &* 9
-        let shifted = state.1 << 17
-        state.2 ^= state.0
-        state.3 ^= state.1
-        state.1 ^= state.2
-        state.0 ^= state.3
-        state.2 ^= shifted
-        state.3 = rotateLeft(state.3, 45)
+        let result = rotateLeft(words.1 &* 5, 7) &* 9
+        let shifted = words.1 << 17
+        words.2 ^= words.0
+        words.3 ^= words.1
+        words.1 ^= words.2
+        words.0 ^= words.3
+        words.2 ^= shifted
+        words.3 = rotateLeft(words.3, 45)
         return result
     }
 
-    /// A uniform integer in `0..<bound` (Lemire's nearly divisionless method).
+    /// Creates a generator in a given xoshiro256** state (for known-answer tests and
+    /// checkpoints; see ``state``).
+    /// - Parameter state: the four state words.
+    /// - Returns: `nil` unless there are exactly 4 words and one is non-zero (the all-zero
+    ///   state is a fixed point of xoshiro256**).
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        words = (state[0], state[1], state[2], state[3])
+    }
+
+    /// The four xoshiro256** state words (what a checkpoint saves; a pending Box-Muller value of
+    /// ``normal()`` is not part of it).
+    public var state: [UInt64] { [words.0, words.1, words.2, words.3] }
+
+    /// A uniform integer in `0..<bound` (``RandomNumberGenerator/uniformIndex(below:)``).
     /// - Precondition: `bound > 0`.
-    public mutating func uniform(below bound: Int) -> Int {
-        precondition(bound > 0, "uniform(below:) needs a positive bound")
-        let range = UInt64(bound)
-        var product = next().multipliedFullWidth(by: range)
-        if product.low < range {
-            let threshold = (0 &- range) % range
-            while product.low < threshold { product = next().multipliedFullWidth(by: range) }
-        }
-        return Int(product.high)
-    }
+    public mutating func uniform(below bound: Int) -> Int { uniformIndex(below: bound) }
 
-    /// A uniform double in [0, 1) with 53 random bits.
-    public mutating func unitDouble() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
-    }
+    /// A uniform double in [0, 1) with 53 random bits (``RandomNumberGenerator/unitInterval()``).
+    public mutating func unitDouble() -> Double { unitInterval() }
 
-    /// A standard normal variate (Box-Muller; the second value of each pair is kept).
+    /// A standard normal variate: the first value of a ``RandomNumberGenerator/standardNormalPair()``,
+    /// the second kept for the next call.
     public mutating func normal() -> Double {
         if let spare = spareNormal {
             spareNormal = nil
             return spare
         }
-        var u1 = unitDouble()
-        while u1 <= 0 { u1 = unitDouble() }
-        let u2 = unitDouble()
-        let radius = (-2 * log(u1)).squareRoot()
-        let angle = 2 * Double.pi * u2
-        spareNormal = radius * sin(angle)
-        return radius * cos(angle)
+        let (first, second) = standardNormalPair()
+        spareNormal = second
+        return first
     }
 
     /// A Gamma(shape, 1) variate (Marsaglia and Tsang 2000; boosted for shape < 1).
@@ -110,33 +110,13 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return draws.map { $0 / total }
     }
 
-    /// Shuffles `array` in place (Fisher-Yates, from the end).
-    public mutating func shuffle<T>(_ array: inout [T]) {
-        guard array.count > 1 else { return }
-        for i in stride(from: array.count - 1, to: 0, by: -1) {
-            let j = uniform(below: i + 1)
-            if i != j { array.swapAt(i, j) }
-        }
-    }
+    /// A uniformly random permutation of `0..<count` (``RandomNumberGenerator/shuffledIndices(_:)``).
+    public mutating func permutation(_ count: Int) -> [Int] { shuffledIndices(count) }
 
-    /// A uniformly random permutation of `0..<count`.
-    public mutating func permutation(_ count: Int) -> [Int] {
-        var values = Array(0..<count)
-        shuffle(&values)
-        return values
-    }
-
-    /// `count` distinct values of `0..<population`, sorted ascending.
+    /// `count` distinct values of `0..<population`, sorted ascending
+    /// (``RandomNumberGenerator/sampledIndices(_:from:)``).
     /// - Precondition: `count <= population`.
-    public mutating func sample(_ count: Int, from population: Int) -> [Int] {
-        precondition(count <= population, "cannot sample \(count) of \(population)")
-        var pool = Array(0..<population)
-        for i in 0..<count {
-            let j = i + uniform(below: population - i)
-            pool.swapAt(i, j)
-        }
-        return pool[0..<count].sorted()
-    }
+    public mutating func sample(_ count: Int, from population: Int) -> [Int] { sampledIndices(count, from: population) }
 }
 
 /// SplitMix64 (Steele, Lea and Flood 2014), used to expand seeds.

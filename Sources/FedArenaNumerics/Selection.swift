@@ -75,18 +75,17 @@ public enum Selection {
         }
     }
 
-    /// The median of `values` (mean of the two middle values for an even count).
-    public static func median(_ values: [Float]) -> Float {
-        precondition(!values.isEmpty, "median of nothing")
-        var copy = values
-        return copy.withUnsafeMutableBufferPointer { buffer in
-            let n = buffer.count
-            let base = buffer.baseAddress!
-            select(base, range: 0..<n, k: n / 2)
-            if n % 2 == 1 { return base[n / 2] }
-            select(base, range: 0..<(n / 2), k: n / 2 - 1)
-            return 0.5 * base[n / 2 - 1] + 0.5 * base[n / 2]
-        }
+    /// The median of `values`: the middle value, or the mean of the two middle values for an
+    /// even count; NaN values are ignored. The one scalar median in FedArena (coordinate-wise
+    /// medians of many rows go through ``CoordinateWise/median(_:method:)``).
+    /// - Parameter values: the values.
+    /// - Returns: the median, or `nil` when no value is a number.
+    public static func median<T: BinaryFloatingPoint>(_ values: some Sequence<T>) -> T? {
+        var sorted = values.filter { !$0.isNaN }
+        guard !sorted.isEmpty else { return nil }
+        sorted.sort()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : sorted[middle - 1] / 2 + sorted[middle] / 2
     }
 }
 

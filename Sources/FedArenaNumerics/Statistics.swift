@@ -1,13 +1,30 @@
 /// Read-only views of `count` float rows of equal length that live in separate arrays (one
 /// per client update), so that kernels can read them without packing them into one matrix.
 ///
-/// Obtain one with ``Statistics/withRows(_:columns:_:)``; the pointers are valid only inside
-/// that call.
+/// Obtain one with ``Statistics/withRows(_:columns:_:)`` or from a contiguous block
+/// (``init(contiguous:rows:columns:)``, which `UpdateMatrix.withRows` uses); the pointers are
+/// valid only inside the call that made them.
 public struct RowPointers {
     /// The start of each row.
     public let pointers: [UnsafePointer<Float>]
     /// The length of every row.
     public let columns: Int
+
+    /// Views `pointers`, each the start of `columns` values.
+    public init(pointers: [UnsafePointer<Float>], columns: Int) {
+        self.pointers = pointers
+        self.columns = columns
+    }
+
+    /// Views `rows` consecutive rows of a contiguous row-major block.
+    /// - Parameters:
+    ///   - base: the first value of the block.
+    ///   - rows: the number of rows.
+    ///   - columns: the row length (the stride).
+    public init(contiguous base: UnsafePointer<Float>, rows: Int, columns: Int) {
+        self.pointers = (0..<rows).map { base + $0 * columns }
+        self.columns = columns
+    }
 
     /// The number of rows.
     @inlinable public var count: Int { pointers.count }
@@ -64,10 +81,9 @@ public struct RowPointers {
 
 /// Vector kernels over float rows: norms, finiteness, weighted sums, cosine similarity.
 ///
-/// Reductions accumulate in `SIMD8<Float>` lanes over blocks of at most 4,096 values and add
-/// the block sums in `Double`, which keeps the error near that of a Double accumulation at the
-/// speed of a Float one. Every kernel visits values in a fixed order, so results are
-/// bit-for-bit reproducible.
+/// Reductions (dot products, norms, distances) are ``VectorMath``'s, the one implementation:
+/// `Float` lanes over short blocks whose sums are added in `Double`. Every kernel visits values
+/// in a fixed order, so results are bit-for-bit reproducible.
 public enum Statistics {
     /// Calls `body` with pointers to every row of `rows`.
     ///
@@ -138,81 +154,24 @@ public enum Statistics {
         values.firstIndex { !$0.isFinite }
     }
 
-    /// The dot product of two vectors of `count` values, accumulated blockwise (see the type's
-    /// notes) and returned in `Double`.
+    /// The dot product of two vectors of `count` values, in `Double` (`VectorMath.dot`).
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
-        var total = 0.0
-        var start = 0
-        let rawA = UnsafeRawPointer(a)
-        let rawB = UnsafeRawPointer(b)
-        while start < count {
-            let end = min(count, start + 4096)
-            var acc0 = SIMD8<Float>()
-            var acc1 = SIMD8<Float>()
-            var index = start
-            while index + 16 <= end {
-                let a0 = rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
-                let b0 = rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
-                let a1 = rawA.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
-                let b1 = rawB.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
-                acc0 += a0 * b0
-                acc1 += a1 * b1
-                index += 16
-            }
-            var tail: Float = 0
-            while index < end {
-                tail += a[index] * b[index]
-                index += 1
-            }
-            total += Double((acc0 + acc1).sum()) + Double(tail)
-            start = end
-        }
-        return total
+        VectorMath.dot(UnsafeBufferPointer(start: a, count: count), UnsafeBufferPointer(start: b, count: count))
     }
 
     /// The squared Euclidean norm of `count` values, in `Double`.
     public static func squaredNorm(_ a: UnsafePointer<Float>, count: Int) -> Double {
-        dot(a, a, count: count)
+        VectorMath.sumOfSquares(UnsafeBufferPointer(start: a, count: count))
     }
 
     /// The squared Euclidean norm of `values`, in `Double`.
     public static func squaredNorm(_ values: [Float]) -> Double {
-        values.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return 0 }
-            return squaredNorm(base, count: buffer.count)
-        }
+        VectorMath.sumOfSquares(values)
     }
 
     /// The squared Euclidean distance between two vectors of `count` values, in `Double`.
     public static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
-        var total = 0.0
-        var start = 0
-        let rawA = UnsafeRawPointer(a)
-        let rawB = UnsafeRawPointer(b)
-        while start < count {
-            let end = min(count, start + 4096)
-            var acc0 = SIMD8<Float>()
-            var acc1 = SIMD8<Float>()
-            var index = start
-            while index + 16 <= end {
-                let d0 = rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
-                    - rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
-                let d1 = rawA.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
-                    - rawB.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
-                acc0 += d0 * d0
-                acc1 += d1 * d1
-                index += 16
-            }
-            var tail: Float = 0
-            while index < end {
-                let difference = a[index] - b[index]
-                tail += difference * difference
-                index += 1
-            }
-            total += Double((acc0 + acc1).sum()) + Double(tail)
-            start = end
-        }
-        return total
+        VectorMath.squaredDistance(UnsafeBufferPointer(start: a, count: count), UnsafeBufferPointer(start: b, count: count))
     }
 
     /// The squared Euclidean norm of every row, in `Double`.
@@ -319,15 +278,6 @@ public enum Statistics {
         let total = weights.reduce(0, +)
         precondition(total > 0, "weightedMean needs a positive total weight")
         return linearCombination(rows, coefficients: weights.map { Float($0 / total) })
-    }
-
-    /// The median of `values` (the mean of the two middle values for an even count); the
-    /// array is reordered. `nil` when empty.
-    public static func median(_ values: inout [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        values.sort()
-        let middle = values.count / 2
-        return values.count % 2 == 1 ? values[middle] : 0.5 * (values[middle - 1] + values[middle])
     }
 
     /// `y += alpha * x` over `count` values (BLAS `saxpy`).

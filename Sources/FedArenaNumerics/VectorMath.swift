@@ -159,6 +159,79 @@ public enum VectorMath {
         x.withUnsafeBufferPointer { px in y.withUnsafeBufferPointer { py in squaredDistance(px, py) } }
     }
 
+    /// The squared Euclidean distance with every difference and square taken in `Double`:
+    /// exact to ~1e-16 relative whatever the offset of `x` and `y` (a difference of two floats
+    /// is exact in `Double`), about twice the cost of `squaredDistance`.
+    /// Used where nearly equal vectors must be told apart (``PairwiseDistances`` refinement).
+    /// - Parameters:
+    ///   - x: the first vector.
+    ///   - y: the second vector; same count as `x`.
+    /// - Returns: `‖x - y‖²`.
+    public static func exactSquaredDistance(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) -> Double {
+        precondition(x.count == y.count, "exactSquaredDistance: counts differ (\(x.count) vs \(y.count))")
+        let count = x.count
+        guard count > 0, let px = x.baseAddress, let py = y.baseAddress else { return 0 }
+        let rawX = UnsafeRawPointer(px)
+        let rawY = UnsafeRawPointer(py)
+        var low = SIMD4<Double>()
+        var high = SIMD4<Double>()
+        var i = 0
+        while i + 8 <= count {
+            let vx = rawX.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let vy = rawY.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let d0 = SIMD4<Double>(vx.lowHalf) - SIMD4<Double>(vy.lowHalf)
+            let d1 = SIMD4<Double>(vx.highHalf) - SIMD4<Double>(vy.highHalf)
+            low += d0 * d0
+            high += d1 * d1
+            i += 8
+        }
+        var total = (low + high).sum()
+        while i < count {
+            let difference = Double(px[i]) - Double(py[i])
+            total += difference * difference
+            i += 1
+        }
+        return total
+    }
+
+    // MARK: - Double against Float
+
+    /// `Σ x_i y_i` with `x` in `Double` (an attack's mean or direction against an update).
+    /// - Parameters:
+    ///   - x: the `Double` vector.
+    ///   - y: the `Float` vector; same count.
+    /// - Returns: the dot product.
+    public static func dot(_ x: [Double], with y: [Float]) -> Double {
+        precondition(x.count == y.count, "dot: counts differ (\(x.count) vs \(y.count))")
+        var sum = 0.0
+        y.withUnsafeBufferPointer { v in
+            for j in 0..<x.count { sum += x[j] * Double(v[j]) }
+        }
+        return sum
+    }
+
+    /// `‖x − y‖²` with `x` in `Double`.
+    /// - Parameters:
+    ///   - x: the `Double` vector.
+    ///   - y: the `Float` vector; same count.
+    /// - Returns: the squared distance.
+    public static func squaredDistance(_ x: [Double], to y: [Float]) -> Double {
+        precondition(x.count == y.count, "squaredDistance: counts differ (\(x.count) vs \(y.count))")
+        var sum = 0.0
+        y.withUnsafeBufferPointer { v in
+            for j in 0..<x.count {
+                let difference = x[j] - Double(v[j])
+                sum += difference * difference
+            }
+        }
+        return sum
+    }
+
+    /// `Σ x_i²` of a `Double` vector.
+    /// - Parameter x: the values.
+    /// - Returns: the squared norm.
+    public static func sumOfSquares(of x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 } }
+
     /// The index of the largest value; the first one on ties (as `numpy.argmax`).
     ///
     /// NaN values are never selected unless every value is NaN, in which case the result is 0.

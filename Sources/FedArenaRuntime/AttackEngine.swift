@@ -119,7 +119,7 @@ public enum AttackSetup {
             if case .int(let f)? = config.defense.aggregator.options["f"] { return f }
             return nil
         }()
-        try plan.validate(againstRule: config.defense.aggregator.kind, f: f, perRound: config.clients.perRound)
+        try plan.validate(againstRule: config.defense.aggregator.kind, catalog: AggregatorRegistry.standard.catalog, f: f, perRound: config.clients.perRound)
         _ = try plan.maliciousClients(count: config.clients.count, seed: config.seed)
     }
 }

@@ -12,36 +12,27 @@ import FedArenaCore
 /// with their key path and a did-you-mean. A generator's own ``GeneratorError`` from `init`
 /// becomes ``ConfigError`` `.invalidValue` at the spec's key path.
 public struct GeneratorRegistry: Sendable {
+    /// The table of generators (the generic ``Registry`` of Core).
+    public typealias Generators = Registry<any Generator, Void, Void>
     /// How to build one generator.
-    public struct Entry: Sendable {
-        /// The YAML name.
-        public var kind: String
-        /// One line for help and the README.
-        public var summary: String
-        /// Reads the options (never `finish()`) and builds the generator.
-        public var make: @Sendable (ConfigReader) throws(ConfigError) -> any Generator
+    public typealias Entry = Generators.Entry
 
-        /// Creates an entry.
-        public init(kind: String, summary: String, make: @escaping @Sendable (ConfigReader) throws(ConfigError) -> any Generator) {
-            self.kind = kind
-            self.summary = summary
-            self.make = make
-        }
-    }
+    /// The generators.
+    public private(set) var generators: Generators
 
     /// The generators by YAML name.
-    public private(set) var entries: [String: Entry]
+    public var entries: [String: Entry] { generators.entries }
 
     /// Creates a registry holding `entries`.
     public init(entries: [Entry]) {
-        self.entries = Dictionary(entries.map { ($0.kind, $0) }, uniquingKeysWith: { _, last in last })
+        generators = Generators("generator", entries: entries)
     }
 
     /// Adds (or replaces) an entry.
-    public mutating func register(_ entry: Entry) { entries[entry.kind] = entry }
+    public mutating func register(_ entry: Entry) { generators.register(entry) }
 
     /// The known names, sorted.
-    public var kinds: [String] { entries.keys.sorted() }
+    public var kinds: [String] { generators.kinds }
 
     /// Builds the generator `spec` names.
     /// - Parameter spec: the `attack.generator` mapping.
@@ -49,26 +40,13 @@ public struct GeneratorRegistry: Sendable {
     /// - Throws: ``ConfigError`` for an unknown kind (with a did-you-mean and the known kinds),
     ///   an unknown key, a wrong type or an impossible value, at its key path.
     public func make(_ spec: ComponentSpec) throws(ConfigError) -> any Generator {
-        guard let entry = entries[spec.kind] else {
-            var message = "unknown generator \"\(spec.kind)\""
-            if let guess = ConfigReader.closest(to: spec.kind, in: kinds) { message += " (did you mean \"\(guess)\"?)" }
-            message += "; known: \(kinds.joined(separator: ", "))"
-            throw ConfigError(.invalidValue, keyPath: spec.keyPath.isEmpty ? "kind" : "\(spec.keyPath).kind", message)
-        }
-        let reader = try spec.reader()
-        let generator = try entry.make(reader)
-        try reader.finish()
-        return generator
+        try generators.make(spec)
     }
 
     /// Runs a generator's throwing `init`, turning its ``GeneratorError`` into a ``ConfigError``
     /// `.invalidValue` at the reader's path.
     public static func building<T>(_ reader: ConfigReader, _ body: () throws(GeneratorError) -> T) throws(ConfigError) -> T {
-        do throws(GeneratorError) {
-            return try body()
-        } catch {
-            throw ConfigError(.invalidValue, keyPath: reader.path, error.message)
-        }
+        try reader.building(nil, body)
     }
 
     private static func smallClasses(_ r: ConfigReader) throws(ConfigError) -> SmallClassPolicy {

@@ -24,6 +24,12 @@ import Testing
 ///    NaN or infinity in an update throws `.nonFinite`; an empty round throws `.tooFewUpdates`.
 /// 6. **Bounds agree**: for every `m` in `0...inputCount`, `validate(inputCount: m)` throws
 ///    `.tooFewUpdates` exactly when `aggregate` on `m` updates does.
+/// 7. **Weight 0 excludes**: the honest updates plus an outlier of trust weight 0 give exactly
+///    the result of the honest updates alone (the outlier's weight 0), and weights outside
+///    [0, 1] are refused with `.invalidInput`.
+///
+/// Rounds reach the rule as one ``UpdateMatrix`` in client order, so check 1 also checks the
+/// packing: whatever the arrival order, the rule sees the same block.
 ///
 /// The context carries `referenceUpdate = c` (for FLTrust), no previous aggregate and an
 /// empty memory, unless `makeContext` says otherwise.
@@ -108,6 +114,7 @@ public struct AggregatorConformance: Sendable {
         verifyDeterminism(sourceLocation: sourceLocation)
         verifyTypedErrors(sourceLocation: sourceLocation)
         verifyBoundsAgree(sourceLocation: sourceLocation)
+        verifyZeroWeightExcludes(sourceLocation: sourceLocation)
     }
 
     // MARK: Inputs
@@ -247,6 +254,26 @@ public struct AggregatorConformance: Sendable {
                 Issue.record("\(aggregator.name): validate accepts \(count) updates but aggregate threw \(error)", sourceLocation: sourceLocation)
             }
         }
+    }
+
+    /// A row of trust weight 0 changes nothing but its own weight (0).
+    public func verifyZeroWeightExcludes(sourceLocation: SourceLocation = #_sourceLocation) {
+        let honest = honestUpdates(count: inputCount)
+        var excluded = outlierUpdates(count: 1, after: inputCount)[0]
+        excluded.weight = 0
+        switch (run(honest), run(honest + [excluded])) {
+        case (.success(let reference), .success(let result)):
+            let gap = maxAbsDifference(result.aggregate.values, reference.aggregate.values)
+            #expect(gap == 0, "\(aggregator.name): an update of weight 0 moved the aggregate by \(gap)", sourceLocation: sourceLocation)
+            #expect(result.weights[excluded.client] == 0, "\(aggregator.name): an update of weight 0 got weight \(result.weights[excluded.client] ?? .nan)", sourceLocation: sourceLocation)
+            let others = reference.weights.keys.map { abs((result.weights[$0] ?? .nan) - reference.weights[$0]!) }.max() ?? 0
+            #expect(others == 0, "\(aggregator.name): an update of weight 0 changed the other weights by \(others)", sourceLocation: sourceLocation)
+        case (let a, let b):
+            Issue.record("\(aggregator.name): aggregate failed with an update of weight 0: \(a), \(b)", sourceLocation: sourceLocation)
+        }
+        var invalid = honest
+        invalid[0].weight = 1.5
+        expectCode(.invalidInput, run(invalid), "a weight of 1.5", sourceLocation)
     }
 
     private func expectCode(

@@ -12,17 +12,41 @@ struct AggregateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregate",
         abstract: "Run an aggregation rule on an n x d float32 NPY of updates (one per row) and print the weights as JSON.",
-        discussion: """
-            Rule options are the rule's YAML keys as flags (dashes or underscores):
-              fedarena aggregate --rule krum --f 2 --in updates.npy --out merged.npy
-              fedarena aggregate --rule trimmed-mean --beta 0.1 --in updates.npy --out merged.npy
-              fedarena aggregate --rule fltrust --in updates.npy --reference root-update.npy --out merged.npy
-              fedarena aggregate --rule krum --f 2 --pre '[{kind: nnm, f: 2}]' --in updates.npy --out merged.npy
-            --reference is FLTrust's root update and centered clipping's previous aggregate.
-            Runs recorded with output.record_updates write updates/round-NNNN.npy in this format.
-            """)
+        discussion: helpText(AggregatorRegistry.standard))
 
-    @Option(help: "The rule's YAML name (fedavg, median, trimmed-mean, krum, multi-krum, bulyan, geomed, ...).")
+    /// The discussion text, derived from the registry (every rule, its example options, its
+    /// bound and what a trust weight does), so that a new rule appears without editing it.
+    static func helpText(_ registry: AggregatorRegistry) -> String {
+        let example = AggregatorTraits.ExampleRound(n: 10, f: 2)
+        func flags(_ options: [String: ConfigValue]) -> String {
+            options.keys.sorted().map { key -> String in
+                switch options[key]! {
+                case .array(let items): return "--\(key) '\(ConfigValue.array(items))'"
+                case let value: return "--\(key) \(value)"
+                }
+            }.joined(separator: " ")
+        }
+        var lines = ["Rule options are the rule's YAML keys as flags (dashes or underscores). Rules (example for n = 10, f = 2):"]
+        for entry in registry.rules.sortedEntries {
+            let options = flags(entry.traits.example(example))
+            lines.append("  \(entry.kind): \(entry.summary)")
+            var facts = [String]()
+            if let bound = entry.traits.bound { facts.append("needs \(bound)") }
+            facts.append("trust weight: \(entry.traits.weightMeaning)")
+            lines.append("      \(facts.joined(separator: "; "))")
+            lines.append("      fedarena aggregate --rule \(entry.kind)\(options.isEmpty ? "" : " " + options) --in updates.npy --out merged.npy")
+        }
+        lines.append("Pre-aggregation stages (--pre '[{kind: ..., ...}]'):")
+        for stage in registry.stages.sortedEntries {
+            lines.append("  \(stage.kind): \(stage.summary)\(stage.traits.bound.map { " (needs \($0))" } ?? "")")
+        }
+        lines.append("--reference is FLTrust's root update and centered clipping's previous aggregate; --trust gives")
+        lines.append("each row's trust weight in [0, 1] (0 excludes). Runs recorded with output.record_updates write")
+        lines.append("updates/round-NNNN.npy in the --in format.")
+        return lines.joined(separator: "\n")
+    }
+
+    @Option(help: ArgumentHelp("The rule's YAML name: \(AggregatorRegistry.standard.kinds.joined(separator: ", ")).", valueName: "kind"))
     var rule: String
 
     @Option(name: .customLong("in"), help: "The updates: an n x d float32 NPY, one update per row.")
@@ -33,6 +57,9 @@ struct AggregateCommand: ParsableCommand {
 
     @Option(help: "A length-d NPY: FLTrust's reference update / centered clipping's previous aggregate.")
     var reference: String?
+
+    @Option(help: "Per-update trust weights in [0, 1]: a length-n NPY (0 excludes a row). Default: all 1.")
+    var trust: String?
 
     @Option(help: "Where to write the merged update (length-d float32 NPY).")
     var out: String?
@@ -81,13 +108,21 @@ struct AggregateCommand: ParsableCommand {
             guard referenceShape == [d] else { throw CommandFailure("--reference \(reference): expected shape [\(d)], got \(referenceShape)") }
             referenceVector = ParameterVector(raw)
         }
+        var trustWeights: [Double]?
+        if let trust {
+            let (raw, trustShape) = try readNPY(trust, what: "--trust")
+            guard trustShape == [n] else { throw CommandFailure("--trust \(trust): expected shape [\(n)], got \(trustShape)") }
+            guard raw.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { throw CommandFailure("--trust \(trust): weights must be in [0, 1]") }
+            trustWeights = raw.map(Double.init)
+        }
+        // The NPY block is the round's matrix as it is: no per-row copies.
+        let updates: UpdateMatrix
         do {
-            try aggregator.validate(inputCount: n)
+            updates = try UpdateMatrix(
+                values: values, dimension: d, clients: (0..<n).map(ClientID.init), sampleCounts: counts, weights: trustWeights, round: 1)
+            try aggregator.validate(inputCount: updates.activeCount)
         } catch {
             throw CommandFailure("\(error.message)")
-        }
-        let updates = (0..<n).map { row in
-            ClientUpdate(client: ClientID(row), round: 1, sampleCount: counts[row], delta: ParameterVector(Array(values[(row * d)..<((row + 1) * d)])))
         }
         let context = RoundContext(
             round: 1, globalModel: ParameterVector(zeros: d), previousAggregate: referenceVector, referenceUpdate: referenceVector,

@@ -98,7 +98,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func benchAggregators() throws {
-        let rows = try AggregationBenchmark.run(rules: AggregationBenchmark.standardRules(f: f), n: n, d: d, repetitions: max(3, repetitions / 4))
+        let rows = try AggregationBenchmark.run(
+            rules: AggregationBenchmark.standardRules(n: n, f: f), n: n, d: d, repetitions: max(3, repetitions / 4))
         print("\n## Aggregation rules (n = \(n), d = \(d), f = \(f))\n")
         print("| rule | spec | median ms | min ms |\n|---|---|---|---|")
         for row in rows {
@@ -116,8 +117,7 @@ struct BenchCommand: ParsableCommand {
             let elapsed = start.duration(to: .now)
             times.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
         }
-        times.sort()
-        return times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        return Selection.median(times) ?? .nan
     }
 
     /// Waits for the next element of an async stream from synchronous code.

@@ -1,9 +1,12 @@
 import FedArenaAttacks
 import FedArenaCore
+import FedArenaDefenses
 import FedArenaNumerics
 import Testing
 
 @Suite struct AttackPlanTests {
+    let catalog = AggregatorRegistry.standard.catalog
+
     func plan(_ kind: String, _ options: [String: ConfigValue] = [:]) throws(ConfigError) -> AttackPlan {
         try AttackRegistry.standard.make(ComponentSpec(kind: kind, options: options, keyPath: "attack"))
     }
@@ -48,25 +51,37 @@ import Testing
 
     @Test func validateRefusesImpossibleCombinations() throws {
         let fang = try plan("fang-krum")
-        #expect(configError { try fang.validate(againstRule: "median", f: nil, perRound: 20) }?.keyPath == "attack.kind")
-        #expect(configError { try fang.validate(againstRule: "krum", f: nil, perRound: 20) }?.keyPath == "attack.f")
-        try fang.validate(againstRule: "multi-krum", f: 4, perRound: 20)
-        try plan("fang-krum", ["f": .int(4)]).validate(againstRule: "bulyan", f: nil, perRound: 20)
-        #expect(configError { try plan("fang-trim").validate(againstRule: "krum", f: 2, perRound: 20) }?.message
-            == "fang-trim targets trimmed-mean, median but defense.aggregator is krum")
-        try plan("fang-trim").validate(againstRule: "median", f: nil, perRound: 20)
-        #expect(configError { try plan("fang-trim", ["fraction": .int(1)]).validate(againstRule: "median", f: nil, perRound: 20) } != nil)
+        #expect(configError { try fang.validate(againstRule: "median", catalog: catalog, f: nil, perRound: 20) }?.keyPath == "attack.kind")
+        #expect(configError { try fang.validate(againstRule: "krum", catalog: catalog, f: nil, perRound: 20) }?.keyPath == "attack.f")
+        try fang.validate(againstRule: "multi-krum", catalog: catalog, f: 4, perRound: 20)
+        try plan("fang-krum", ["f": .int(4)]).validate(againstRule: "bulyan", catalog: catalog, f: nil, perRound: 20)
+        #expect(configError { try plan("fang-trim").validate(againstRule: "krum", catalog: catalog, f: 2, perRound: 20) }?.message
+            == "fang-trim targets coordinate-wise rules (median, trimmed-mean) but defense.aggregator is krum")
+        try plan("fang-trim").validate(againstRule: "median", catalog: catalog, f: nil, perRound: 20)
+        #expect(configError { try plan("fang-trim", ["fraction": .int(1)]).validate(againstRule: "median", catalog: catalog, f: nil, perRound: 20) } != nil)
 
         // Partial knowledge with one malicious update per round cannot estimate a spread.
-        let alie = try #require(configError { try plan("alie").validate(againstRule: "fedavg", f: nil, perRound: 5) })
+        let alie = try #require(configError { try plan("alie").validate(againstRule: "fedavg", catalog: catalog, f: nil, perRound: 5) })
         #expect(alie.keyPath == "attack.fraction" && alie.message.contains("at least 2 malicious updates per round"))
-        try plan("alie", ["knowledge": .string("omniscient")]).validate(againstRule: "fedavg", f: nil, perRound: 5)
-        try plan("ipm").validate(againstRule: "fedavg", f: nil, perRound: 5)
-        #expect(configError { try plan("min-max", ["clients": .array([.int(3)])]).validate(againstRule: "median", f: nil, perRound: 10) } != nil)
+        try plan("alie", ["knowledge": .string("omniscient")]).validate(againstRule: "fedavg", catalog: catalog, f: nil, perRound: 5)
+        try plan("ipm").validate(againstRule: "fedavg", catalog: catalog, f: nil, perRound: 5)
+        #expect(configError { try plan("min-max", ["clients": .array([.int(3)])]).validate(againstRule: "median", catalog: catalog, f: nil, perRound: 10) } != nil)
         // ALIE with a malicious majority: s = floor(10/2 + 1) − 6 = 0.
-        #expect(configError { try plan("alie", ["fraction": .double(0.6)]).validate(againstRule: "median", f: nil, perRound: 10) }?.message.contains("s = 0") == true)
-        try plan("alie").validate(againstRule: "median", f: nil, perRound: 50)
-        try plan("label-flip").validate(againstRule: "krum", f: 2, perRound: 10)
-        try plan("sign-flip").validate(againstRule: "geomed", f: nil, perRound: 1)
+        #expect(configError { try plan("alie", ["fraction": .double(0.6)]).validate(againstRule: "median", catalog: catalog, f: nil, perRound: 10) }?.message.contains("s = 0") == true)
+        try plan("alie").validate(againstRule: "median", catalog: catalog, f: nil, perRound: 50)
+        try plan("label-flip").validate(againstRule: "krum", catalog: catalog, f: 2, perRound: 10)
+        try plan("sign-flip").validate(againstRule: "geomed", catalog: catalog, f: nil, perRound: 1)
+    }
+
+    /// Targets come from the rules' declared traits, not a list in the attack: a rule added to
+    /// the registry as coordinate-wise is a Fang-Trim target at once.
+    @Test func targetsFollowTheRegistryTraits() throws {
+        var registry = AggregatorRegistry.standard
+        registry.register(AggregatorRegistry.Entry(
+            kind: "my-median", summary: "test", traits: AggregatorTraits([.coordinateWise], weightMeaning: "counts as 1")
+        ) { _ throws(ConfigError) in CoordinateMedian() })
+        try plan("fang-trim").validate(againstRule: "my-median", catalog: registry.catalog, f: nil, perRound: 20)
+        let krumLike = registry.catalog.filter { $0.value.has(.krumSelection) }.keys.sorted()
+        #expect(krumLike == ["bulyan", "krum", "multi-krum"])
     }
 }

@@ -22,7 +22,7 @@ import Testing
         #expect(alie.updateAttack is ALIE && alie.knowledge == .partial && alie.poolsUpdates && alie.objective == .untargeted)
 
         let minMax = try make("min-max", ["perturbation": .string("std"), "knowledge": .string("omniscient")])
-        #expect((minMax.updateAttack as? MinMax)?.perturbation == .std && minMax.knowledge == .omniscient)
+        #expect((minMax.updateAttack as? AgnosticAttack)?.perturbation == .std && minMax.knowledge == .omniscient)
 
         let fang = try make("fang-krum", ["f": .int(10)])
         #expect((fang.updateAttack as? FangKrum)?.f == 10 && fang.knowledge == .omniscient)

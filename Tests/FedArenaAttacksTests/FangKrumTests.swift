@@ -12,8 +12,28 @@ import Testing
     @Test func localKrumScoresMatchAHandExample() {
         // Line 0, 1, 3 with f = 0: k = 1 nearest -> scores 1, 1, 4; ties to the lower index.
         let updates = vectors([[0], [1], [3]])
-        #expect(FangKrum.krumScores(updates, f: 0) == [1, 1, 4])
+        let scores = FangKrum.krumScores(updates, f: 0)
+        #expect(zip(scores, [1.0, 1, 4]).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(scores[0] == scores[1])
         #expect(FangKrum.krumSelection(updates, f: 0) == 0)
+    }
+
+    /// The attacker's Krum is the defender's: on updates sharing a large component (where a
+    /// float32 Gram matrix picks wrongly) both make the float64 choice. Reference: a plain
+    /// float64 loop over the same float32 rows.
+    @Test(arguments: [Float(0.5), 5, 50])
+    func attackerAndDefenderMakeTheFloat64Choice(offset: Float) throws {
+        let rows = noisyRows(12, d: 3_000, mean: offset, sigma: 0.01, seed: 31)
+        let f = 3
+        let exact = rows.map { a in
+            rows.map { b in zip(a, b).reduce(0.0) { $0 + (Double($1.0) - Double($1.1)) * (Double($1.0) - Double($1.1)) } }
+        }
+        let scores = exact.indices.map { i in exact[i].indices.filter { $0 != i }.map { exact[i][$0] }.sorted().prefix(12 - f - 2).reduce(0, +) }
+        let best = scores.indices.min { (scores[$0], $0) < (scores[$1], $1) }!
+        #expect(FangKrum.krumSelection(vectors(rows), f: f) == best)
+        var rng = SeededGenerator(seed: 1)
+        let defender = try Krum(f: f).aggregate(clientUpdates(rows), context: roundContext(3_000), using: &rng)
+        #expect(defender.selected == [ClientID(best)])
     }
 
     @Test func localKrumAgreesWithTheDefenseKrum() throws {

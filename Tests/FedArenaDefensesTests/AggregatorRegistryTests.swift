@@ -10,7 +10,7 @@ struct AnyRule: Aggregator {
     var name: String { base.name }
     var requiresReferenceUpdate: Bool { base.requiresReferenceUpdate }
     func validate(inputCount: Int) throws(AggregationError) { try base.validate(inputCount: inputCount) }
-    func aggregate(_ updates: [ClientUpdate], context: RoundContext, using rng: inout some RandomNumberGenerator) throws(AggregationError) -> AggregationResult {
+    func aggregate(_ updates: UpdateMatrix, context: RoundContext, using rng: inout some RandomNumberGenerator) throws(AggregationError) -> AggregationResult {
         try base.aggregate(updates, context: context, using: &rng)
     }
 }
@@ -75,24 +75,12 @@ struct AnyRule: Aggregator {
         #expect(registry.kinds.contains("fedavg"))
     }
 
-    @Test(arguments: [
-        ("fedavg", [:] as [String: ConfigValue], "fedavg"),
-        ("median", [:], "median"),
-        ("trimmed-mean", ["beta": .double(0.2)], "trimmed-mean"),
-        ("krum", ["f": .int(2)], "krum"),
-        ("multi-krum", ["f": .int(2), "m": .int(3)], "multi-krum"),
-        ("bulyan", ["f": .int(1)], "bulyan"),
-        ("geomed", ["nu": .double(0.1), "iterations": .int(3), "tolerance": .int(0), "start": .string("zero")], "geomed"),
-        ("centered-clipping", ["tau": .double(10), "iterations": .int(2)], "centered-clipping"),
-        ("norm-bound", ["max_norm": .double(5)], "norm-bound"),
-        ("fltrust", [:], "fltrust"),
-        ("foolsgold", ["confidence": .double(1)], "foolsgold"),
-        ("flame", ["lambda": .double(0.001)], "flame"),
-        ("dnc", ["f": .int(2), "c": .double(1), "iterations": .int(2), "subsample": .int(100)], "dnc"),
-    ])
-    func buildsEveryKind(kind: String, options: [String: ConfigValue], name: String) throws {
+    /// Every registered rule with its declared example options (the registry is the list).
+    @Test(arguments: AggregatorRegistry.standard.kinds)
+    func buildsEveryKind(kind: String) throws {
+        let options = try #require(registry.entries[kind]).traits.example(AggregatorTraits.ExampleRound(n: 20, f: 2))
         let rule = try registry.make(spec(kind, options))
-        #expect(rule.name == name)
+        #expect(rule.name == kind)
         #expect(rule.requiresReferenceUpdate == (kind == "fltrust"))
         #expect(throws: Never.self) { try registry.validate(spec(kind, options), inputCount: 20) }
         // Run it: every client gets a finite weight and the aggregate is finite.
@@ -157,6 +145,32 @@ struct AnyRule: Aggregator {
             try registry.validate(spec("median", ["pre": .array([.object(["kind": .string("nnm"), "f": .int(3)])])]), inputCount: 3)
         }
         #expect(nnm?.keyPath == "defense.aggregator.pre[0].f")
+    }
+
+    /// Rules that declare that a trust weight in (0, 1) counts as 1 really ignore it; the others
+    /// really use it (their own tests check how).
+    @Test(arguments: AggregatorRegistry.standard.kinds)
+    func fractionalWeightsActAsDeclared(kind: String) throws {
+        let entry = try #require(registry.entries[kind])
+        let rule = try registry.make(spec(kind, entry.traits.example(AggregatorTraits.ExampleRound(n: 20, f: 2))))
+        var rng = SeededGenerator(seed: 3)
+        let rows = (0..<20).map { i in (0..<5).map { _ in Float(rng.normal()) + (i == 0 ? 3 : 0) } }
+        let trust = (0..<20).map { [0.25, 0.5, 0.75, 1][$0 % 4] }
+        let context = makeContext(dimension: 5, reference: [1, 1, 1, 1, 1])
+        let plain = try aggregate(AnyRule(rule), rows, context: context)
+        let weighted = try aggregate(AnyRule(rule), rows, weights: trust, context: context)
+        if entry.traits.weightMeaning.hasPrefix("counts as 1") {
+            #expect(weighted == plain, "\(kind) declares that weights count as 1")
+        } else {
+            #expect(weighted.aggregate != plain.aggregate || weighted.weights != plain.weights, "\(kind) declares that weights act: \(entry.traits.weightMeaning)")
+        }
+    }
+
+    @Test func everyRuleDeclaresItsBoundAtItsBoundKey() {
+        for entry in registry.rules.sortedEntries {
+            #expect((entry.traits.bound == nil) == (entry.traits.boundKey == nil), "\(entry.kind)")
+            #expect(!entry.traits.weightMeaning.isEmpty)
+        }
     }
 
     @Test func registryIsExtensible() throws {

@@ -10,10 +10,10 @@ import Testing
         let updates = makeUpdates([[1], [2], [3], [4], [5]])
         let output = try Bucketing(bucketSize: 2).preAggregate(updates, context: makeContext(dimension: 1), using: &rng)
         #expect(output.updates.count == 3)
-        #expect(output.updates.map(\.client) == [0, 1, 2].map(ClientID.init))
+        #expect(output.updates.updates.map(\.client) == [0, 1, 2].map(ClientID.init))
         let members = output.sources.values.flatMap(\.keys)
         #expect(members.sorted() == (0..<5).map(ClientID.init))
-        for update in output.updates {
+        for update in output.updates.updates {
             let parts = output.sources[update.client]!
             let mean = parts.keys.map { Float($0.rawValue + 1) }.reduce(0, +) / Float(parts.count)
             #expect(update.delta.values == [mean])
@@ -41,5 +41,16 @@ import Testing
     @Test func conformanceInFrontOfMedian() throws {
         let rule = PreAggregatedRule(stages: [try Bucketing(bucketSize: 2)], rule: CoordinateMedian())
         AggregatorConformance(rule, inputCount: 9, robustTo: 1).verify()
+    }
+
+    /// Trust weights: a bucket is the weighted mean of its members and carries their mean
+    /// weight; 0 excludes before the shuffle.
+    @Test func bucketsWeighTheirMembers() throws {
+        var rng = SeededGenerator(seed: 4)
+        let output = try Bucketing(bucketSize: 2).preAggregate(
+            makeUpdates([[1], [3], [7]], weights: [1, 0.5, 0]), context: makeContext(dimension: 1), using: &rng)
+        #expect(output.updates.count == 1 && output.updates.weights == [0.75])
+        #expect(abs(output.updates.updates[0].delta.values[0] - Float(2.5 / 1.5)) < 1e-6)
+        #expect(output.sources[ClientID(0)] == [ClientID(0): 0.5, ClientID(1): 0.5])
     }
 }

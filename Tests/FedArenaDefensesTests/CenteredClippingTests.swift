@@ -36,4 +36,12 @@ import Testing
         AggregatorConformance(try CenteredClipping(tau: 1, iterations: 10), inputCount: 9, robustTo: 2).verify()
         AggregatorConformance(try CenteredClipping(), inputCount: 4).verify()
     }
+
+    /// Trust weights turn the mean of the clipped differences into a weighted mean: with τ
+    /// large (no clipping) one step from zero is (1 · 1 + 0.5 · 4) / 1.5 = 2, weights 2/3, 1/3.
+    @Test func trustWeightsWeightTheMean() throws {
+        let result = try aggregate(try CenteredClipping(tau: 1e6, iterations: 1), [[1], [4]], weights: [1, 0.5])
+        #expect(abs(result.aggregate.values[0] - 2) < 1e-6)
+        #expect(abs(weight(result, 0) - 2.0 / 3) < 1e-12 && abs(weight(result, 1) - 1.0 / 3) < 1e-12)
+    }
 }

@@ -27,4 +27,12 @@ import Testing
     func conformance(inputCount: Int) {
         AggregatorConformance(CoordinateMedian(), inputCount: inputCount, robustTo: (inputCount - 1) / 2).verify()
     }
+
+    /// Trust weights: 0 excludes; a weight in (0, 1) counts as 1 (not a weighted median).
+    @Test func weightsExcludeOrCountAsOne() throws {
+        let rows: [[Float]] = [[1, 5], [2, 4], [9, 0]]
+        #expect(try aggregate(CoordinateMedian(), rows, weights: [0.1, 1, 0.2]) == (try aggregate(CoordinateMedian(), rows)))
+        let excluded = try aggregate(CoordinateMedian(), rows, weights: [1, 1, 0])
+        #expect(excluded.aggregate.values == [1.5, 4.5])
+    }
 }

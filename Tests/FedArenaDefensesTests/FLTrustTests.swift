@@ -37,4 +37,15 @@ import Testing
     @Test func conformance() {
         AggregatorConformance(FLTrust(), inputCount: 9, robustTo: 4, makeContext: AggregatorConformance.lowestClientAsReference).verify()
     }
+
+    /// Trust weights multiply the trust score. Root [1, 0]; updates [1, 0] (TS 1), [1, 1]
+    /// (TS √½, rescaled to [√½, √½]) and [−1, 0] (TS 0), weights 0.5, 1, 1: trust 0.5, √½, 0
+    /// (sum 0.5 + √½); the aggregate is (0.5 [1, 0] + √½ [√½, √½]) / (0.5 + √½) = [1, 0.5] / (0.5 + √½).
+    @Test func trustWeightsMultiplyTheTrustScore() throws {
+        let context = makeContext(dimension: 2, reference: [1, 0])
+        let result = try aggregate(FLTrust(), [[1, 0], [1, 1], [-1, 0]], weights: [0.5, 1, 1], context: context)
+        let total = 0.5 + 0.5.squareRoot()
+        #expect(close(result.aggregate.values, [Float(1 / total), Float(0.5 / total)]))
+        #expect(abs(weight(result, 0) - 0.5 / total) < 1e-9 && abs(weight(result, 1) - 0.5.squareRoot() / total) < 1e-9 && weight(result, 2) == 0)
+    }
 }

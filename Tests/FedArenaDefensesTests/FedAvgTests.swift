@@ -42,4 +42,17 @@ import Testing
     func conformance(inputCount: Int) {
         AggregatorConformance(FedAvg(), inputCount: inputCount).verify()
     }
+
+    /// Trust weights multiply the sample-count weights, then renormalise: counts 10, 10, 20
+    /// with weights 1, 0.5, 0 give (10 · 1 + 5 · 3) / 15 = 5/3 (client 2 excluded), weights
+    /// 2/3, 1/3, 0. A weight of 0.5 on 10 samples is the same as 5 samples at weight 1.
+    @Test func trustWeightsMultiplyTheSampleWeights() throws {
+        let rows: [[Float]] = [[1], [3], [10]]
+        let result = try aggregate(FedAvg(), rows, counts: [10, 10, 20], weights: [1, 0.5, 0])
+        #expect(abs(result.aggregate.values[0] - 5.0 / 3) < 1e-6)
+        #expect(abs(weight(result, 0) - 2.0 / 3) < 1e-12 && abs(weight(result, 1) - 1.0 / 3) < 1e-12 && weight(result, 2) == 0)
+        #expect(try aggregate(FedAvg(), rows, counts: [10, 10, 20], weights: [1, 0.5, 1]) == (try aggregate(FedAvg(), rows, counts: [10, 5, 20])))
+        let plain = try aggregate(FedAvg(weighted: false), rows, weights: [1, 0.5, 0.5])
+        #expect(abs(plain.aggregate.values[0] - 3.75) < 1e-6)  // (1 + 1.5 + 5) / 2
+    }
 }

@@ -44,4 +44,27 @@ import Testing
         // Identical updates are perfect sybils: FoolsGold returns zero for them, by design.
         AggregatorConformance(try FoolsGold(), inputCount: 6, expectsIdentity: false).verify()
     }
+
+    /// Trust weights multiply the learning rates α_i (then normalised).
+    @Test func trustWeightsMultiplyTheLearningRates() throws {
+        let rows: [[Float]] = [[1, 0, 0], [0.9, 0.3, 0], [0, 1, 0.2], [0.1, 0.2, 1]]
+        let plain = try aggregate(try FoolsGold(), rows)
+        let trust = [1, 0.5, 0.25, 1.0]
+        let weighted = try aggregate(try FoolsGold(), rows, weights: trust)
+        let products = (0..<4).map { weight(plain, $0) * trust[$0] }
+        let total = products.reduce(0, +)
+        for i in 0..<4 { #expect(abs(weight(weighted, i) - products[i] / total) < 1e-12, "client \(i)") }
+    }
+
+    /// Sybils among updates that share a large component: the cosines come from the
+    /// offset-free distances, so the two identical updates are still found and the others keep
+    /// their weight.
+    @Test func sybilsAreFoundUnderALargeCommonOffset() throws {
+        var rng = SeededGenerator(seed: 17)
+        var rows = (0..<5).map { _ in (0..<500).map { _ in 20 + Float(0.01 * rng.normal()) } }
+        rows[4] = rows[3]
+        let result = try aggregate(try FoolsGold(), rows)
+        #expect(weight(result, 3) == 0 && weight(result, 4) == 0)
+        #expect((0..<3).allSatisfy { weight(result, $0) > 0 })
+    }
 }

@@ -34,4 +34,13 @@ import Testing
         AggregatorConformance(try GeometricMedian(), inputCount: 9, robustTo: 3).verify()
         AggregatorConformance(try GeometricMedian(nu: 0.1, iterations: 3, tolerance: 0, startFromZero: true), inputCount: 9, robustTo: 2, identityTolerance: 1e-4).verify()
     }
+
+    /// Trust weights multiply RFA's weights α_i: 0.5 on 10 samples is 5 samples at weight 1.
+    @Test func trustWeightsMultiplyAlpha() throws {
+        let rule = try GeometricMedian(nu: 1e-6, iterations: 5, tolerance: 0)
+        let rows: [[Float]] = [[0, 0], [4, 0], [0, 3], [10, 10]]
+        let weighted = try aggregate(rule, rows, counts: [10, 10, 10, 10], weights: [1, 0.5, 1, 1])
+        #expect(weighted == (try aggregate(rule, rows, counts: [10, 5, 10, 10])))
+        #expect(weighted != (try aggregate(rule, rows, counts: [10, 10, 10, 10])))
+    }
 }

@@ -23,4 +23,13 @@ import Testing
     @Test func conformance() throws {
         AggregatorConformance(try NormBound(maxNorm: 3), inputCount: 9, robustTo: 2).verify()
     }
+
+    /// Trust weights multiply the sample-count weights, as in FedAvg.
+    @Test func trustWeightsMultiplyTheSampleWeights() throws {
+        let rule = try NormBound(maxNorm: 2)
+        let rows: [[Float]] = [[3, 4], [0, 1], [1, 1]]
+        #expect(try aggregate(rule, rows, counts: [10, 10, 10], weights: [0.5, 1, 0.25]) == (try aggregate(rule, rows, counts: [5, 10, 10], weights: [1, 1, 0.25])))
+        let excluded = try aggregate(rule, rows, weights: [0, 1, 1])
+        #expect(close(excluded.aggregate.values, [0.5, 1]) && weight(excluded, 0) == 0)
+    }
 }

@@ -8,8 +8,8 @@ import Testing
     @Test func clipsOnlyLongUpdates() throws {
         var rng = SeededGenerator(seed: 1)
         let output = try NormClipping(tau: 1).preAggregate(makeUpdates([[3, 4], [0.5, 0]]), context: makeContext(dimension: 2), using: &rng)
-        #expect(close(output.updates[0].delta.values, [0.6, 0.8]))
-        #expect(output.updates[1].delta.values == [0.5, 0])
+        #expect(close(output.updates.updates[0].delta.values, [0.6, 0.8]))
+        #expect(output.updates.updates[1].delta.values == [0.5, 0])
         #expect(output.sources[ClientID(0)] == [ClientID(0): 1])
     }
 
@@ -26,5 +26,14 @@ import Testing
 
     @Test func conformance() throws {
         AggregatorConformance(PreAggregatedRule(stages: [try NormClipping(tau: 3)], rule: FedAvg()), inputCount: 5).verify()
+    }
+
+    /// Trust weights and sample counts pass through; 0 excludes.
+    @Test func weightsPassThrough() throws {
+        var rng = SeededGenerator(seed: 1)
+        let output = try NormClipping(tau: 1).preAggregate(
+            makeUpdates([[3, 4], [0.5, 0], [1, 1]], counts: [5, 6, 7], weights: [0.5, 1, 0]), context: makeContext(dimension: 2), using: &rng)
+        #expect(output.updates.clients == [ClientID(0), ClientID(1)])
+        #expect(output.updates.weights == [0.5, 1] && output.updates.sampleCounts == [5, 6])
     }
 }

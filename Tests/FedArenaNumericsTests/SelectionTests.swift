@@ -70,9 +70,14 @@ private func randomRows(_ n: Int, _ d: Int, seed: UInt64, ties: Bool = false) ->
     }
 
     @Test func medianOfFewValues() {
-        #expect(Selection.median([3, 1, 2]) == 2)
-        #expect(Selection.median([4, 1, 3, 2]) == 2.5)
-        #expect(Selection.median([7]) == 7)
+        #expect(Selection.median([3, 1, 2] as [Float]) == 2)
+        #expect(Selection.median([4, 1, 3, 2] as [Float]) == 2.5)
+        #expect(Selection.median([7] as [Float]) == 7)
+        #expect(Selection.median([3.0, 1, 2, 10]) == 2.5)
+        #expect(Selection.median([Double]()) == nil)
+        // NaN is ignored, not sorted somewhere arbitrary.
+        #expect(Selection.median([.nan, 5, 1, .nan, 3]) == 3)
+        #expect(Selection.median([Double.nan]) == nil)
     }
 
     /// Both code paths (sorting network for n ≤ 160, quickselect above), tails of blocks

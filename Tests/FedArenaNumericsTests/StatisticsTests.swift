@@ -27,10 +27,6 @@ import Testing
             }
         }
         #expect(Statistics.squaredNorm([3, 4]) == 25)
-        var values = [3.0, 1, 2, 10]
-        #expect(Statistics.median(&values) == 2.5)
-        var empty = [Double]()
-        #expect(Statistics.median(&empty) == nil)
     }
 
     @Test func linearCombinationAndMeans() {

@@ -66,7 +66,7 @@ public enum DataSketchBuilder {
             let d = map.dimension
             for c in 0..<samples.classCount where histogram[c] > 0 {
                 let sigma = noise.standardDeviation(sampleCount: histogram[c])
-                for j in 0..<d { embeddings[c * d + j] += Float(sigma * GaussianDraw.next(&rng)) }
+                for j in 0..<d { embeddings[c * d + j] += Float(sigma * rng.standardNormalPair().0) }
             }
         }
         return DataSketch(classEmbeddings: embeddings, dimension: map.dimension, labelHistogram: histogram)

@@ -30,54 +30,36 @@ public struct DetectorRegistry: Sendable {
         }
     }
 
+    /// The table of detectors (the generic ``Registry`` of Core).
+    public typealias Detectors = Registry<any Detector, Environment, Void>
     /// How to build one detector.
-    public struct Entry: Sendable {
-        /// The YAML name.
-        public var kind: String
-        /// One line for help.
-        public var summary: String
-        /// Reads the options (never `finish()`) and builds the detector.
-        public var make: @Sendable (ConfigReader, Environment) throws(ConfigError) -> any Detector
+    public typealias Entry = Detectors.Entry
 
-        /// Creates an entry.
-        public init(kind: String, summary: String, make: @escaping @Sendable (ConfigReader, Environment) throws(ConfigError) -> any Detector) {
-            self.kind = kind
-            self.summary = summary
-            self.make = make
-        }
-    }
-
-    /// The detectors by YAML name.
-    public private(set) var entries: [String: Entry]
+    /// The detectors.
+    public private(set) var detectors: Detectors
     /// The scenario facts handed to every entry.
     public var environment: Environment
 
+    /// The detectors by YAML name.
+    public var entries: [String: Entry] { detectors.entries }
+
     /// Creates a registry.
     public init(entries: [Entry], environment: Environment = Environment()) {
-        self.entries = Dictionary(entries.map { ($0.kind, $0) }, uniquingKeysWith: { _, last in last })
+        detectors = Detectors("detector", entries: entries)
         self.environment = environment
     }
 
     /// Adds (or replaces) a detector.
-    public mutating func register(_ entry: Entry) { entries[entry.kind] = entry }
+    public mutating func register(_ entry: Entry) { detectors.register(entry) }
 
     /// The known names, sorted.
-    public var kinds: [String] { entries.keys.sorted() }
+    public var kinds: [String] { detectors.kinds }
 
     /// Builds the detector `spec` names.
     /// - Throws: ``ConfigError`` for an unknown kind (with a did-you-mean), an unknown key, a
     ///   wrong type or an impossible value, at its key path.
     public func make(_ spec: ComponentSpec) throws(ConfigError) -> any Detector {
-        guard let entry = entries[spec.kind] else {
-            var message = "unknown detector \"\(spec.kind)\""
-            if let guess = ConfigReader.closest(to: spec.kind, in: kinds) { message += " (did you mean \"\(guess)\"?)" }
-            message += "; known: \(kinds.joined(separator: ", "))"
-            throw ConfigError(.invalidValue, keyPath: spec.keyPath.isEmpty ? "kind" : "\(spec.keyPath).kind", message)
-        }
-        let reader = try spec.reader()
-        let detector = try entry.make(reader, environment)
-        try reader.finish()
-        return detector
+        try detectors.make(spec, environment)
     }
 
     /// Builds every detector of a list; a kind listed twice is rejected (their memories would clash).
@@ -101,11 +83,7 @@ public struct DetectorRegistry: Sendable {
     /// Runs a detector's throwing `init`, turning its ``DetectionError`` into a ``ConfigError``
     /// `.invalidValue` at the reader's path.
     public static func building<T>(_ reader: ConfigReader, _ body: () throws(DetectionError) -> T) throws(ConfigError) -> T {
-        do throws(DetectionError) {
-            return try body()
-        } catch {
-            throw ConfigError(.invalidValue, keyPath: reader.path, error.message)
-        }
+        try reader.building(nil, body)
     }
 
     /// Reads the optional `noise_epsilon` / `noise_delta` pair (both or neither).

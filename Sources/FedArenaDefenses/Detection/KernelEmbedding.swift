@@ -116,10 +116,7 @@ struct KernelEmbedding {
         var coefficients = [Float](repeating: 0, count: draws * m)
         var order = Array(0..<m)
         for b in 0..<draws {
-            for i in stride(from: m - 1, to: 0, by: -1) {
-                let j = GaussianDraw.uniform(below: i + 1, &rng)
-                order.swapAt(i, j)
-            }
+            rng.shuffle(&order)
             for (position, index) in order.enumerated() {
                 coefficients[b * m + index] = position < half ? Float(1.0 / Double(half)) : Float(-1.0 / Double(m - half))
             }

@@ -245,7 +245,7 @@ public enum OfflineDetection {
     // MARK: Helpers
 
     /// `P(Z ≥ z)` for a standard normal `Z`.
-    static func upperTail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
+    static func upperTail(_ z: Double) -> Double { NormalDistribution.upperTail(z) }
 
     static func relabel(_ samples: LabeledSamples, _ classCount: Int) -> LabeledSamples {
         LabeledSamples(features: samples.features, labels: samples.labels, featureCount: samples.featureCount, classCount: classCount)

@@ -1,3 +1,4 @@
+import FedArenaNumerics
 import Foundation
 
 /// Robust standardisation across the clients of one round, shared by the detectors and the
@@ -9,13 +10,9 @@ import Foundation
 /// `minimumScale` keeps a round whose honest values are all equal (MAD 0) from turning a tiny
 /// difference into an enormous `z`; each detector documents the floor it uses.
 public enum RobustZ {
-    /// The median of `values` (the mean of the two middle ones for an even count); 0 when empty.
+    /// The median of the values that are numbers (``Selection/median(_:)``); 0 when there are none.
     public static func median(_ values: [Double]) -> Double {
-        var copy = values.filter { !$0.isNaN }
-        guard !copy.isEmpty else { return 0 }
-        copy.sort()
-        let middle = copy.count / 2
-        return copy.count % 2 == 1 ? copy[middle] : 0.5 * (copy[middle - 1] + copy[middle])
+        Selection.median(values) ?? 0
     }
 
     /// The location (median) and scale (`max(1.4826 · MAD, minimumScale)`) of `values`.
@@ -37,21 +34,6 @@ public enum RobustZ {
         guard !z.isNaN else { return 0 }
         let value = 1 / (1 + exp(-(z - center) / width))
         return min(1, max(0, value))
-    }
-}
-
-/// Standard normal draws from any generator (Box-Muller, one value per call).
-enum GaussianDraw {
-    static func next(_ rng: inout some RandomNumberGenerator) -> Double {
-        var u1 = Double(rng.next() >> 11) * 0x1.0p-53
-        while u1 <= 0 { u1 = Double(rng.next() >> 11) * 0x1.0p-53 }
-        let u2 = Double(rng.next() >> 11) * 0x1.0p-53
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-    }
-
-    /// A uniform integer in `0..<bound` (modulo reduction of 64 random bits; bias < bound/2⁶⁴).
-    static func uniform(below bound: Int, _ rng: inout some RandomNumberGenerator) -> Int {
-        Int(rng.next() % UInt64(bound))
     }
 }
 

@@ -237,8 +237,8 @@ public struct SketchMMD: Detector {
                 for b in 0..<nullDraws {
                     var value = scale * null.norms[b]
                     if sigma > 0 {
-                        value += 2 * scale.squareRoot() * sigma * null.norms[b].squareRoot() * GaussianDraw.next(&rng)
-                        value += variance * (Double(d) + (2 * Double(d)).squareRoot() * GaussianDraw.next(&rng))
+                        value += 2 * scale.squareRoot() * sigma * null.norms[b].squareRoot() * rng.standardNormalPair().0
+                        value += variance * (Double(d) + (2 * Double(d)).squareRoot() * rng.standardNormalPair().0)
                     }
                     draws[b] = value
                 }

@@ -1,4 +1,5 @@
 import FedArenaCore
+import FedArenaNumerics
 import Foundation
 
 /// The decision about one client in one round.
@@ -7,7 +8,9 @@ public struct DetectionDecision: Sendable, Equatable {
     public enum Action: Sendable, Equatable {
         /// Merge it as usual.
         case accept
-        /// Multiply its aggregation weight by the factor, in [0, 1).
+        /// Merge it with trust weight ``ClientUpdate/weight`` = the factor, in [0, 1): the runtime
+        /// sets the weight and each aggregation rule says what it does with it (FedAvg multiplies
+        /// the sample-count weight, FLTrust the trust score, ...). The update itself is unchanged.
         case downweight(Double)
         /// Drop it.
         case exclude
@@ -57,8 +60,8 @@ public struct DetectionDecision: Sendable, Equatable {
 ///    so the realised rate varies more from run to run). Attackers that stay under the initial
 ///    threshold and enter the pool only raise the threshold (fewer detections, never more false
 ///    positives).
-/// 4. Decide: `s > τ` flags the client (at most `max_flagged_fraction` of the round, highest
-///    first). `exclude` drops it; `downweight` multiplies its weight by
+/// 4. Decide: `s > τ` flags the client (at most `⌊max_flagged_fraction · n⌋` of the round,
+///    exact for the decimal fraction written, highest first). `exclude` drops it; `downweight` multiplies its weight by
 ///    `½ (1 − s) / (1 − τ)`, clipped to [0, 1): half at the threshold, 0 at certainty; `report`
 ///    accepts it but marks it flagged.
 public struct SuspicionFusion: Sendable, Equatable {
@@ -144,7 +147,7 @@ public struct SuspicionFusion: Sendable, Equatable {
             }
         }
 
-        let limit = Int((policy.maxFlaggedFraction * Double(ordered.count)).rounded(.down))
+        let limit = FractionalCount.floor(policy.maxFlaggedFraction, of: ordered.count)
         let over = ordered.indices.filter { smoothed[$0] > threshold }.sorted { smoothed[$0] > smoothed[$1] }
         let flagged = Set(over.prefix(limit))
         var decisions = [ClientID: DetectionDecision]()
@@ -172,11 +175,13 @@ public struct SuspicionFusion: Sendable, Equatable {
         return Outcome(decisions: decisions, threshold: threshold, calibrating: calibrating, memory: memory)
     }
 
-    /// The `⌈level · N⌉`-th smallest value (1-based), clamped to the sample.
+    /// The `⌈level · N⌉`-th smallest value (1-based), clamped to the sample; `⌈level · N⌉` is
+    /// exact for the decimal level written (``FractionalCount``: `level = 0.07`, `N = 100` is
+    /// rank 7, though `0.07 × 100 = 7.000000000000001` in binary64).
     public static func quantile(_ values: [Double], level: Double) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return .nan }
-        let rank = Int((level * Double(sorted.count)).rounded(.up))
+        let rank = FractionalCount.ceiling(level, of: sorted.count)
         return sorted[min(max(rank, 1), sorted.count) - 1]
     }
 }

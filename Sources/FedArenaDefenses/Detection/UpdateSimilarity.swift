@@ -65,7 +65,7 @@ public struct UpdateSimilarity: Detector {
             histories.append(history)
         }
         let n = updates.count
-        let gram = Statistics.withRows(histories, columns: dimension) { PairwiseDistances($0) }
+        let gram = Statistics.withRows(histories, columns: dimension) { PairwiseDistances($0, products: .cosines) }
         var maxCosine = [Double](repeating: .nan, count: n)
         var partner = [Int](repeating: -1, count: n)
         for i in 0..<n {

@@ -97,4 +97,23 @@ import Testing
         #expect(report.memory.scalars[SuspicionFusion.emaKey(ClientID(0))] != nil)
         #expect(report.memory.scalars[SuspicionFusion.calibratedRoundsKey] == 1)
     }
+
+    /// `⌈level · N⌉` is exact: `0.07 × 100 = 7.000000000000001` in binary64, whose ceiling
+    /// would be 8; the 7th smallest of 1...100 is 7.
+    @Test func quantileRankIsExactForDecimalLevels() {
+        let values = (1...100).map(Double.init)
+        #expect(SuspicionFusion.quantile(values, level: 0.07) == 7)
+        #expect(SuspicionFusion.quantile(values, level: 0.29) == 29)
+        #expect(SuspicionFusion.quantile(values, level: 1 - 0.93) == 7)
+    }
+
+    /// `⌊max_flagged_fraction · n⌋` is exact: 0.29 of 100 clients is 29 (binary64 gives
+    /// 28.999999999999996).
+    @Test func flaggedLimitIsExactForDecimalFractions() throws {
+        let fusion = SuspicionFusion(policy: try DetectionPolicy(
+            calibrationRounds: 0, smoothing: 0, fixedThreshold: 0.5, maxFlaggedFraction: 0.29))
+        let clients = (0..<100).map(ClientID.init)
+        let outcome = fusion.fuse([("d", suspicions([Double](repeating: 0.9, count: 100)))], clients: clients, memory: AggregatorMemory())
+        #expect(outcome.decisions.values.filter(\.flagged).count == 29)
+    }
 }
