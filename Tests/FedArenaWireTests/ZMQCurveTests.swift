@@ -158,6 +158,50 @@ import Testing
         #expect(second.authentication.refused == 0)
     }
 
+    @Test func theAdversaryAdmitsTheCoordinatorAsItselfAndTheCoordinatorDoesNot() async throws {
+        let keys = try Keys()
+        let coordinatorKeys = try CurveKeyPair.generate()
+        let adversaryKeys = try CurveKeyPair.generate()
+        let full = try CurveAllowList(
+            clients: [0: keys.first.publicKey], coordinator: coordinatorKeys.publicKey, adversary: adversaryKeys.publicKey)
+        let context = ZMQContext()
+        // The adversary admits client processes and the coordinator (the full list) ...
+        let adversary = try ZMQServerTransport(
+            context: context, endpoint: "tcp://127.0.0.1:*",
+            options: ZMQTransportOptions(security: .curveServer(keyPair: adversaryKeys, allowList: full)))
+        defer { adversary.close() }
+        let link = try ZMQClientTransport(
+            context: context, endpoint: adversary.boundEndpoint,
+            options: ZMQTransportOptions(
+                security: try ZMQSecurity.adversaryLink(
+                    transport: TransportConfig(curve: true).withAdversaryKey(adversaryKeys.publicKey), keyPair: coordinatorKeys)))
+        defer { link.close() }
+        try link.send([1])
+        let message = try #require(await next(adversary.inbound).value)
+        #expect(message.authenticated == .coordinator)
+        #expect(message.authenticatedProcess == nil)
+        // ... the coordinator's own server admits client processes only.
+        let coordinator = try ZMQServerTransport(
+            context: context, endpoint: "tcp://127.0.0.1:*",
+            options: ZMQTransportOptions(security: .curveServer(keyPair: coordinatorKeys, allowList: full.clientsOnly)))
+        defer { coordinator.close() }
+        let impostor = try ZMQClientTransport(
+            context: context, endpoint: coordinator.boundEndpoint, options: keys.clientOptions(coordinatorKeys, serverKey: coordinatorKeys.publicKey))
+        defer { impostor.close() }
+        try impostor.send([2])
+        #expect(await eventually { coordinator.authentication.refused >= 1 })
+    }
+
+    @Test func theAdversaryLinkIsPlaintextUnlessTheRunUsesCurve() throws {
+        let pair = try CurveKeyPair.generate()
+        #expect(try ZMQSecurity.adversaryLink(transport: TransportConfig(), keyPair: pair) == .plaintext)
+        #expect(try ZMQSecurity.adversaryLink(transport: TransportConfig(curve: false), keyPair: nil) == .plaintext)
+        #expect(throws: CurveKeyError.self) { try ZMQSecurity.adversaryLink(transport: TransportConfig(curve: true), keyPair: pair) }
+        let keyed = TransportConfig(curve: true).withAdversaryKey(pair.publicKey)
+        #expect(throws: CurveKeyError.self) { try ZMQSecurity.adversaryLink(transport: keyed, keyPair: nil) }
+        #expect(try ZMQSecurity.adversaryLink(transport: keyed, keyPair: pair) == .curveClient(keyPair: pair, serverKey: pair.publicKey))
+    }
+
     @Test func curveIsRefusedOverInprocAndPlaintextInprocIsUnauthenticated() async throws {
         let keys = try Keys()
         let context = ZMQContext()
@@ -230,5 +274,14 @@ import Testing
         try client.send(Array(repeating: 2, count: limits.maxMessageBytes + 1))
         #expect(await eventually { server.statistics.disconnects >= 1 })
         #expect(server.statistics.delivered == 1)
+    }
+}
+
+extension TransportConfig {
+    /// The same section with the adversary's public key set (as the coordinator sends it).
+    func withAdversaryKey(_ key: CurvePublicKey) -> TransportConfig {
+        var copy = self
+        copy.adversaryPublicKey = key.z85
+        return copy
     }
 }
