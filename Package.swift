@@ -15,12 +15,16 @@ var targets: [Target] = [
         name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
         providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+    // prctl(2) is variadic: a static inline wrapper makes it callable from Swift (no library).
+    .systemLibrary(name: "CProcessControl", path: "Sources/CProcessControl"),
 
     .target(name: "FedArenaCore"),
     .target(name: "FedArenaNumerics", dependencies: ["FedArenaCore", "COpenBLAS"]),
     .target(name: "FedArenaData", dependencies: ["FedArenaCore", "FedArenaNumerics", "CZlib"]),
     .target(name: "FedArenaModels", dependencies: ["FedArenaCore", "FedArenaNumerics", "FedArenaData"]),
-    .target(name: "FedArenaWire", dependencies: ["FedArenaCore", "CZeroMQ"]),
+    .target(
+        name: "FedArenaWire",
+        dependencies: ["FedArenaCore", "CZeroMQ", .product(name: "Crypto", package: "swift-crypto")]),
     .target(
         name: "FedArenaSynthesis",
         dependencies: ["FedArenaCore", "FedArenaNumerics", "FedArenaData", "FedArenaModels", "CZlib"]),
@@ -42,9 +46,11 @@ var targets: [Target] = [
     .target(
         name: "FedArenaScenarios",
         dependencies: [
-            "FedArenaRuntime", "FedArenaData",
+            "FedArenaRuntime", "FedArenaData", "CProcessControl",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
     .target(name: "FedArenaTesting", dependencies: ["FedArenaCore", "FedArenaNumerics"]),
     .executableTarget(
@@ -86,6 +92,9 @@ let package = Package(
         .library(name: "FedArenaCore", targets: ["FedArenaCore"]),
         .library(name: "FedArenaDefenses", targets: ["FedArenaDefenses"]),
         .library(name: "FedArenaRuntime", targets: ["FedArenaRuntime"]),
+        // For the libFuzzer package in Tests/Fuzz (built only by Tests/Fuzz/run.sh).
+        .library(name: "FedArenaWire", targets: ["FedArenaWire"]),
+        .library(name: "FedArenaScenarios", targets: ["FedArenaScenarios"]),
         .library(name: "FedArenaTesting", targets: ["FedArenaTesting"]),
     ],
     dependencies: [
@@ -93,6 +102,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: targets,
     swiftLanguageModes: [.v6]

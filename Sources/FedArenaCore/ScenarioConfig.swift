@@ -279,12 +279,28 @@ public struct TransportConfig: Sendable, Equatable, Codable {
     /// Where the adversary process listens, for attacks that pool updates (set by the launcher
     /// for local runs; `attack.adversary_endpoint` across hosts).
     public var adversaryEndpoint: String?
+    /// Whether every socket of the run uses CurveZMQ encryption and key authentication
+    /// (`transport.curve`). `nil` leaves it to the command: off for a local `fedarena run`
+    /// (which says so in its log), on for `fedarena coordinator` and `fedarena client`.
+    public var curve: Bool?
+    /// The folder `fedarena keys generate DIR` wrote (`transport.keys`): the coordinator reads
+    /// `coordinator.key` and `allow-list.json` there, the adversary `adversary.key`. `nil` for
+    /// a local run with CURVE makes the launcher generate keys inside the run folder.
+    public var keysDirectory: String?
+    /// The adversary process's CURVE public key (Z85), filled in by the coordinator before it
+    /// sends the scenario in WELCOME, so malicious client processes can authenticate it.
+    public var adversaryPublicKey: String?
 
     /// Creates a transport section.
-    public init(endpoint: String = "tcp://127.0.0.1:0", roundTimeoutSeconds: Double = 30, connectTimeoutSeconds: Double = 30) {
+    public init(
+        endpoint: String = "tcp://127.0.0.1:0", roundTimeoutSeconds: Double = 30, connectTimeoutSeconds: Double = 30,
+        curve: Bool? = nil, keysDirectory: String? = nil
+    ) {
         self.endpoint = endpoint
         self.roundTimeoutSeconds = roundTimeoutSeconds
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.curve = curve
+        self.keysDirectory = keysDirectory
     }
 }
 

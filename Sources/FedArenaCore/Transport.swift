@@ -9,17 +9,49 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "peer " + bytes.map { String($0, radix: 16) }.joined() }
 }
 
+/// Who a server transport's authentication says a peer is: the role bound to the peer's
+/// public key by the allow-list (`fedarena keys generate`), checked during the CurveZMQ
+/// handshake before any of its messages is delivered.
+public enum AuthenticatedPeer: Hashable, Sendable, CustomStringConvertible {
+    /// The client OS process with this index (`0..<clients.processes`).
+    case clientProcess(Int)
+    /// The coordinator (as a client of the adversary process).
+    case coordinator
+
+    public var description: String {
+        switch self {
+        case .clientProcess(let index): "client process \(index)"
+        case .coordinator: "the coordinator"
+        }
+    }
+}
+
 /// One message received by a server transport.
 public struct InboundMessage: Sendable {
     /// Who sent it.
     public var peer: PeerID
     /// The message bytes (decoded by `FedArenaWire`'s codec).
     public var payload: [UInt8]
+    /// The authenticated identity of the sender's connection, or `nil` when the transport does
+    /// not authenticate (plaintext, in-process).
+    public var authenticated: AuthenticatedPeer?
+
+    /// The client process index the sender authenticated as, or `nil` when the connection is
+    /// not authenticated or belongs to another role. A coordinator running with CURVE must
+    /// refuse a HELLO whose process index differs from this.
+    public var authenticatedProcess: Int? {
+        if case .clientProcess(let index)? = authenticated { index } else { nil }
+    }
 
     /// Creates an inbound message.
-    public init(peer: PeerID, payload: [UInt8]) {
+    /// - Parameters:
+    ///   - peer: The sender's routing identity.
+    ///   - payload: The message bytes.
+    ///   - authenticated: The sender's authenticated identity, if the transport checked one.
+    public init(peer: PeerID, payload: [UInt8], authenticated: AuthenticatedPeer? = nil) {
         self.peer = peer
         self.payload = payload
+        self.authenticated = authenticated
     }
 }
 

@@ -240,7 +240,7 @@ public struct ClientRuntime: Sendable {
             let data = attacking ? (poisoned[client] ?? shard) : shard
             let result = try engine.train(global: train.model, on: data, client: client, round: train.round, plan: plan, using: trainer)
             var update = WireMessage.Update(
-                round: train.round, client: client, sampleCount: data.count, trainLoss: result.loss, delta: result.delta, metrics: [:])
+                round: train.round, nonce: train.nonce, client: client, sampleCount: data.count, trainLoss: result.loss, delta: result.delta, metrics: [:])
             if let sketch = requirements.sketch {
                 // An attacker that forges its sketch summarises its real data instead.
                 let sketched = attacking && attack?.plan.forgesSketch == true ? shard : data

@@ -58,6 +58,9 @@ public actor Coordinator {
     private let pipeline: RoundPipeline
     private var pipelineState = PipelineState()
     private let limits: DecodeLimits
+    /// Per-round nonces from a secret drawn at start (not from the public seed): an UPDATE must
+    /// echo its round's TRAIN nonce, so replayed and forged updates are refused.
+    private let nonces = RoundNonces()
     private let logger: Logger
     private let welcome: [UInt8]
     private let attack: AttackEngine?
@@ -248,7 +251,7 @@ public actor Coordinator {
             return
         }
         switch decode(message) {
-        case .success(.hello(let hello)): register(hello, from: message.peer, log: &outside)
+        case .success(.hello(let hello)): register(hello, from: message.peer, authenticated: message.authenticated, log: &outside)
         case .success(.error(let report)): processFailed(peer: message.peer, report: report)
         case .success(let other): reject(message.peer, client: nil, .unexpected, "unexpected \(other.kindName) before the first round", log: &outside)
         case .failure(let error):
@@ -261,7 +264,7 @@ public actor Coordinator {
         if overBudget(message.peer, log: &state.rejections) { return }
         switch decode(message) {
         case .success(.update(let update)): try accept(update, from: message.peer, in: &state)
-        case .success(.hello(let hello)): register(hello, from: message.peer, log: &state.rejections)
+        case .success(.hello(let hello)): register(hello, from: message.peer, authenticated: message.authenticated, log: &state.rejections)
         case .success(.error(let report)):
             if let index = processFailed(peer: message.peer, report: report), report.code == UInt16(ClientRuntime.ErrorCode.round) {
                 broadcast(.shutdown(WireMessage.Shutdown(reason: "process \(index) could not serve round \(state.round)")))
@@ -312,8 +315,18 @@ public actor Coordinator {
         }
     }
 
-    private func register(_ hello: WireMessage.Hello, from peer: PeerID, log: inout RejectionLog) {
+    private func register(_ hello: WireMessage.Hello, from peer: PeerID, authenticated: AuthenticatedPeer?, log: inout RejectionLog) {
         let config = environment.config
+        // Under CURVE the allow-list binds each client key to one process index: a process
+        // cannot speak for another index, nor take over a connected process's clients.
+        if config.transport.curve == true || authenticated != nil {
+            guard case .clientProcess(let bound)? = authenticated, bound == hello.processIndex else {
+                let who = authenticated.map(\.description) ?? "an unauthenticated peer"
+                reject(peer, client: nil, .refusedHello, "HELLO claiming process \(hello.processIndex) from \(who)", log: &log)
+                send(.error(WireMessage.ErrorReport(code: 3, message: "this key is not allowed to speak for process \(hello.processIndex)")), to: peer)
+                return
+            }
+        }
         guard (0..<config.clients.processes).contains(hello.processIndex) else {
             reject(peer, client: nil, .refusedHello, "HELLO with process index \(hello.processIndex) outside 0..<\(config.clients.processes)", log: &log)
             send(.error(WireMessage.ErrorReport(code: 1, message: "process index \(hello.processIndex) is outside 0..<\(config.clients.processes)")), to: peer)
@@ -357,6 +370,10 @@ public actor Coordinator {
     private func accept(_ update: WireMessage.Update, from peer: PeerID, in state: inout RoundState) throws(RuntimeError) {
         guard let index = processOfPeer[peer] else {
             reject(peer, client: update.client, .unknownPeer, "UPDATE from a peer that never said HELLO", log: &state.rejections)
+            return
+        }
+        if case .wrongNonce = nonces.freshness(round: update.round, nonce: update.nonce, currentRound: state.round) {
+            reject(peer, client: update.client, .replay, "UPDATE for round \(update.round) with a nonce that round's TRAIN did not carry (replayed or forged)", log: &state.rejections)
             return
         }
         if update.round < state.round {
@@ -427,7 +444,8 @@ public actor Coordinator {
         let seed = plan.roundSeed(round)
         for (index, clients) in byProcess.sorted(by: { $0.key < $1.key }) {
             guard let process = processes[index] else { continue }
-            let message = WireCodec.encode(.train(WireMessage.Train(round: round, roundSeed: seed, clients: clients, model: model)))
+            let message = WireCodec.encode(
+                .train(WireMessage.Train(round: round, roundSeed: seed, nonce: nonces.nonce(round: round), clients: clients, model: model)))
             if send(message, to: process.peer) {
                 if process.late { state.optional.formUnion(clients) } else { state.pending.formUnion(clients) }
             } else {

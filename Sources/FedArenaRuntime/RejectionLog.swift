@@ -16,6 +16,7 @@ struct RejectionLog: Sendable, Equatable {
         case notSelected = "not-selected"
         case content = "invalid-update"
         case overBudget = "over-budget"
+        case replay = "wrong-nonce"
     }
 
     /// The first rejections with their reasons.

@@ -8,6 +8,7 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: Hashable, Sendable {
             case dataUnavailable, connectTimeout, coordinatorLost, protocolViolation, output, transport, configuration, launch, attack, clientFailed
+            case interrupted
         }
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
@@ -32,6 +33,8 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
         public static let attack = Code(.attack)
         /// A client process could not serve a round as the scenario says (its report is the message).
         public static let clientFailed = Code(.clientFailed)
+        /// The run was stopped by a signal (SIGINT, SIGTERM) before its last round.
+        public static let interrupted = Code(.interrupted)
 
         public var description: String {
             switch wrapped {
@@ -45,6 +48,7 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible {
             case .launch: "launch error"
             case .attack: "attack error"
             case .clientFailed: "client process failed"
+            case .interrupted: "interrupted"
             }
         }
     }

@@ -242,10 +242,19 @@ public enum ScenarioSchema {
         if !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
             throw reader.error("endpoint", "expected a ZeroMQ endpoint such as tcp://127.0.0.1:0 or ipc:///tmp/fedarena.sock, got \"\(endpoint)\"")
         }
+        let curve: Bool? = reader.contains("curve") ? try reader.bool("curve") : nil
+        let keys = try reader.optionalString("keys")
+        if let keys, keys.isEmpty {
+            throw reader.error("keys", "expected the folder written by `fedarena keys generate DIR`, got an empty string")
+        }
+        if keys != nil, curve == false {
+            throw reader.error("keys", "names CURVE keys but transport.curve is false; drop one of them")
+        }
         let transport = TransportConfig(
             endpoint: endpoint,
             roundTimeoutSeconds: try reader.positiveDouble("round_timeout_s", default: 30),
-            connectTimeoutSeconds: try reader.positiveDouble("connect_timeout_s", default: 30))
+            connectTimeoutSeconds: try reader.positiveDouble("connect_timeout_s", default: 30),
+            curve: curve, keysDirectory: keys)
         try reader.finish()
         return transport
     }
@@ -270,6 +279,18 @@ public enum ScenarioSchema {
         default:
             throw ConfigError(.wrongType, keyPath: path, "expected a mapping with a kind, got \(value.typeName)")
         }
+    }
+
+    /// The `transport` section of ``resolvedTree(_:)``: `curve` and `keys` only when set.
+    private static func transportTree(_ transport: TransportConfig) -> [String: ConfigValue] {
+        var tree: [String: ConfigValue] = [
+            "endpoint": .string(transport.endpoint),
+            "round_timeout_s": .double(transport.roundTimeoutSeconds),
+            "connect_timeout_s": .double(transport.connectTimeoutSeconds),
+        ]
+        if let curve = transport.curve { tree["curve"] = .bool(curve) }
+        if let keys = transport.keysDirectory { tree["keys"] = .string(keys) }
+        return tree
     }
 
     /// The scenario as a tree with every default filled in (what `scenario.yaml` records).
@@ -329,11 +350,7 @@ public enum ScenarioSchema {
                 "degraded": .string(config.defense.degraded),
                 "detection_policy": .object(config.defense.detectionPolicy),
             ]),
-            "transport": .object([
-                "endpoint": .string(config.transport.endpoint),
-                "round_timeout_s": .double(config.transport.roundTimeoutSeconds),
-                "connect_timeout_s": .double(config.transport.connectTimeoutSeconds),
-            ]),
+            "transport": .object(transportTree(config.transport)),
             "output": .object(["record_updates": .bool(config.output.recordUpdates)]),
         ]
         if let attack = config.attack { tree["attack"] = attack.asValue }

@@ -32,3 +32,38 @@ public struct DecodeLimits: Sendable, Equatable {
         self.maxMetrics = maxMetrics
     }
 }
+
+extension DecodeLimits {
+    /// The limits for what a coordinator receives (HELLO, UPDATE, ERROR), sized from the run's
+    /// shapes instead of a fixed ceiling; use ``maxMessageBytes`` for `ZMQ_MAXMSGSIZE` too, so
+    /// libzmq drops an oversized frame before it is allocated.
+    ///
+    /// The largest valid message is the largest of (wire format version 2, sizes in bytes):
+    /// - UPDATE: 16 (header) + 40 (round, nonce, client, sampleCount, trainLoss) + 4 + 4d (delta)
+    ///   + 4 + m (12 + s) (metrics: `m` = 64 keys of at most `s` = 1,024 bytes)
+    ///   + 1 + [8 + 4 + 4C + 4 + 4CD] (sketch of C classes x D features, when asked for)
+    ///   + 1 + [8 + 8 + 4 + 4k + 4 + 4kF] (k audit samples of F features, when asked for);
+    /// - HELLO: 16 + 8 + 4 + 8n (n client ids) + 4 + s;
+    /// - ERROR: 16 + 2 + 4 + s.
+    /// - Parameters:
+    ///   - parameterCount: The model's parameter count `d`.
+    ///   - clients: The number of logical clients `n` (the longest HELLO list).
+    ///   - sketch: The sketch shape clients send, when a detector asks for sketches.
+    ///   - auditSamples: The revealed samples each UPDATE carries, when `audit-c2st` asks for them.
+    /// - Returns: Limits that accept every valid message of the run and nothing larger.
+    public static func coordinator(
+        parameterCount: Int, clients: Int, sketch: (classes: Int, dimension: Int)? = nil,
+        auditSamples: (count: Int, featureCount: Int)? = nil
+    ) -> DecodeLimits {
+        let maxString = 1_024
+        let maxMetrics = 64
+        var update = 16 + 40 + 4 + 4 * parameterCount + 4 + maxMetrics * (4 + maxString + 8) + 1 + 1
+        if let sketch { update += 8 + 4 + 4 * sketch.classes + 4 + 4 * sketch.classes * sketch.dimension }
+        if let audit = auditSamples { update += 8 + 8 + 4 + 4 * audit.count + 4 + 4 * audit.count * audit.featureCount }
+        let hello = 16 + 8 + 4 + 8 * clients + 4 + maxString
+        let error = 16 + 2 + 4 + maxString
+        return DecodeLimits(
+            maxMessageBytes: max(update, hello, error), expectedParameterCount: parameterCount, maxClients: clients,
+            maxStringBytes: maxString, maxMetrics: maxMetrics)
+    }
+}

@@ -1,6 +1,6 @@
 import FedArenaCore
 
-/// Encodes and decodes ``WireMessage`` values in the FedArena wire format, version 1.
+/// Encodes and decodes ``WireMessage`` values in the FedArena wire format, version 2.
 ///
 /// ## Byte layout
 /// Every integer is little-endian; every float is its IEEE 754 bit pattern, little-endian.
@@ -10,9 +10,9 @@ import FedArenaCore
 /// | offset | size | field |
 /// |---|---|---|
 /// | 0 | 4 | magic `46 41 52 57` (ASCII `FARW`) |
-/// | 4 | 2 | protocol version, u16 (this codec writes and reads `1`) |
+/// | 4 | 2 | protocol version, u16 (this codec writes and reads `2`) |
 /// | 6 | 1 | message type, u8 (``WireMessage/Kind``: 1 HELLO ... 6 ERROR) |
-/// | 7 | 1 | flags, u8 (reserved, must be 0 in version 1) |
+/// | 7 | 1 | flags, u8 (reserved, must be 0) |
 /// | 8 | 4 | payload length `L`, u32 |
 /// | 12 | 4 | CRC-32 (IEEE) of header bytes 0..<12 followed by the `L` payload bytes |
 ///
@@ -27,8 +27,8 @@ import FedArenaCore
 /// |---|---|
 /// | 1 HELLO | `i64` processIndex, `ids` clients, `str` label |
 /// | 2 WELCOME | `str` runID, `bytes` scenarioJSON, `i64` parameterCount |
-/// | 3 TRAIN | `i64` round, `u64` roundSeed, `ids` clients, `vec` model |
-/// | 4 UPDATE | `i64` round, `i64` client, `i64` sampleCount, `f64` trainLoss, `vec` delta, u32 metric count + that many (`str` key, `f64` value), keys in strictly ascending UTF-8 byte order |
+/// | 3 TRAIN | `i64` round, `u64` roundSeed, `u64` nonce, `ids` clients, `vec` model |
+/// | 4 UPDATE | `i64` round, `u64` nonce, `i64` client, `i64` sampleCount, `f64` trainLoss, `vec` delta, u32 metric count + that many (`str` key, `f64` value), keys in strictly ascending UTF-8 byte order |
 /// | 5 SHUTDOWN | `str` reason |
 /// | 6 ERROR | `u16` code, `str` message |
 ///
@@ -47,7 +47,10 @@ public enum WireCodec {
     /// The four magic bytes that start every message (`FARW`).
     public static let magic: [UInt8] = [0x46, 0x41, 0x52, 0x57]
     /// The protocol version this codec writes and reads.
-    public static let protocolVersion: UInt16 = 1
+    ///
+    /// Version 2 added the round nonce to TRAIN and UPDATE; a version-1 peer is refused with
+    /// `.unsupportedVersion`.
+    public static let protocolVersion: UInt16 = 2
     /// The header size in bytes.
     public static let headerSize = 16
 
@@ -120,7 +123,7 @@ public enum WireCodec {
         }
         let flags = bytes[7]
         if flags != 0 {
-            throw WireError(.malformed, "\(kind) has flags 0x\(String(flags, radix: 16)); version 1 reserves them as 0")
+            throw WireError(.malformed, "\(kind) has flags 0x\(String(flags, radix: 16)); version \(protocolVersion) reserves them as 0")
         }
         let payloadLength = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
         if payloadLength > limits.maxMessageBytes - headerSize {
@@ -162,9 +165,9 @@ extension WireMessage {
         case .welcome(let welcome):
             ByteWriter.size(of: welcome.runID) + 4 + welcome.scenarioJSON.count + 8
         case .train(let train):
-            8 + 8 + ByteWriter.size(ofClients: train.clients) + 4 + 4 * train.model.count
+            8 + 8 + 8 + ByteWriter.size(ofClients: train.clients) + 4 + 4 * train.model.count
         case .update(let update):
-            8 + 8 + 8 + 8 + 4 + 4 * update.delta.count + 4
+            8 + 8 + 8 + 8 + 8 + 4 + 4 * update.delta.count + 4
                 + update.metrics.keys.reduce(0) { $0 + ByteWriter.size(of: $1) + 8 }
                 + 1 + (update.sketch.map { 8 + 4 + 4 * $0.labelHistogram.count + 4 + 4 * $0.classEmbeddings.count } ?? 0)
                 + 1 + (update.auditSamples.map { 8 + 8 + 4 + 4 * $0.count + 4 + 4 * $0.features.count } ?? 0)
@@ -188,10 +191,12 @@ extension WireMessage {
         case .train(let train):
             writer.write(Int64(train.round))
             writer.write(train.roundSeed)
+            writer.write(train.nonce)
             writer.write(clients: train.clients)
             writer.write(floats: train.model.values)
         case .update(let update):
             writer.write(Int64(update.round))
+            writer.write(update.nonce)
             writer.write(Int64(update.client.rawValue))
             writer.write(Int64(update.sampleCount))
             writer.write(update.trainLoss.bitPattern)
@@ -294,11 +299,13 @@ extension WireMessage {
         case .train:
             let round = try reader.index("round")
             let seed = try reader.u64("roundSeed")
+            let nonce = try reader.u64("nonce")
             let clients = try reader.clients("clients")
             let model = try reader.floats("model")
-            return .train(Train(round: round, roundSeed: seed, clients: clients, model: ParameterVector(model)))
+            return .train(Train(round: round, roundSeed: seed, nonce: nonce, clients: clients, model: ParameterVector(model)))
         case .update:
             let round = try reader.index("round")
+            let nonce = try reader.u64("nonce")
             let client = try reader.index("client")
             let sampleCount = try reader.index("sampleCount")
             // The training loss is a self-reported diagnostic, never merged: NaN ("not
@@ -309,7 +316,7 @@ extension WireMessage {
             let metrics = try reader.metrics("metrics")
             let sketch = try readSketch(from: &reader)
             var update = Update(
-                round: round, client: ClientID(client), sampleCount: sampleCount, trainLoss: trainLoss,
+                round: round, nonce: nonce, client: ClientID(client), sampleCount: sampleCount, trainLoss: trainLoss,
                 delta: ParameterVector(delta), metrics: metrics, sketch: sketch)
             update.auditSamples = try readAuditSamples(from: &reader)
             return .update(update)

@@ -109,6 +109,11 @@ extension WireMessage {
         public var round: Int
         /// The seed from which clients derive this round's random streams.
         public var roundSeed: UInt64
+        /// The round's nonce (``RoundNonces/nonce(round:)``): every UPDATE answering this TRAIN
+        /// must echo it, so the coordinator can tell a fresh answer from a replayed or stale one.
+        /// Unlike ``roundSeed`` it is derived from a per-run secret, so it cannot be predicted
+        /// from the scenario.
+        public var nonce: UInt64
         /// The logical clients that should train (non-negative identifiers).
         public var clients: [ClientID]
         /// The global model `w_t` (finite float32 values).
@@ -118,11 +123,13 @@ extension WireMessage {
         /// - Parameters:
         ///   - round: The round number.
         ///   - roundSeed: The round's seed.
+        ///   - nonce: The round's nonce, echoed by every UPDATE (0 only where no coordinator checks it).
         ///   - clients: The clients that should train.
         ///   - model: The global model.
-        public init(round: Int, roundSeed: UInt64, clients: [ClientID], model: ParameterVector) {
+        public init(round: Int, roundSeed: UInt64, nonce: UInt64 = 0, clients: [ClientID], model: ParameterVector) {
             self.round = round
             self.roundSeed = roundSeed
+            self.nonce = nonce
             self.clients = clients
             self.model = model
         }
@@ -132,6 +139,8 @@ extension WireMessage {
     public struct Update: Sendable, Equatable {
         /// The round the update answers (non-negative).
         public var round: Int
+        /// The nonce of the TRAIN this update answers, echoed unchanged.
+        public var nonce: UInt64
         /// The logical client that trained (non-negative identifier).
         public var client: ClientID
         /// How many local samples it trained on (non-negative).
@@ -152,17 +161,19 @@ extension WireMessage {
         /// Creates an UPDATE.
         /// - Parameters:
         ///   - round: The round.
+        ///   - nonce: The nonce of the TRAIN it answers.
         ///   - client: The client.
         ///   - sampleCount: The local sample count.
         ///   - trainLoss: The mean training loss.
         ///   - delta: The model delta.
         ///   - metrics: Extra measurements.
         public init(
-            round: Int, client: ClientID, sampleCount: Int, trainLoss: Double, delta: ParameterVector,
+            round: Int, nonce: UInt64 = 0, client: ClientID, sampleCount: Int, trainLoss: Double, delta: ParameterVector,
             metrics: [String: Double] = [:], sketch: DataSketch? = nil
         ) {
             self.sketch = sketch
             self.round = round
+            self.nonce = nonce
             self.client = client
             self.sampleCount = sampleCount
             self.trainLoss = trainLoss

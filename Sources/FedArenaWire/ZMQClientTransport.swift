@@ -13,26 +13,53 @@ public final class ZMQClientTransport: ClientTransport {
     public let inbound: AsyncStream<[UInt8]>
     /// The endpoint this transport connects to.
     public let endpoint: String
+    /// The socket's security.
+    public let security: ZMQSecurity
     private let loop: ZMQSocketLoop
 
     /// Creates a DEALER socket and connects it.
     /// - Parameters:
     ///   - context: The process's ZeroMQ context.
     ///   - endpoint: The coordinator's endpoint (its ``ZMQServerTransport/boundEndpoint``).
-    ///   - options: Socket limits and queue sizes.
+    ///   - options: Socket limits, queue sizes, heartbeats and security (plaintext or a CURVE client).
     /// - Throws: `TransportError` `.connectFailed` naming the endpoint and libzmq's reason
-    ///   (malformed endpoint, unsupported protocol). An unreachable host is not an error:
-    ///   libzmq keeps trying.
+    ///   (malformed endpoint, unsupported protocol, server keys on a client, CURVE over
+    ///   `inproc://`). An unreachable host is not an error: libzmq keeps trying; so is a
+    ///   refused key, reported by ``connectionStatus``.
     public init(context: ZMQContext, endpoint: String, options: ZMQTransportOptions = ZMQTransportOptions()) throws(TransportError) {
+        guard ZMQSecurity.supports(options.security, endpoint: endpoint) else {
+            throw TransportError(.connectFailed, "cannot connect to \(endpoint) with CURVE: libzmq does not authenticate inproc:// peers; use tcp:// or ipc://")
+        }
         guard let socket = zmq_socket(context.handle, ZMQ_DEALER) else {
             throw TransportError(.connectFailed, "cannot create a DEALER socket for \(endpoint): \(ZMQ.lastErrorDescription())")
         }
-        ZMQ.setOption(socket, ZMQ_LINGER, options.lingerMilliseconds)
-        ZMQ.setOption(socket, ZMQ_SNDHWM, options.sendHighWaterMark)
-        ZMQ.setOption(socket, ZMQ_RCVHWM, options.receiveHighWaterMark)
-        ZMQ.setOption(socket, ZMQ_MAXMSGSIZE, Int64(options.maxMessageBytes ?? -1))
+        ZMQ.configure(socket, options)
+        switch options.security {
+        case .plaintext:
+            break
+        case .curveServer:
+            ZMQ.close(socket)
+            throw TransportError(.connectFailed, "cannot connect to \(endpoint): a client needs CURVE client keys and the server's public key, not server keys")
+        case .curveClient(let keyPair, let serverKey):
+            guard ZMQ.setCurveClient(socket, keyPair: keyPair, serverKey: serverKey) else {
+                let reason = ZMQ.lastErrorDescription()
+                ZMQ.close(socket)
+                throw TransportError(.connectFailed, "cannot make the socket for \(endpoint) a CURVE client: \(reason)")
+            }
+        }
+        security = options.security
+        var monitor: UnsafeMutableRawPointer?
+        if !endpoint.hasPrefix("inproc://") {
+            switch ZMQ.attachMonitor(socket, context: context) {
+            case .success(let pair): monitor = pair
+            case .failure(let error):
+                ZMQ.close(socket)
+                throw TransportError(.connectFailed, "cannot connect to \(endpoint): \(error.message)")
+            }
+        }
         guard zmq_connect(socket, endpoint) == 0 else {
             let reason = ZMQ.lastErrorDescription()
+            if let monitor { ZMQ.close(monitor) }
             ZMQ.close(socket)
             throw TransportError(.connectFailed, "cannot connect to \(endpoint): \(reason)")
         }
@@ -41,8 +68,13 @@ public final class ZMQClientTransport: ClientTransport {
         inbound = stream
         loop = try ZMQSocketLoop(
             context: context, socket: socket, name: "client of \(endpoint)", role: .dealer(continuation),
-            failure: .connectFailed)
+            failure: .connectFailed, monitor: monitor)
     }
+
+    /// The connection's state: whether the server is reachable, how long it has been silent,
+    /// and the last handshake failure (a refused key). A watchdog reads it to give up on a
+    /// coordinator that is gone.
+    public var connectionStatus: ZMQConnectionStatus { loop.connectionStatus }
 
     deinit { loop.close() }
 

@@ -1,5 +1,7 @@
 import CZeroMQ
+import FedArenaCore
 import Foundation
+import Synchronization
 
 /// A ZeroMQ context: the I/O threads and the registry of `inproc://` endpoints of one process.
 ///
@@ -10,6 +12,8 @@ import Foundation
 public final class ZMQContext: @unchecked Sendable {
     /// The `void *` returned by `zmq_ctx_new`; immutable, and libzmq makes it thread-safe.
     let handle: UnsafeMutableRawPointer
+    /// The context's ZAP handler, started by the first CURVE server.
+    private let zap = Mutex<ZAPHandler?>(nil)
 
     /// Creates a context.
     ///
@@ -20,6 +24,22 @@ public final class ZMQContext: @unchecked Sendable {
             preconditionFailure("zmq_ctx_new failed: \(ZMQ.lastErrorDescription())")
         }
         self.handle = handle
+    }
+
+    /// The context's ZAP handler, started on first use (before the first CURVE server binds).
+    /// - Throws: `TransportError` `.bindFailed` when it cannot bind `inproc://zeromq.zap.01`.
+    func zapHandler() throws(TransportError) -> ZAPHandler {
+        let result: Result<ZAPHandler, TransportError> = zap.withLock { zap in
+            if let zap { return .success(zap) }
+            do throws(TransportError) {
+                let handler = try ZAPHandler(context: handle)
+                zap = handler
+                return .success(handler)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     deinit {
@@ -70,6 +90,67 @@ enum ZMQ {
         guard zmq_getsockopt(socket, option, &buffer, &size) == 0 else { return nil }
         let bytes = buffer.prefix(max(0, size)).prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Starts `zmq_socket_monitor` on `socket` for handshake and disconnect events and connects
+    /// a PAIR to it. Call before bind or connect, so that no event is missed.
+    /// - Returns: The PAIR, or `nil` (and an error description) when the monitor cannot start.
+    static func attachMonitor(_ socket: UnsafeMutableRawPointer, context: ZMQContext) -> Result<UnsafeMutableRawPointer, TransportError> {
+        let endpoint = "inproc://fedarena-monitor-\(UUID().uuidString)"
+        let events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_DISCONNECTED
+        guard zmq_socket_monitor(socket, endpoint, events) == 0, let pair = zmq_socket(context.handle, ZMQ_PAIR) else {
+            return .failure(TransportError(.bindFailed, "cannot monitor the socket: \(lastErrorDescription())"))
+        }
+        setOption(pair, ZMQ_LINGER, Int32(0))
+        guard zmq_connect(pair, endpoint) == 0 else {
+            let reason = lastErrorDescription()
+            close(pair)
+            _ = zmq_socket_monitor(socket, nil, 0)
+            return .failure(TransportError(.bindFailed, "cannot connect the monitor socket: \(reason)"))
+        }
+        return .success(pair)
+    }
+
+    /// The bytes a CurveZMQ MESSAGE command adds to a payload (RFC 26).
+    static let curveMessageOverhead = 33
+
+    /// Applies the limits, queue sizes and heartbeats of `options` (before bind or connect).
+    static func configure(_ socket: UnsafeMutableRawPointer, _ options: ZMQTransportOptions) {
+        setOption(socket, ZMQ_LINGER, options.lingerMilliseconds)
+        setOption(socket, ZMQ_SNDHWM, options.sendHighWaterMark)
+        setOption(socket, ZMQ_RCVHWM, options.receiveHighWaterMark)
+        // libzmq checks the frame as it travels: with CURVE, a MESSAGE command wraps the payload
+        // in 33 bytes ("\u{7}MESSAGE", an 8-byte nonce, a flags byte and a 16-byte MAC).
+        let overhead = options.security.isCurve ? curveMessageOverhead : 0
+        setOption(socket, ZMQ_MAXMSGSIZE, options.maxMessageBytes.map { Int64($0 + overhead) } ?? -1)
+        if let interval = options.heartbeatIntervalMilliseconds {
+            setOption(socket, ZMQ_HEARTBEAT_IVL, interval)
+            setOption(socket, ZMQ_HEARTBEAT_TIMEOUT, options.heartbeatTimeoutMilliseconds)
+            // The TTL travels to the peer in deciseconds; libzmq caps it at 6553.5 s.
+            setOption(socket, ZMQ_HEARTBEAT_TTL, min(options.heartbeatTimeoutMilliseconds, 6_553_500) / 100 * 100)
+        }
+    }
+
+    /// Makes `socket` a CURVE server authenticated through ZAP `domain`.
+    static func setCurveServer(_ socket: UnsafeMutableRawPointer, keyPair: CurveKeyPair, domain: String) -> Bool {
+        guard setOption(socket, ZMQ_CURVE_SERVER, Int32(1)),
+              setBytes(socket, ZMQ_CURVE_SECRETKEY, keyPair.secretBytes),
+              zmq_setsockopt(socket, ZMQ_ZAP_DOMAIN, domain, domain.utf8.count) == 0
+        else { return false }
+        return true
+    }
+
+    /// Makes `socket` a CURVE client of the server whose public key is `serverKey`.
+    static func setCurveClient(_ socket: UnsafeMutableRawPointer, keyPair: CurveKeyPair, serverKey: CurvePublicKey) -> Bool {
+        setBytes(socket, ZMQ_CURVE_SERVERKEY, serverKey.bytes)
+            && setBytes(socket, ZMQ_CURVE_PUBLICKEY, keyPair.publicKey.bytes)
+            && setBytes(socket, ZMQ_CURVE_SECRETKEY, keyPair.secretBytes)
+    }
+
+    /// Sets a binary socket option (a 32-byte key).
+    private static func setBytes(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.count == 32 && bytes.withUnsafeBytes { zmq_setsockopt(socket, option, $0.baseAddress, 32) } == 0
     }
 
     /// Closes a socket, ignoring errors (closing never blocks: lingering happens in libzmq's reaper).

@@ -34,11 +34,20 @@ final class ZMQSocketLoop: @unchecked Sendable {
         /// (grows with the peers of a run; libzmq does not report quiet disconnects).
         var knownPeers: Set<[UInt8]> = []
         var statistics = ZMQTransportStatistics()
+        /// Live connections as the monitor reports them (handshakes minus disconnects).
+        var liveConnections = 0
+        /// When the peer was last known to be there: a message, a handshake, or the moment the
+        /// last live connection dropped.
+        var lastContact: ContinuousClock.Instant = .now
+        /// The last handshake failure, in words.
+        var lastFailure: String?
     }
 
     private let context: ZMQContext
     private let socket: UnsafeMutableRawPointer
     private let wakeReceiver: UnsafeMutableRawPointer
+    /// The PAIR end of `zmq_socket_monitor`, or `nil` where there is no handshake to watch (inproc).
+    private let monitor: UnsafeMutableRawPointer?
     private let role: Role
     private let description: String
     let state: Mutex<State>
@@ -53,17 +62,24 @@ final class ZMQSocketLoop: @unchecked Sendable {
     ///   - name: A name for the thread and for error messages.
     ///   - role: How to frame messages and where to deliver them.
     ///   - failure: The error code to report if the wake-up pair cannot be set up.
+    ///   - monitor: The connected PAIR end of the socket's monitor (``ZMQ/attachMonitor(_:context:)``,
+    ///     attached before the socket binds or connects so no handshake is missed), or `nil`.
     /// - Throws: `TransportError` if the wake-up pair cannot be created; `socket` is then closed.
-    init(context: ZMQContext, socket: UnsafeMutableRawPointer, name: String, role: Role, failure: TransportError.Code) throws(TransportError) {
+    init(
+        context: ZMQContext, socket: UnsafeMutableRawPointer, name: String, role: Role, failure: TransportError.Code,
+        monitor: UnsafeMutableRawPointer?
+    ) throws(TransportError) {
         let wakeEndpoint = "inproc://fedarena-wake-\(UUID().uuidString)"
         guard let receiver = zmq_socket(context.handle, ZMQ_PAIR) else {
             let reason = ZMQ.lastErrorDescription()
+            if let monitor { ZMQ.close(monitor) }
             ZMQ.close(socket)
             throw TransportError(failure, "\(name): cannot create the wake-up socket: \(reason)")
         }
         guard zmq_bind(receiver, wakeEndpoint) == 0, let waker = zmq_socket(context.handle, ZMQ_PAIR) else {
             let reason = ZMQ.lastErrorDescription()
             ZMQ.close(receiver)
+            if let monitor { ZMQ.close(monitor) }
             ZMQ.close(socket)
             throw TransportError(failure, "\(name): cannot bind the wake-up socket: \(reason)")
         }
@@ -73,15 +89,18 @@ final class ZMQSocketLoop: @unchecked Sendable {
             let reason = ZMQ.lastErrorDescription()
             ZMQ.close(waker)
             ZMQ.close(receiver)
+            if let monitor { ZMQ.close(monitor) }
             ZMQ.close(socket)
             throw TransportError(failure, "\(name): cannot connect the wake-up socket: \(reason)")
         }
         self.context = context
         self.socket = socket
         self.wakeReceiver = receiver
+        self.monitor = monitor
         self.role = role
         self.description = name
-        self.state = Mutex(State(waker: waker))
+        // Without a monitor (inproc) there is no handshake: the connection counts as live.
+        self.state = Mutex(State(waker: waker, liveConnections: monitor == nil ? 1 : 0))
 
         exited.enter()
         let thread = Thread { [self] in
@@ -116,7 +135,31 @@ final class ZMQSocketLoop: @unchecked Sendable {
         if let result { throw result }
     }
 
+    /// Enqueues `payload` for every known peer; returns how many.
+    func broadcast(_ payload: [UInt8]) -> Int {
+        state.withLock { state in
+            guard !state.closed else { return 0 }
+            let wasEmpty = state.queue.isEmpty
+            for peer in state.knownPeers.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                state.queue.append(Outbound(peer: peer, payload: payload))
+            }
+            if wasEmpty, !state.knownPeers.isEmpty, let waker = state.waker { _ = zmq_send(waker, nil, 0, ZMQ_DONTWAIT) }
+            return state.knownPeers.count
+        }
+    }
+
     var statistics: ZMQTransportStatistics { state.withLock { $0.statistics } }
+
+    /// The connection's state as the monitor saw it.
+    var connectionStatus: ZMQConnectionStatus {
+        state.withLock { state in
+            ZMQConnectionStatus(
+                isConnected: state.liveConnections > 0,
+                silence: state.liveConnections > 0 ? .zero : state.lastContact.duration(to: .now),
+                lastFailure: state.lastFailure)
+        }
+    }
+
 
     /// Stops the I/O thread (which sends what is queued, closes the sockets and finishes the
     /// inbound stream) and waits up to two seconds for it. Idempotent.
@@ -138,6 +181,7 @@ final class ZMQSocketLoop: @unchecked Sendable {
             zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: wakeReceiver, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
         ]
+        if let monitor { items.append(zmq_pollitem_t(socket: monitor, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)) }
         // On the heap: a zmq_msg_t may point into itself, so it must not move between calls.
         let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
         zmq_msg_init(message)
@@ -146,7 +190,7 @@ final class ZMQSocketLoop: @unchecked Sendable {
             message.deallocate()
         }
         while true {
-            let ready = zmq_poll(&items, 2, -1)
+            let ready = zmq_poll(&items, Int32(items.count), -1)
             if ready < 0 {
                 if zmq_errno() == EINTR { continue }
                 break  // ETERM or a broken socket: stop.
@@ -154,6 +198,7 @@ final class ZMQSocketLoop: @unchecked Sendable {
             if items[1].revents & Int16(ZMQ_POLLIN) != 0 {
                 while zmq_msg_recv(message, wakeReceiver, ZMQ_DONTWAIT) >= 0 {}
             }
+            if items.count > 2, items[2].revents & Int16(ZMQ_POLLIN) != 0 { readMonitor(message) }
             let (batch, closed) = state.withLock { state in
                 let batch = state.queue
                 state.queue = []
@@ -203,6 +248,7 @@ final class ZMQSocketLoop: @unchecked Sendable {
             var frames: [[UInt8]] = []
             var frameCount = 0
             var more = true
+            var userID: String?
             while more {
                 guard zmq_msg_recv(message, socket, ZMQ_DONTWAIT) >= 0 else { break }
                 frameCount += 1
@@ -215,6 +261,8 @@ final class ZMQSocketLoop: @unchecked Sendable {
                         frames.append([])
                     }
                 }
+                // The ZAP user id of the connection, attached by libzmq to every frame it delivers.
+                if frameCount == 2, let text = zmq_msg_gets(message, "User-Id") { userID = String(cString: text) }
                 more = zmq_msg_more(message) != 0
             }
             guard frameCount > 0 else { break }
@@ -223,7 +271,8 @@ final class ZMQSocketLoop: @unchecked Sendable {
                 // Expected: [routing id, payload]. An empty payload is delivered (the codec
                 // rejects it and the coordinator can answer ERROR); any other layout is dropped.
                 if frameCount == 2 {
-                    routed.append(InboundMessage(peer: PeerID(frames[0]), payload: frames[1]))
+                    let identity = userID.flatMap(ZAPHandler.identity(fromUserID:))
+                    routed.append(InboundMessage(peer: PeerID(frames[0]), payload: frames[1], authenticated: identity))
                 } else {
                     dropped += 1
                 }
@@ -235,11 +284,60 @@ final class ZMQSocketLoop: @unchecked Sendable {
         state.withLock { state in
             state.statistics.delivered += routed.count + plain.count
             state.statistics.droppedInbound += dropped
+            state.lastContact = .now
             for message in routed { state.knownPeers.insert(message.peer.bytes) }
         }
         switch role {
         case .router(let continuation): for message in routed { continuation.yield(message) }
         case .dealer(let continuation): for payload in plain { continuation.yield(payload) }
+        }
+    }
+
+    /// Reads the monitor's events: `[u16 event, u32 value]` then the endpoint, per event.
+    private func readMonitor(_ message: UnsafeMutablePointer<zmq_msg_t>) {
+        guard let monitor else { return }
+        while true {
+            guard zmq_msg_recv(message, monitor, ZMQ_DONTWAIT) >= 0 else { return }
+            var event: UInt16 = 0
+            var value: UInt32 = 0
+            if zmq_msg_size(message) >= 6, let data = zmq_msg_data(message) {
+                let raw = UnsafeRawBufferPointer(start: data, count: 6)
+                event = raw.loadUnaligned(fromByteOffset: 0, as: UInt16.self)
+                value = raw.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
+            }
+            while zmq_msg_more(message) != 0, zmq_msg_recv(message, monitor, ZMQ_DONTWAIT) >= 0 {}
+            record(event: Int32(event), value: value)
+        }
+    }
+
+    private func record(event: Int32, value: UInt32) {
+        state.withLock { state in
+            switch event {
+            case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+                state.statistics.handshakes += 1
+                state.liveConnections += 1
+                state.lastContact = .now
+                state.lastFailure = nil
+            case ZMQ_EVENT_DISCONNECTED:
+                state.statistics.disconnects += 1
+                // A disconnect also follows a failed handshake, which never counted as live.
+                if state.liveConnections > 0 {
+                    state.liveConnections -= 1
+                    if state.liveConnections == 0 { state.lastContact = .now }
+                }
+            case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+                state.statistics.authenticationFailures += 1
+                state.lastFailure = switch role {
+                case .dealer: "the server refused this client's key (ZAP status \(value)): is this key in its allow-list?"
+                case .router: "refused a client key (ZAP status \(value))"
+                }
+            case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+                state.statistics.protocolFailures += 1
+                state.lastFailure = "security handshake failed (ZMTP error 0x\(String(value, radix: 16))): "
+                    + "one side uses CURVE and the other does not, or the server key is wrong"
+            default:
+                break
+            }
         }
     }
 
@@ -252,6 +350,10 @@ final class ZMQSocketLoop: @unchecked Sendable {
             state.knownPeers = []
         }
         ZMQ.close(wakeReceiver)
+        if let monitor {
+            _ = zmq_socket_monitor(socket, nil, 0)
+            ZMQ.close(monitor)
+        }
         ZMQ.close(socket)
         switch role {
         case .router(let continuation): continuation.finish()

@@ -19,7 +19,7 @@ struct BenchCommand: ParsableCommand {
             Whole-run figures (seconds per round) come from `fedarena run`'s summary.json.
             """)
 
-    @Option(help: "What to measure: all, training, wire, aggregators.")
+    @Option(help: "What to measure: all, training, wire, transport (plaintext vs CURVE), aggregators.")
     var only: String = "all"
 
     @Option(help: "Timed repetitions per item (the median is reported).")
@@ -35,8 +35,8 @@ struct BenchCommand: ParsableCommand {
     var f: Int = 20
 
     func validate() throws {
-        guard ["all", "training", "wire", "aggregators"].contains(only) else {
-            throw ValidationError("--only must be all, training, wire or aggregators, got \"\(only)\"")
+        guard ["all", "training", "wire", "transport", "aggregators"].contains(only) else {
+            throw ValidationError("--only must be all, training, wire, transport or aggregators, got \"\(only)\"")
         }
         guard repetitions >= 1, n >= 1, d >= 1, f >= 0 else { throw ValidationError("--repetitions, --n and --d must be positive and --f non-negative") }
     }
@@ -45,6 +45,7 @@ struct BenchCommand: ParsableCommand {
         print("# fedarena bench (OPENBLAS_NUM_THREADS=\(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset"))")
         if only == "all" || only == "training" { try benchTraining() }
         if only == "all" || only == "wire" { try benchWire() }
+        if only == "all" || only == "transport" { try benchTransport() }
         if only == "all" || only == "aggregators" { try benchAggregators() }
     }
 

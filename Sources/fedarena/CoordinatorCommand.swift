@@ -7,7 +7,12 @@ import Foundation
 struct CoordinatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
-        abstract: "Run only the coordinator; clients connect with `fedarena client` (Kubernetes, Slurm, other hosts).")
+        abstract: "Run only the coordinator; clients connect with `fedarena client` (Kubernetes, Slurm, other hosts).",
+        discussion: """
+            CURVE is on by default (transport.curve): make keys with `fedarena keys generate DIR --clients N` and \
+            pass --set transport.keys=DIR; only the client keys of DIR/allow-list.json are admitted, each bound to \
+            its process index. --set transport.curve=false runs in plaintext (trusted networks only).
+            """)
 
     @OptionGroup var scenario: ScenarioOptions
 
@@ -32,14 +37,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
         var config = try scenario.load()
         if let bind { config.transport.endpoint = bind }
         let folder = out ?? RunFolder.defaultPath(name: config.name)
-        var launcher = LocalLauncher(config: config, outputDirectory: folder, executable: currentExecutable(), startsClients: false)
-        launcher.existing = resume ? .resume : (overwrite ? .overwrite : .refuse)
-        do {
-            let summary = try await launcher.run()
-            print(RunFolder.describe(summary, folder: folder))
-        } catch {
-            printError("fedarena coordinator failed: \(error)")
-            throw ExitCode(1)
-        }
+        let summary = try await RunFolder.runInterruptibly(
+            config: config, folder: folder, existing: resume ? .resume : (overwrite ? .overwrite : .refuse), startsClients: false,
+            command: "coordinator")
+        print(RunFolder.describe(summary, folder: folder))
     }
 }

@@ -9,10 +9,11 @@ struct FedArena: AsyncParsableCommand {
         discussion: """
             Run a scenario locally:     fedarena run scenarios/quickstart.yaml
             Check a scenario:           fedarena validate scenarios/quickstart.yaml --set clients.count=20
-            Across hosts (k8s/Slurm):   fedarena coordinator FILE --bind tcp://0.0.0.0:5555
-                                        fedarena client --connect tcp://HOST:5555 --process-index N
+            Across hosts (k8s/Slurm):   fedarena keys generate keys --clients N
+                                        fedarena coordinator FILE --bind tcp://0.0.0.0:5555 --set transport.keys=keys
+                                        fedarena client --connect tcp://HOST:5555 --process-index N --keys keys
             """,
         subcommands: [
-            RunCommand.self, ValidateCommand.self, AggregateCommand.self, DetectCommand.self, SynthCommand.self, BenchCommand.self, CoordinatorCommand.self, ClientCommand.self, AdversaryCommand.self, VerifyLedgerCommand.self,
+            RunCommand.self, ValidateCommand.self, AggregateCommand.self, DetectCommand.self, SynthCommand.self, BenchCommand.self, CoordinatorCommand.self, ClientCommand.self, AdversaryCommand.self, VerifyLedgerCommand.self, KeysCommand.self,
         ])
 }

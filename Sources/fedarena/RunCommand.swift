@@ -5,6 +5,7 @@ import FedArenaReports
 import FedArenaRuntime
 import FedArenaScenarios
 import Foundation
+import Synchronization
 
 /// `fedarena run FILE`: one coordinator (this process) and the scenario's client processes.
 struct RunCommand: AsyncParsableCommand {
@@ -56,10 +57,9 @@ struct RunCommand: AsyncParsableCommand {
             clean.attack = nil
             clean.name = config.name + "-baseline"
             printError("fedarena: baseline run (attack off, same seed) into \(folder)/baseline")
+            let summary = try await RunFolder.runInterruptibly(
+                config: clean, folder: folder + "/baseline", existing: overwrite ? .overwrite : .refuse, startsClients: true, command: "run")
             do {
-                var baselineLauncher = LocalLauncher(config: clean, outputDirectory: folder + "/baseline", executable: currentExecutable())
-                baselineLauncher.existing = overwrite ? .overwrite : .refuse
-                let summary = try await baselineLauncher.run()
                 baselineAccuracy = summary.finalAccuracy
                 let (values, _) = try NPYFile.read(folder + "/baseline/model-final.npy")
                 baselineRate = try AttackSetup.successRate(of: ParameterVector(values), for: config)
@@ -68,24 +68,69 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        var launcher = LocalLauncher(config: config, outputDirectory: folder, executable: currentExecutable())
-        launcher.existing = resume != nil ? .resume : (overwrite ? .overwrite : .refuse)
         printError("fedarena: \(config.name): \(config.clients.count) clients in \(config.clients.processes) processes, \(config.training.rounds) rounds, \(config.model), aggregator \(config.defense.aggregator.kind)\(config.attack.map { ", attack \($0.kind)" } ?? ""); output in \(folder)")
+        var summary = try await RunFolder.runInterruptibly(
+            config: config, folder: folder, existing: resume != nil ? .resume : (overwrite ? .overwrite : .refuse), startsClients: true,
+            command: "run")
         do {
-            var summary = try await launcher.run()
             if let baselineAccuracy {
                 summary = try RunRecorder.addBaseline(baselineAccuracy, successRate: baselineRate, to: summary, in: folder)
             }
-            print(RunFolder.describe(summary, folder: folder))
         } catch {
             printError("fedarena run failed: \(error)")
             throw ExitCode(1)
         }
+        print(RunFolder.describe(summary, folder: folder))
     }
 }
 
 /// Naming and describing run folders.
 enum RunFolder {
+    /// Runs a launcher in a task that SIGINT/SIGTERM cancel: the launcher stops the children and
+    /// writes `interrupted.json`, and the command exits with 130 (SIGINT) or 143 (SIGTERM).
+    /// - Parameters:
+    ///   - config: The scenario.
+    ///   - folder: The run folder.
+    ///   - existing: What to do with a folder that holds a run.
+    ///   - startsClients: Whether to start the client processes here.
+    ///   - command: `run` or `coordinator`, for messages and the CURVE default (off for `run`).
+    /// - Returns: The summary.
+    /// - Throws: `ExitCode` 1 on failure; exits with 128 + the signal when interrupted.
+    static func runInterruptibly(
+        config: ScenarioConfig, folder: String, existing: LocalLauncher.ExistingRun, startsClients: Bool, command: String
+    ) async throws -> RunSummary {
+        let task = Mutex<Task<Result<RunSummary, RuntimeError>, Never>?>(nil)
+        let interruption = RunInterruption { _ in task.withLock { $0?.cancel() } }
+        var launcher = LocalLauncher(
+            config: config, outputDirectory: folder, executable: currentExecutable(), startsClients: startsClients,
+            curveByDefault: command != "run", interruption: interruption)
+        launcher.existing = existing
+        let running = Task { [launcher] () -> Result<RunSummary, RuntimeError> in
+            do throws(RuntimeError) {
+                return .success(try await launcher.run())
+            } catch {
+                return .failure(error)
+            }
+        }
+        task.withLock { $0 = running }
+        // A signal that came before the task was stored.
+        if interruption.receivedSignal != nil { running.cancel() }
+        switch await running.value {
+        case .success(let summary):
+            return summary
+        case .failure(let error) where error.code == .interrupted:
+            printError("fedarena \(command) stopped: \(error)")
+            // The children are reaped and every record is written (unbuffered). Skip the
+            // atexit handlers: libraries join their threads there, and a coordinator task
+            // still inside a BLAS call can hold them up.
+            fflush(nil)
+            _exit(interruption.exitStatus ?? 1)
+        case .failure(let error):
+            printError("fedarena \(command) failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
     /// `runs/NAME-YYYYmmdd-HHMMSS`.
     static func defaultPath(name: String) -> String {
         let formatter = DateFormatter()

@@ -75,7 +75,7 @@ struct FedArenaProcess {
         try scenario.write(toFile: file, atomically: true, encoding: .utf8)
         let folder = base.appendingPathComponent("run").path
         let outputPath = base.appendingPathComponent("output.txt").path
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["run", file, "--out", folder] + overrides.flatMap { ["--set", $0] }
@@ -100,4 +100,56 @@ struct FedArenaProcess {
         }
         Issue.record("\(path) did not reach \(count) lines within \(timeout) s")
     }
+
+    /// Starts `fedarena ARGUMENTS` with its output in a file under a fresh folder for `name`.
+    static func startCommand(_ arguments: [String], name: String, environment: [String: String] = [:]) throws -> Running {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("fedarena-e2e-\(getpid())-\(name)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        let outputPath = base.appendingPathComponent("output-\(UUID().uuidString).txt").path
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let handle = try #require(FileHandle(forWritingAtPath: outputPath))
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return Running(process: process, folder: base.path, outputPath: outputPath)
+    }
+
+    /// A folder for a test's files (emptied first).
+    static func folder(_ name: String) throws -> String {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("fedarena-e2e-\(getpid())-\(name)")
+        try? FileManager.default.removeItem(at: base)
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        return base.path
+    }
+
+    /// Whether process `pid` exists and is not a zombie (a zombie has exited and only awaits reaping).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard Foundation.kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")")
+        else { return false }
+        // Field 3, after "pid (comm) ": the state letter.
+        let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
+        return state != "Z" && state != "X"
+    }
+
+    /// Waits until none of `pids` is alive; returns those still alive after `timeout`.
+    static func waitUntilGone(_ pids: [Int32], timeout: Double) async throws -> [Int32] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if !pids.contains(where: isAlive) { return [] }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return pids.filter(isAlive)
+    }
+}
+
+extension RunProcesses {
+    /// Every child of the run: client processes, then the adversary.
+    var children: [Int32] { clients + (adversary.map { [$0] } ?? []) }
 }

@@ -53,7 +53,7 @@ import Testing
                     for message in extra(train) { try transport.send(message) }
                     for client in order(train.clients, train.round) {
                         let update = WireMessage.Update(
-                            round: train.round, client: client, sampleCount: sampleCount(client), trainLoss: 0.5,
+                            round: train.round, nonce: train.nonce, client: client, sampleCount: sampleCount(client), trainLoss: 0.5,
                             delta: delta(client, train.round), metrics: [:])
                         try transport.send(WireCodec.encode(.update(update)))
                     }
@@ -125,19 +125,21 @@ import Testing
                 ScriptedProcess(index: 0, transport: hub.connect(), extra: { train in
                     let bad: [WireMessage] = [
                         // client 1 is hosted by process 1
-                        .update(.init(round: train.round, client: ClientID(1), sampleCount: 5, trainLoss: 0, delta: CoordinatorTests.delta(client: 1, round: 1), metrics: [:])),
+                        .update(.init(round: train.round, nonce: train.nonce, client: ClientID(1), sampleCount: 5, trainLoss: 0, delta: CoordinatorTests.delta(client: 1, round: 1), metrics: [:])),
                         // a future round
                         .update(.init(round: train.round + 5, client: ClientID(0), sampleCount: 5, trainLoss: 0, delta: CoordinatorTests.delta(client: 0, round: 1), metrics: [:])),
                         // a wrong dimension
-                        .update(.init(round: train.round, client: ClientID(0), sampleCount: 5, trainLoss: 0, delta: ParameterVector(zeros: 3), metrics: [:])),
+                        .update(.init(round: train.round, nonce: train.nonce, client: ClientID(0), sampleCount: 5, trainLoss: 0, delta: ParameterVector(zeros: 3), metrics: [:])),
+                        // a replay: this round, but not the nonce its TRAIN carried
+                        .update(.init(round: train.round, nonce: train.nonce &+ 1, client: ClientID(0), sampleCount: 5, trainLoss: 0, delta: CoordinatorTests.delta(client: 0, round: 1), metrics: [:])),
                         // zero samples
-                        .update(.init(round: train.round, client: ClientID(2), sampleCount: 0, trainLoss: 0, delta: CoordinatorTests.delta(client: 2, round: 1), metrics: [:])),
+                        .update(.init(round: train.round, nonce: train.nonce, client: ClientID(2), sampleCount: 0, trainLoss: 0, delta: CoordinatorTests.delta(client: 2, round: 1), metrics: [:])),
                     ]
                     var encoded = bad.map { WireCodec.encode($0) }
                     // a NaN in the delta (re-encoded by hand so the CRC is valid)
                     var poisoned = CoordinatorTests.delta(client: 0, round: train.round)
                     poisoned.values[17] = .nan
-                    encoded.append(WireCodec.encode(.update(.init(round: train.round, client: ClientID(0), sampleCount: 5, trainLoss: 0, delta: poisoned, metrics: [:]))))
+                    encoded.append(WireCodec.encode(.update(.init(round: train.round, nonce: train.nonce, client: ClientID(0), sampleCount: 5, trainLoss: 0, delta: poisoned, metrics: [:]))))
                     encoded.append(Array("garbage".utf8))
                     return encoded
                 }),
@@ -149,16 +151,17 @@ import Testing
         #expect(first.applied)
         #expect(first.accepted == Array(0..<4))
         let reasons = first.rejected.map(\.reason)
-        #expect(first.rejectedCount == 6)
-        #expect(first.rejectedByReason == ["not-hosted": 1, "future-round": 1, "undecodable": 3, "invalid-update": 1])
-        #expect(reasons.count == 6, "\(reasons)")
+        #expect(first.rejectedCount == 7)
+        #expect(first.rejectedByReason == ["not-hosted": 1, "future-round": 1, "undecodable": 3, "invalid-update": 1, "wrong-nonce": 1])
+        #expect(reasons.count == 7, "\(reasons)")
+        #expect(reasons.contains { $0.contains("replayed or forged") })
         #expect(reasons.contains { $0.contains("is not hosted by process 0") })
         #expect(reasons.contains { $0.contains("future round") })
         #expect(reasons.contains { $0.contains("dimension") })
         #expect(reasons.contains { $0.contains("claims 0 samples") })
         #expect(reasons.contains { $0.contains("non-finite") || $0.contains("nonFinite") || $0.contains("NaN") })
         #expect(reasons.contains { $0.contains("undecodable") })
-        #expect(result.rejectedMessages == 12)
+        #expect(result.rejectedMessages == 14)
     }
 
     @Test func missingQuorumLeavesTheModelUnchangedAndCountsDropouts() async throws {

@@ -27,7 +27,8 @@ struct WireCodecTests {
             round: 3, client: ClientID(17), sampleCount: 1_200, trainLoss: 0.25, delta: delta,
             metrics: ["accuracy": 0.91, "norm": 3.5]))
         let bytes = WireCodec.encode(update)
-        #expect(bytes.count == 16 + 8 * 4 + 4 + 79_510 * 4 + 4 + (4 + 8 + 8) + (4 + 4 + 8) + 1 + 1)
+        // Header, round + nonce + client + sampleCount + trainLoss, delta, two metrics, two flags.
+        #expect(bytes.count == 16 + 8 * 5 + 4 + 79_510 * 4 + 4 + (4 + 8 + 8) + (4 + 4 + 8) + 1 + 1)
         let decoded = try WireCodec.decode(bytes, limits: DecodeLimits(expectedParameterCount: 79_510))
         #expect(decoded == update)
     }
@@ -49,7 +50,7 @@ struct WireCodecTests {
         let bytes = WireCodec.encode(.shutdown(.init(reason: "bye")))
         #expect(bytes.count == 16 + 4 + 3)
         #expect(Array(bytes[0..<4]) == [0x46, 0x41, 0x52, 0x57])
-        #expect(Array(bytes[4..<6]) == [1, 0])  // version 1, little-endian
+        #expect(Array(bytes[4..<6]) == [2, 0])  // version 2, little-endian
         #expect(bytes[6] == 5)  // SHUTDOWN
         #expect(bytes[7] == 0)  // flags
         #expect(Array(bytes[8..<12]) == [7, 0, 0, 0])  // payload length
@@ -60,14 +61,45 @@ struct WireCodecTests {
 
     @Test func updatePayloadLayoutIsAsDocumented() {
         let bytes = WireCodec.encode(.update(.init(
-            round: 2, client: ClientID(5), sampleCount: 9, trainLoss: 1.5, delta: ParameterVector([1, -2]),
+            round: 2, nonce: 0xDEAD_BEEF_0123_4567, client: ClientID(5), sampleCount: 9, trainLoss: 1.5, delta: ParameterVector([1, -2]),
             metrics: ["b": 2, "a": 1])))
-        var expected = Frame.le(Int64(2)) + Frame.le(Int64(5)) + Frame.le(Int64(9)) + Frame.le((1.5).bitPattern)
+        var expected = Frame.le(Int64(2)) + [0x67, 0x45, 0x23, 0x01, 0xEF, 0xBE, 0xAD, 0xDE]
+        expected += Frame.le(Int64(5)) + Frame.le(Int64(9)) + Frame.le((1.5).bitPattern)
         expected += Frame.le(UInt32(2)) + Frame.le(Float(1).bitPattern) + Frame.le(Float(-2).bitPattern)
         expected += Frame.le(UInt32(2)) + Frame.str("a") + Frame.le((1.0).bitPattern) + Frame.str("b") + Frame.le((2.0).bitPattern)
         expected += [0, 0]  // no sketch, no audit samples
         #expect(bytes[6] == 4)
         #expect(Frame.payload(of: bytes) == expected)
+    }
+
+    @Test func trainPayloadLayoutIsAsDocumented() {
+        let bytes = WireCodec.encode(.train(.init(
+            round: 7, roundSeed: 0x0102_0304_0506_0708, nonce: 0xA1A2_A3A4_A5A6_A7A8, clients: [ClientID(3)],
+            model: ParameterVector([0.5]))))
+        var expected = Frame.le(Int64(7)) + [8, 7, 6, 5, 4, 3, 2, 1] + [0xA8, 0xA7, 0xA6, 0xA5, 0xA4, 0xA3, 0xA2, 0xA1]
+        expected += Frame.le(UInt32(1)) + Frame.le(Int64(3)) + Frame.le(UInt32(1)) + Frame.le(Float(0.5).bitPattern)
+        #expect(bytes[6] == 3)
+        #expect(Frame.payload(of: bytes) == expected)
+    }
+
+    @Test func noncesSurviveTheRoundTripBitExactly() throws {
+        for nonce: UInt64 in [0, 1, 0x8000_0000_0000_0000, .max] {
+            let train = WireMessage.train(.init(round: 1, roundSeed: 2, nonce: nonce, clients: [], model: ParameterVector([])))
+            #expect(try WireCodec.decode(WireCodec.encode(train)) == train)
+            let update = WireMessage.update(.init(round: 1, nonce: nonce, client: ClientID(0), sampleCount: 1, trainLoss: 0, delta: ParameterVector([])))
+            guard case .update(let decoded) = try WireCodec.decode(WireCodec.encode(update)) else {
+                Issue.record("not an UPDATE")
+                return
+            }
+            #expect(decoded.nonce == nonce)
+        }
+    }
+
+    @Test func anUpdateCutInsideItsNonceIsTruncated() {
+        let payload = Frame.le(Int64(1)) + [1, 2, 3, 4, 5]
+        let error = decodeError(Frame.message(type: 4, payload: payload))
+        #expect(error?.code == .truncated)
+        #expect(error?.message.contains("UPDATE.nonce") == true)
     }
 
     // MARK: Header rejections
@@ -100,7 +132,8 @@ struct WireCodecTests {
 
     @Test func wrongVersionIsRejected() {
         var bytes = WireCodec.encode(.shutdown(.init(reason: "x")))
-        for version: UInt16 in [0, 2, 0x0100, .max] {
+        // Version 1 (before the round nonce) is refused like any other unknown version.
+        for version: UInt16 in [0, 1, 3, 0x0200, .max] {
             bytes.replaceSubrange(4..<6, with: Frame.le(version))
             let error = decodeError(Frame.fixChecksum(bytes))
             #expect(error?.code == .unsupportedVersion)
@@ -221,7 +254,7 @@ struct WireCodecTests {
         let payload = Frame.str("run") + Frame.le(UInt32.max) + [1, 2, 3]
         #expect(decodeError(Frame.message(type: 2, payload: payload))?.code == .truncated)
         // A TRAIN whose model claims 2^30 floats.
-        let train = Frame.le(Int64(0)) + Frame.le(UInt64(0)) + Frame.le(UInt32(0)) + Frame.le(UInt32(1 << 30))
+        let train = Frame.le(Int64(0)) + Frame.le(UInt64(0)) + Frame.le(UInt64(0)) + Frame.le(UInt32(0)) + Frame.le(UInt32(1 << 30))
         #expect(decodeError(Frame.message(type: 3, payload: train))?.code == .truncated)
         // A HELLO whose client list claims 2^32 - 1 entries: over maxClients first.
         let hello = Frame.le(Int64(0)) + Frame.le(UInt32.max)
@@ -284,7 +317,8 @@ struct WireCodecTests {
     }
 
     @Test func metricKeysMustBeSortedAndUnique() {
-        let prefix = Frame.le(Int64(0)) + Frame.le(Int64(0)) + Frame.le(Int64(0)) + Frame.le((0.0).bitPattern) + Frame.le(UInt32(0))
+        let prefix = Frame.le(Int64(0)) + Frame.le(UInt64(0)) + Frame.le(Int64(0)) + Frame.le(Int64(0)) + Frame.le((0.0).bitPattern)
+            + Frame.le(UInt32(0))
         func update(_ keys: [String]) -> [UInt8] {
             var payload = prefix + Frame.le(UInt32(keys.count))
             for key in keys { payload += Frame.str(key) + Frame.le((1.0).bitPattern) }

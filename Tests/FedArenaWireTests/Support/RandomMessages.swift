@@ -70,12 +70,13 @@ struct RandomMessages {
             let json = (0..<int(0...40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             return .welcome(.init(runID: string(), scenarioJSON: json, parameterCount: nonNegative()))
         case 2:
-            return .train(.init(round: nonNegative(), roundSeed: rng.next(), clients: clients(), model: vector(dimension: dimension)))
+            return .train(.init(
+                round: nonNegative(), roundSeed: rng.next(), nonce: rng.next(), clients: clients(), model: vector(dimension: dimension)))
         case 3:
             var metrics: [String: Double] = [:]
             for _ in 0..<int(0...4) { metrics[string(maxCharacters: 6)] = finiteDouble() }
             return .update(.init(
-                round: nonNegative(), client: ClientID(nonNegative()), sampleCount: nonNegative(),
+                round: nonNegative(), nonce: rng.next(), client: ClientID(nonNegative()), sampleCount: nonNegative(),
                 trainLoss: finiteDouble(), delta: vector(dimension: dimension), metrics: metrics))
         case 4: return .shutdown(.init(reason: string()))
         default: return .error(.init(code: UInt16(truncatingIfNeeded: rng.next()), message: string()))
