@@ -45,6 +45,7 @@ var targets: [Target] = [
             "FedArenaRuntime", "FedArenaData",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     .target(name: "FedArenaTesting", dependencies: ["FedArenaCore", "FedArenaNumerics"]),
     .executableTarget(

@@ -13,6 +13,6 @@ struct FedArena: AsyncParsableCommand {
                                         fedarena client --connect tcp://HOST:5555 --process-index N
             """,
         subcommands: [
-            RunCommand.self, ValidateCommand.self, AggregateCommand.self, DetectCommand.self, SynthCommand.self, BenchCommand.self, CoordinatorCommand.self, ClientCommand.self, AdversaryCommand.self, VerifyLedgerCommand.self,
+            RunCommand.self, SweepCommand.self, ReportCommand.self, ValidateCommand.self, AggregateCommand.self, DetectCommand.self, SynthCommand.self, BenchCommand.self, CoordinatorCommand.self, ClientCommand.self, AdversaryCommand.self, VerifyLedgerCommand.self,
         ])
 }
