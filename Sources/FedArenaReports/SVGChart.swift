@@ -26,21 +26,21 @@ public enum SVGChart {
     /// A coordinate with two decimals (short, stable output).
     static func coordinate(_ value: Double) -> String { String(format: "%.2f", value) }
 
-    /// About `count` evenly spaced "nice" values (1, 2, 2.5 or 5 times a power of ten) covering
-    /// `low...high`.
+    /// About `count` evenly spaced "nice" values (1, 2, 2.5 or 5 times a power of ten, and at
+    /// least `minimumStep` apart) covering `low...high`; each is an integer multiple of the step.
     /// - Returns: the tick values, ascending; one value when the range is empty.
-    public static func ticks(_ low: Double, _ high: Double, count: Int = 5) -> [Double] {
+    public static func ticks(_ low: Double, _ high: Double, count: Int = 5, minimumStep: Double = 0) -> [Double] {
         guard low.isFinite, high.isFinite else { return [] }
         if high <= low { return [low] }
-        let raw = (high - low) / Double(max(1, count))
+        let raw = max((high - low) / Double(max(1, count)), minimumStep)
         let magnitude = pow(10, floor(log10(raw)))
-        let step = [1, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
-        let first = ceil(low / step - 1e-9) * step
+        let step = [1, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw * (1 - 1e-12) } ?? 10 * magnitude
+        let first = (low / step - 1e-9).rounded(.up)
         var values = [Double]()
-        var value = first
-        while value <= high + step * 1e-9 {
-            values.append(abs(value) < step * 1e-9 ? 0 : value)
-            value += step
+        var multiple = first
+        while multiple * step <= high + step * 1e-9 {
+            values.append(multiple == 0 ? 0 : multiple * step)
+            multiple += 1
         }
         return values
     }
