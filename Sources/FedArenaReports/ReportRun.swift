@@ -94,6 +94,38 @@ public struct ReportRun: Sendable {
         }
     }
 
+    /// The ROC of every client-round's suspicion score against the true roles, or `nil`
+    /// without detection or without both roles.
+    public var roc: ReportROC? {
+        let malicious = maliciousClients
+        return ReportROC(suspicion.flatMap { round in round.map { (score: $0.value, positive: malicious.contains($0.key)) } })
+    }
+
+    /// Per round, the mean aggregation weight of the selected honest and malicious clients (a
+    /// selected client without a weight, excluded or not chosen by the rule, counts 0); `nil`
+    /// where a round has no weights or no client of the role.
+    public var meanWeights: (honest: [Double?], malicious: [Double?]) {
+        let malicious = maliciousClients
+        var honestMean = [Double?]()
+        var maliciousMean = [Double?]()
+        for line in rounds {
+            guard case .object(let weights)? = line[path: "weights"] else {
+                honestMean.append(nil)
+                maliciousMean.append(nil)
+                continue
+            }
+            var selected = [Int]()
+            if case .array(let ids)? = line[path: "selected"] { selected = ids.compactMap { if case .int(let id) = $0 { id } else { nil } } }
+            if selected.isEmpty { selected = weights.keys.compactMap { Int($0) } }
+            let weight = { (client: Int) in Self.number(weights[String(client)]) ?? 0 }
+            let bad = selected.filter(malicious.contains)
+            let good = selected.filter { !malicious.contains($0) }
+            maliciousMean.append(bad.isEmpty ? nil : bad.map(weight).reduce(0, +) / Double(bad.count))
+            honestMean.append(good.isEmpty ? nil : good.map(weight).reduce(0, +) / Double(good.count))
+        }
+        return (honestMean, maliciousMean)
+    }
+
     /// Every chart the run's records support, in page order.
     public func charts() -> [ReportChart] {
         var charts = [ReportChart]()
@@ -161,8 +193,7 @@ public struct ReportRun: Sendable {
                     markedRows: Set(clients.indices.filter { malicious.contains(clients[$0]) }),
                     markNote: malicious.isEmpty ? "no malicious client in this run" : "malicious client (true role)"
                 ).render()))
-            let samples = scores.flatMap { round in round.map { (score: $0.value, positive: malicious.contains($0.key)) } }
-            if let roc = ReportROC(samples) {
+            if let roc {
                 charts.append(ReportChart(
                     id: "chart-roc", title: "Detection ROC",
                     caption: "ROC of the suspicion scores over all client-rounds against the true roles "
@@ -179,23 +210,7 @@ public struct ReportRun: Sendable {
             }
         }
         if !malicious.isEmpty {
-            var maliciousMean = [Double?]()
-            var honestMean = [Double?]()
-            for line in rounds {
-                guard case .object(let weights)? = line[path: "weights"] else {
-                    maliciousMean.append(nil)
-                    honestMean.append(nil)
-                    continue
-                }
-                var selected = [Int]()
-                if case .array(let ids)? = line[path: "selected"] { selected = ids.compactMap { if case .int(let id) = $0 { id } else { nil } } }
-                if selected.isEmpty { selected = weights.keys.compactMap { Int($0) } }
-                let weight = { (client: Int) in Self.number(weights[String(client)]) ?? 0 }
-                let bad = selected.filter(malicious.contains)
-                let good = selected.filter { !malicious.contains($0) }
-                maliciousMean.append(bad.isEmpty ? nil : bad.map(weight).reduce(0, +) / Double(bad.count))
-                honestMean.append(good.isEmpty ? nil : good.map(weight).reduce(0, +) / Double(good.count))
-            }
+            let (honestMean, maliciousMean) = meanWeights
             if maliciousMean.contains(where: { $0 != nil }) || honestMean.contains(where: { $0 != nil }) {
                 charts.append(ReportChart(
                     id: "chart-weights", title: "Aggregation weights, malicious vs honest",
