@@ -103,7 +103,8 @@ public struct ReportSweep: Sendable {
                 let id = "chart-matrix-\(Self.slug(metric.metric))" + (slices.count > 1 ? "-\(sliceIndex + 1)" : "")
                 charts.append(ReportChart(
                     id: id, title: "Matrix: \(metric.title)\(suffix)",
-                    caption: "Mean over the seeds of each cell's \(metric.title); rows are \(rowAxis ?? "—"), columns \(columnAxis ?? "—"). "
+                    caption: "Mean over the seeds of each cell's \(metric.title); rows are \(rowAxis ?? "the cells")"
+                        + (columnAxis.map { ", columns \($0). " } ?? ". ")
                         + (metric.reversed ? "Dark is high (worse)." : "Bright is high (better)."),
                     svg: SVGHeatmap(
                         id: id, title: "\(name): \(metric.title)\(suffix)", xLabel: columnAxis ?? "", yLabel: rowAxis ?? "",

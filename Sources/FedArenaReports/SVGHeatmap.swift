@@ -74,7 +74,7 @@ public struct SVGHeatmap: Sendable {
         let right = 78.0
         let gridWidth = cellWidth * Double(columns)
         let gridHeight = cellHeight * Double(rows)
-        let width = max(360, left + gridWidth + right)
+        let width = max(360, left + gridWidth + right, Double(title.count) * 7.8 + 24)
         let height = top + gridHeight + bottom
 
         let defined = values.flatMap { $0.compactMap { $0 } }.filter(\.isFinite)
