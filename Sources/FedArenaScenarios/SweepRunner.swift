@@ -162,7 +162,14 @@ public struct SweepRunner: Sendable {
         var state = SweepCellState(
             index: cell.index, name: cell.name, hash: cell.hash, status: .running, pid: child.processIdentifier,
             started: SweepCellState.now())
-        try state.write(folder: folder)
+        do {
+            try state.write(folder: folder)
+        } catch {
+            // Without its bookkeeping a resumed sweep could not find this run: stop it.
+            child.terminateTree()
+            progress.cellFinished(cell, seconds: SweepProgress.seconds(since: started), error: error.message, accuracy: nil)
+            throw error
+        }
         let exit = await child.wait()
         let seconds = SweepProgress.seconds(since: started)
         if Task.isCancelled {
