@@ -134,31 +134,34 @@ public enum Report {
 
     static func runPage(_ run: ReportRun, charts: [ReportChart], parentLink: String?) -> String {
         let summary = run.summary
-        let name = ReportRun.string(summary[path: "scenario"]) ?? URL(fileURLWithPath: run.folder).lastPathComponent
+        let name = summary.scenario
         var html = head("FedArena run: \(name)")
         html += "<h1>FedArena run: \(SVGChart.escape(name))</h1>\n"
         if let parentLink { html += "<p class=\"lead\"><a href=\"\(SVGChart.escape(parentLink))\">← the sweep</a></p>\n" }
         var facts: [(String, String)] = [
-            ("final accuracy", format(ReportRun.number(summary[path: "final_accuracy"]))),
-            ("final test loss", format(ReportRun.number(summary[path: "final_loss"]))),
-            ("rounds completed", format(ReportRun.number(summary[path: "rounds_completed"]), 0)),
-            ("seed", format(ReportRun.number(summary[path: "seed"]), 0)),
-            ("aggregator", summary[path: "aggregator"].map(describe) ?? "—"),
-            ("wall seconds", format(ReportRun.number(summary[path: "wall_seconds"]), 1)),
-            ("median seconds per round", format(ReportRun.number(summary[path: "seconds_per_round_median"]), 3)),
-            ("dropouts", format(ReportRun.number(summary[path: "dropouts"]), 0)),
+            ("status", summary.status),
+            ("final accuracy", format(summary.finalAccuracy)),
+            ("final test loss", format(summary.finalLoss)),
+            ("rounds completed", "\(summary.roundsCompleted) (\(summary.roundsApplied) applied)"),
+            ("seed", String(summary.seed)),
+            ("aggregator", describe(summary.aggregator)),
+            ("clients", "\(summary.clients) in \(summary.clientProcesses) processes"),
+            ("wall seconds", format(summary.wallSeconds, 1)),
+            ("median seconds per round", format(summary.secondsPerRoundMedian, 3)),
+            ("dropouts", String(summary.dropouts)),
         ]
-        if case .object = summary[path: "attack"] {
-            facts.append(("attack", ReportRun.string(summary[path: "attack.kind"]) ?? "—"))
-            facts.append(("malicious clients", run.maliciousClients.sorted().map(String.init).joined(separator: ", ")))
-            facts.append(("final ASR", format(ReportRun.number(summary[path: "attack.final_asr"]))))
-            facts.append(("accuracy drop vs attack off", format(ReportRun.number(summary[path: "attack.accuracy_drop"]))))
+        if let attack = summary.attack {
+            facts.append(("attack", describe(attack.spec)))
+            facts.append(("malicious clients", attack.maliciousClients.sorted().map(String.init).joined(separator: ", ")))
+            facts.append(("final ASR", format(attack.finalASR)))
+            facts.append(("accuracy drop vs attack off", format(attack.accuracyDrop)))
         }
-        if case .object = summary[path: "detection"] {
-            facts.append(("detection TPR / FPR", "\(format(ReportRun.number(summary[path: "detection.tpr"]), 3)) / \(format(ReportRun.number(summary[path: "detection.fpr"]), 3))"))
-            facts.append(("detection precision / AUC", "\(format(ReportRun.number(summary[path: "detection.precision"]), 3)) / \(format(ReportRun.number(summary[path: "detection.auc"]), 3))"))
+        if let detection = summary.detection {
+            facts.append(("detection TPR / FPR", "\(format(detection.tpr, 3)) / \(format(detection.fpr, 3))"))
+            facts.append(("detection precision / AUC", "\(format(detection.precision, 3)) / \(format(detection.auc, 3))"))
+            facts.append(("detection rates count", detection.counted))
         }
-        facts.append(("model SHA-256", ReportRun.string(summary[path: "model_sha256"]) ?? "—"))
+        facts.append(("model SHA-256", summary.modelSHA256))
         html += "<table class=\"facts\">\n" + facts.map { "<tr><th>\(SVGChart.escape($0.0))</th><td>\(SVGChart.escape($0.1))</td></tr>" }.joined(separator: "\n") + "\n</table>\n"
         html += "<h2>Charts</h2>\n"
         for chart in charts { html += figure(chart) }

@@ -16,41 +16,33 @@ public struct ReportChart: Sendable {
     public var fileName: String { (id.hasPrefix("chart-") ? String(id.dropFirst(6)) : id) + ".svg" }
 }
 
-/// A run folder read for its report: `summary.json`, `metrics.jsonl` and `scenario.yaml`
-/// (the contract of DESIGN.md's "Outputs of a run").
+/// A run folder read for its report through the typed run records (``RunRecords``):
+/// `summary.json`, `metrics.jsonl` and, when present, `scenario.yaml`.
 public struct ReportRun: Sendable {
     /// The run folder.
     public var folder: String
     /// `summary.json`.
-    public var summary: ConfigValue
-    /// `metrics.jsonl`, one value per round.
-    public var rounds: [ConfigValue]
+    public var summary: RunSummary
+    /// `metrics.jsonl`, one record per round.
+    public var rounds: [RoundMetrics]
     /// `scenario.yaml`, if present.
     public var scenarioYAML: String?
 
     /// Reads a run folder.
     /// - Parameter folder: a folder with `summary.json` and `metrics.jsonl`.
-    /// - Throws: ``ReportError`` naming the file that is missing or not JSON.
+    /// - Throws: ``ReportError`` naming the file that is missing or malformed.
     public init(folder: String) throws(ReportError) {
         self.folder = folder
-        summary = try Self.json(at: folder + "/summary.json")
-        let metricsPath = folder + "/metrics.jsonl"
-        let text: String
-        do {
-            text = try String(contentsOfFile: metricsPath, encoding: .utf8)
-        } catch {
-            throw ReportError("cannot read \(metricsPath): \(error.localizedDescription)")
-        }
-        var rounds = [ConfigValue]()
-        for (number, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        summary = try RunRecords.readSummary(in: folder)
+        rounds = try RunRecords.readMetrics(in: folder)
+        let scenario = folder + "/scenario.yaml"
+        if FileManager.default.fileExists(atPath: scenario) {
             do {
-                rounds.append(try JSONDecoder().decode(ConfigValue.self, from: Data(line.utf8)))
+                scenarioYAML = try String(contentsOfFile: scenario, encoding: .utf8)
             } catch {
-                throw ReportError("\(metricsPath): line \(number + 1) is not JSON: \(error)")
+                throw ReportError("cannot read \(scenario): \(error.localizedDescription)")
             }
         }
-        self.rounds = rounds
-        scenarioYAML = try? String(contentsOfFile: folder + "/scenario.yaml", encoding: .utf8)
     }
 
     /// Parses a JSON file into a tree.
@@ -62,43 +54,41 @@ public struct ReportRun: Sendable {
         }
     }
 
-    /// A number of the tree (integers included), or `nil`.
-    static func number(_ value: ConfigValue?) -> Double? {
-        switch value {
-        case .double(let number)?: number.isFinite ? number : nil
-        case .int(let number)?: Double(number)
-        default: nil
-        }
-    }
-
     /// The round numbers.
-    public var roundNumbers: [Double] {
-        rounds.enumerated().map { index, line in Self.number(line[path: "round"]) ?? Double(index + 1) }
-    }
+    public var roundNumbers: [Double] { rounds.map { Double($0.round) } }
 
     /// The true malicious clients (`summary.json` `attack.malicious_clients`).
-    public var maliciousClients: Set<Int> {
-        guard case .array(let clients)? = summary[path: "attack.malicious_clients"] else { return [] }
-        return Set(clients.compactMap { if case .int(let id) = $0 { id } else { nil } })
-    }
+    public var maliciousClients: Set<Int> { Set(summary.attack?.maliciousClients ?? []) }
 
     /// Per round, each client's fused suspicion score (`metrics.jsonl` `detection.scores`).
     public var suspicion: [[Int: Double]] {
-        rounds.map { line in
-            guard case .object(let scores)? = line[path: "detection.scores"] else { return [:] }
+        rounds.map { round in
             var result = [Int: Double]()
-            for (key, value) in scores {
-                if let client = Int(key), let score = Self.number(value) { result[client] = score }
+            for (key, value) in round.detection?.scores ?? [:] {
+                if let client = Int(key), let score = value, score.isFinite { result[client] = score }
             }
             return result
         }
     }
 
-    /// The ROC of every client-round's suspicion score against the true roles, or `nil`
-    /// without detection or without both roles.
+    /// The ROC of the suspicion scores against the true roles, counted as the detection rates
+    /// are (``DetectionSummary/countedClientRounds``): a malicious client's rounds with its
+    /// attack active are positives, honest clients' rounds negatives, idle malicious rounds
+    /// left out. `nil` without detection or without both kinds.
     public var roc: ReportROC? {
         let malicious = maliciousClients
-        return ReportROC(suspicion.flatMap { round in round.map { (score: $0.value, positive: malicious.contains($0.key)) } })
+        var samples = [(score: Double, positive: Bool)]()
+        for (round, scores) in zip(rounds, suspicion) {
+            let attacking = round.attacking.map(Set.init) ?? malicious
+            for (client, score) in scores {
+                if attacking.contains(client) {
+                    samples.append((score, true))
+                } else if !malicious.contains(client) {
+                    samples.append((score, false))
+                }
+            }
+        }
+        return ReportROC(samples)
     }
 
     /// Per round, the mean aggregation weight of the selected honest and malicious clients (a
@@ -108,16 +98,14 @@ public struct ReportRun: Sendable {
         let malicious = maliciousClients
         var honestMean = [Double?]()
         var maliciousMean = [Double?]()
-        for line in rounds {
-            guard case .object(let weights)? = line[path: "weights"] else {
+        for round in rounds {
+            guard !round.weights.isEmpty else {
                 honestMean.append(nil)
                 maliciousMean.append(nil)
                 continue
             }
-            var selected = [Int]()
-            if case .array(let ids)? = line[path: "selected"] { selected = ids.compactMap { if case .int(let id) = $0 { id } else { nil } } }
-            if selected.isEmpty { selected = weights.keys.compactMap { Int($0) } }
-            let weight = { (client: Int) in Self.number(weights[String(client)]) ?? 0 }
+            let selected = round.selected.isEmpty ? round.weights.keys.compactMap { Int($0) } : round.selected
+            let weight = { (client: Int) in round.weights[String(client)] ?? 0 }
             let bad = selected.filter(malicious.contains)
             let good = selected.filter { !malicious.contains($0) }
             maliciousMean.append(bad.isEmpty ? nil : bad.map(weight).reduce(0, +) / Double(bad.count))
@@ -130,8 +118,8 @@ public struct ReportRun: Sendable {
     public func charts() -> [ReportChart] {
         var charts = [ReportChart]()
         let x = roundNumbers
-        let name = Self.string(summary[path: "scenario"]) ?? URL(fileURLWithPath: folder).lastPathComponent
-        let accuracy = rounds.map { Self.number($0[path: "accuracy"]) }
+        let name = summary.scenario
+        let accuracy = rounds.map(\.accuracy)
         charts.append(ReportChart(
             id: "chart-accuracy", title: "Test accuracy per round",
             caption: "Accuracy of the global model on the test set after each round's aggregate was applied.",
@@ -139,8 +127,8 @@ public struct ReportRun: Sendable {
                 id: "chart-accuracy", title: "\(name): test accuracy", xLabel: "round", yLabel: "accuracy",
                 series: [.init(name: "test accuracy", x: x, y: accuracy, markers: x.count <= 30)], yDomain: 0...1
             ).render()))
-        let loss = rounds.map { Self.number($0[path: "loss"]) }
-        let trainLoss = rounds.map { Self.number($0[path: "mean_train_loss"]) }
+        let loss = rounds.map(\.loss)
+        let trainLoss = rounds.map(\.meanTrainLoss)
         charts.append(ReportChart(
             id: "chart-loss", title: "Loss per round",
             caption: "Test loss of the global model, and the mean training loss the accepted clients reported.",
@@ -151,7 +139,7 @@ public struct ReportRun: Sendable {
                     .init(name: "mean client training loss", x: x, y: trainLoss, dashed: true),
                 ]
             ).render()))
-        let asr = rounds.map { Self.number($0[path: "asr"]) }
+        let asr = rounds.map(\.asr)
         if asr.contains(where: { $0 != nil }) {
             charts.append(ReportChart(
                 id: "chart-asr", title: "Attack success rate per round",
@@ -162,10 +150,7 @@ public struct ReportRun: Sendable {
                     series: [.init(name: "ASR", x: x, y: asr, color: "#d62728", markers: x.count <= 30)], yDomain: 0...1
                 ).render()))
         }
-        let perClass = rounds.map { line -> [Double?] in
-            guard case .array(let values)? = line[path: "per_class_accuracy"] else { return [] }
-            return values.map { Self.number($0) }
-        }
+        let perClass = rounds.map(\.perClassAccuracy)
         let classes = perClass.map(\.count).max() ?? 0
         if classes > 0 {
             let grid = (0..<classes).map { label in perClass.map { label < $0.count ? $0[label] : nil } }
@@ -196,8 +181,8 @@ public struct ReportRun: Sendable {
             if let roc {
                 charts.append(ReportChart(
                     id: "chart-roc", title: "Detection ROC",
-                    caption: "ROC of the suspicion scores over all client-rounds against the true roles "
-                        + "(\(roc.positives) malicious and \(roc.negatives) honest client-rounds); AUC \(String(format: "%.3f", roc.auc)).",
+                    caption: "ROC of the suspicion scores against the true roles over \(roc.positives) attacking and "
+                        + "\(roc.negatives) honest client-rounds (idle malicious rounds left out); AUC \(String(format: "%.3f", roc.auc)).",
                     svg: SVGLineChart(
                         id: "chart-roc", title: "\(name): detection ROC (AUC \(String(format: "%.3f", roc.auc)))",
                         xLabel: "false-positive rate", yLabel: "true-positive rate",

@@ -2,7 +2,8 @@ import Foundation
 
 /// One line of a sweep's `cells.jsonl`: a cell's axis labels, its status and its metrics.
 ///
-/// Undefined values are written as `null`, never left out, so every line has every key.
+/// Undefined values are written as `null`, never left out (``Nullable``), so every line has
+/// every key; the metrics hold every name of ``metricNames``.
 public struct SweepCellRecord: Codable, Sendable, Equatable {
     /// Where a cell stands.
     public enum Status: String, Codable, Sendable, Equatable {
@@ -48,21 +49,21 @@ public struct SweepCellRecord: Codable, Sendable, Equatable {
     /// The scenario's seed.
     public var seed: Int
     /// The attack kind, or `nil` with the attack off.
-    public var attack: String?
+    @Nullable public var attack: String?
     /// The name of the attack-off cell this cell's accuracy drop is measured against.
-    public var baseline: String?
+    @Nullable public var baseline: String?
     /// Where the cell stands.
     public var status: Status
     /// Why the cell failed.
-    public var error: String?
+    @Nullable public var error: String?
     /// The run's exit status when it failed.
-    public var exitCode: Int?
+    @Nullable public var exitCode: Int?
     /// The run folder, relative to the sweep folder when inside it.
-    public var folder: String?
+    @Nullable public var folder: String?
     /// Metric name → value (``metricNames``; `null` when undefined for the cell).
     public var metrics: [String: Double?]
     /// The SHA-256 of the final model's parameters.
-    public var modelSHA256: String?
+    @Nullable public var modelSHA256: String?
     /// Test accuracy after each round.
     public var accuracyByRound: [Double?]
 
@@ -84,7 +85,9 @@ public struct SweepCellRecord: Codable, Sendable, Equatable {
         self.error = error
         self.exitCode = exitCode
         self.folder = folder
-        self.metrics = metrics
+        var complete = metrics
+        for name in Self.metricNames where complete[name] == nil { complete[name] = .some(nil) }
+        self.metrics = complete
         self.modelSHA256 = modelSHA256
         self.accuracyByRound = accuracyByRound
     }
@@ -101,26 +104,5 @@ public struct SweepCellRecord: Codable, Sendable, Equatable {
         case folder, metrics
         case modelSHA256 = "model_sha256"
         case accuracyByRound = "accuracy_by_round"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(index, forKey: .index)
-        try container.encode(name, forKey: .name)
-        try container.encode(hash, forKey: .hash)
-        try container.encode(role, forKey: .role)
-        try container.encode(labels, forKey: .labels)
-        try container.encode(seed, forKey: .seed)
-        try container.encode(attack, forKey: .attack)
-        try container.encode(baseline, forKey: .baseline)
-        try container.encode(status, forKey: .status)
-        try container.encode(error, forKey: .error)
-        try container.encode(exitCode, forKey: .exitCode)
-        try container.encode(folder, forKey: .folder)
-        var complete = metrics
-        for name in Self.metricNames where complete[name] == nil { complete[name] = .some(nil) }
-        try container.encode(complete, forKey: .metrics)
-        try container.encode(modelSHA256, forKey: .modelSHA256)
-        try container.encode(accuracyByRound, forKey: .accuracyByRound)
     }
 }

@@ -88,7 +88,13 @@ final class SweepChildProcess: @unchecked Sendable {
     /// Stops `root` and its descendants (as found now): SIGTERM, then SIGKILL after `grace`
     /// seconds for those still alive.
     static func terminateTree(root: Int32, grace: Double = 2) {
-        let tree = [root] + descendants(of: root)
+        terminate([root] + descendants(of: root), grace: grace)
+    }
+
+    /// Stops the processes `pids`: SIGTERM, then SIGKILL after `grace` seconds for those still
+    /// alive.
+    static func terminate(_ tree: [Int32], grace: Double = 2) {
+        guard !tree.isEmpty else { return }
         for pid in tree { kill(pid, SIGTERM) }
         let deadline = Date().addingTimeInterval(grace)
         while tree.contains(where: isAlive), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
@@ -106,6 +112,13 @@ final class SweepChildProcess: @unchecked Sendable {
     static func commandLine(of pid: Int32) -> String? {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else { return nil }
         return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// The parent process ID of `pid`, or `nil` when unreadable.
+    static func parentID(of pid: Int32) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
+        let rest = fields(ofStat: stat)
+        return rest.count > 1 ? Int32(rest[1]) : nil
     }
 
     /// Every process whose chain of parents leads to `root`, found through `/proc` (empty

@@ -44,10 +44,10 @@ public struct SweepCollector: Sendable {
                 case .done:
                     let summary = try Self.readSummary(folder: chosen.path)
                     record.status = .done
-                    record.metrics = Self.metrics(of: summary)
-                    if case .string(let sha)? = summary[path: "model_sha256"] { record.modelSHA256 = sha }
-                    if case .array(let values)? = summary[path: "accuracy_by_round"] { record.accuracyByRound = values.map(Self.number) }
-                    if let value = record.metric("final_accuracy") { accuracy[cell.index] = value }
+                    for (name, value) in Self.metrics(of: summary) { record.metrics[name] = value }
+                    record.modelSHA256 = summary.modelSHA256
+                    record.accuracyByRound = summary.accuracyByRound
+                    if let value = summary.finalAccuracy { accuracy[cell.index] = value }
                 case .failed:
                     record.status = .failed
                     record.error = chosen.state.error
@@ -72,13 +72,11 @@ public struct SweepCollector: Sendable {
     /// Writes `cells.jsonl`, `results.csv` and `table.md` into the folder.
     /// - Throws: ``SweepError`` `.output` naming the file.
     public func write(_ records: [SweepCellRecord]) throws(SweepError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var lines = ""
-        do {
-            for record in records { lines += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n" }
+        do throws(ReportError) {
+            for record in records { lines += try RunRecords.line(record) + "\n" }
         } catch {
-            throw SweepError(.output, "cannot encode cells.jsonl: \(error)")
+            throw SweepError(.output, "cannot encode cells.jsonl: \(error)", cause: error)
         }
         try Self.write(lines, to: directory + "/cells.jsonl")
         try Self.write(SweepTable.csv(records), to: directory + "/results.csv")
@@ -86,39 +84,31 @@ public struct SweepCollector: Sendable {
     }
 
     /// A run folder's `summary.json`.
-    /// - Throws: ``SweepError`` `.output` when it is missing or not JSON.
-    public static func readSummary(folder: String) throws(SweepError) -> ConfigValue {
-        let path = folder + "/summary.json"
+    /// - Throws: ``SweepError`` `.output` when it is missing or not a run summary.
+    public static func readSummary(folder: String) throws(SweepError) -> RunSummary {
         do {
-            return try JSONDecoder().decode(ConfigValue.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            return try RunRecords.readSummary(in: folder)
         } catch {
-            throw SweepError(.output, "cannot read \(path): \(error)")
+            throw SweepError(.output, error.message, cause: error)
         }
     }
 
-    /// The record metrics of a `summary.json` (the keys of DESIGN.md's contract).
-    static func metrics(of summary: ConfigValue) -> [String: Double?] {
+    /// The record metrics of a run summary (``SweepCellRecord/metricNames`` but the drop and
+    /// the baseline's accuracy, which need the baseline cell).
+    static func metrics(of summary: RunSummary) -> [String: Double?] {
         [
-            "final_accuracy": number(summary[path: "final_accuracy"]),
-            "final_loss": number(summary[path: "final_loss"]),
-            "final_asr": number(summary[path: "attack.final_asr"]),
-            "detection_tpr": number(summary[path: "detection.tpr"]),
-            "detection_fpr": number(summary[path: "detection.fpr"]),
-            "detection_precision": number(summary[path: "detection.precision"]),
-            "detection_auc": number(summary[path: "detection.auc"]),
-            "wall_seconds": number(summary[path: "wall_seconds"]),
-            "seconds_per_round_median": number(summary[path: "seconds_per_round_median"]),
-            "rounds_completed": number(summary[path: "rounds_completed"]),
-            "dropouts": number(summary[path: "dropouts"]),
+            "final_accuracy": summary.finalAccuracy,
+            "final_loss": summary.finalLoss,
+            "final_asr": summary.attack?.finalASR,
+            "detection_tpr": summary.detection?.tpr,
+            "detection_fpr": summary.detection?.fpr,
+            "detection_precision": summary.detection?.precision,
+            "detection_auc": summary.detection?.auc,
+            "wall_seconds": finiteOrNil(summary.wallSeconds),
+            "seconds_per_round_median": summary.secondsPerRoundMedian,
+            "rounds_completed": Double(summary.roundsCompleted),
+            "dropouts": Double(summary.dropouts),
         ]
-    }
-
-    static func number(_ value: ConfigValue?) -> Double? {
-        switch value {
-        case .double(let number)?: number.isFinite ? number : nil
-        case .int(let number)?: Double(number)
-        default: nil
-        }
     }
 
     private struct Found {

@@ -136,11 +136,12 @@ public struct SweepRunner: Sendable {
     public func runCell(_ cell: SweepCell) async throws(SweepError) -> CellOutcome {
         if try isFinished(cell) { return .kept }
         let folder = folder(of: cell)
-        if let stale = try SweepCellState.read(folder: folder), stale.status == .running, let pid = stale.pid,
-            SweepChildProcess.isAlive(pid), SweepChildProcess.commandLine(of: pid)?.contains(folder) == true
-        {
-            progress.note("cell \(cell.index) \(cell.name): stopping its run left by an earlier sweep (pid \(pid))")
-            SweepChildProcess.terminateTree(root: pid)
+        if let stale = try SweepCellState.read(folder: folder), stale.status == .running {
+            let leftovers = Self.leftoverProcesses(of: stale, folder: folder)
+            if !leftovers.isEmpty {
+                progress.note("cell \(cell.index) \(cell.name): stopping the processes its earlier run left (pids \(leftovers.map(String.init).joined(separator: ", ")))")
+                SweepChildProcess.terminate(leftovers)
+            }
         }
         do {
             if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
@@ -184,7 +185,8 @@ public struct SweepRunner: Sendable {
         if exit.status == 0, !exit.signaled {
             do {
                 let summary = try SweepCollector.readSummary(folder: folder)
-                accuracy = SweepCollector.number(summary[path: "final_accuracy"])
+                accuracy = summary.finalAccuracy
+                if summary.status != "complete" { failure = "the run exited 0 but its summary says \(summary.status)" }
             } catch {
                 failure = "the run exited 0 but \(error)"
             }
@@ -197,6 +199,29 @@ public struct SweepRunner: Sendable {
         try state.write(folder: folder)
         progress.cellFinished(cell, seconds: seconds, error: failure, accuracy: accuracy)
         return failure.map(CellOutcome.failed) ?? .done(seconds: seconds)
+    }
+
+    /// The live processes of a cell's run that a killed sweep left behind: the `fedarena run`
+    /// (recognised by the cell folder in its command line) with its descendants, and the
+    /// client and adversary processes its `processes.json` lists (recognised by the run's
+    /// endpoint or folder in their command line, and by a parent that is the run or gone).
+    static func leftoverProcesses(of stale: SweepCellState, folder: String) -> [Int32] {
+        var found = [Int32]()
+        let run = stale.pid.flatMap { pid in
+            SweepChildProcess.isAlive(pid) && SweepChildProcess.commandLine(of: pid)?.contains(folder) == true ? pid : nil
+        }
+        if let run { found += [run] + SweepChildProcess.descendants(of: run) }
+        guard let data = FileManager.default.contents(atPath: folder + "/processes.json"),
+            let record = try? JSONDecoder().decode(RunProcesses.self, from: data)
+        else { return found }
+        let candidates = record.clients.map { ($0, "--connect \(record.endpoint)") } + (record.adversary.map { [($0, folder)] } ?? [])
+        for (pid, mark) in candidates where !found.contains(pid) && SweepChildProcess.isAlive(pid) {
+            guard SweepChildProcess.commandLine(of: pid)?.contains(mark) == true else { continue }
+            let parent = SweepChildProcess.parentID(of: pid)
+            let orphaned = parent.map { $0 == 1 || !(SweepChildProcess.isAlive($0) && SweepChildProcess.commandLine(of: $0)?.contains("fedarena") == true) } ?? true
+            if parent == record.coordinator || orphaned { found.append(pid) }
+        }
+        return found
     }
 
     /// ``runCell(_:)`` with its errors recorded as the cell's failure.

@@ -84,6 +84,23 @@ struct SweepProcess {
         return try text.split(separator: "\n").map { try #require((try JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]) }
     }
 
+    /// The live processes that the cells' runs in `folder` recorded in their `processes.json`
+    /// (coordinator, clients, adversary) and that still look like theirs (command line).
+    static func leftovers(in folder: String) -> [Int32] {
+        var alive = [Int32]()
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            guard let data = FileManager.default.contents(atPath: "\(folder)/\(entry)/processes.json"),
+                let record = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            else { continue }
+            let endpoint = record["endpoint"] as? String ?? "?"
+            var pids = [(record["coordinator"] as? Int).map { (Int32($0), "\(folder)/\(entry)") }]
+            pids += ((record["clients"] as? [Int]) ?? []).map { (Int32($0), "--connect \(endpoint)") }
+            pids.append((record["adversary"] as? Int).map { (Int32($0), "\(folder)/\(entry)") })
+            for case let (pid, mark)? in pids where processes(mentioning: mark).contains(pid) { alive.append(pid) }
+        }
+        return alive
+    }
+
     /// Processes (other than the test's own) whose command line mentions `text`, read from /proc.
     static func processes(mentioning text: String) -> [Int32] {
         var found = [Int32]()

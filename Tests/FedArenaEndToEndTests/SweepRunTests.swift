@@ -59,6 +59,7 @@ import Testing
         #expect(records.allSatisfy { $0["status"] as? String == "done" })
         // The run the killed sweep left behind was stopped (with its clients) or has finished.
         #expect(SweepProcess.processes(mentioning: out).isEmpty)
+        #expect(SweepProcess.leftovers(in: out).isEmpty, "\(SweepProcess.leftovers(in: out))")
         try? FileManager.default.removeItem(atPath: scratch)
     }
 
@@ -74,6 +75,7 @@ import Testing
         let stopped = running.wait(timeout: 60)
         #expect(stopped.status == 130, "\(stopped.output)")
         #expect(SweepProcess.processes(mentioning: out).isEmpty, "processes left: \(SweepProcess.processes(mentioning: out))")
+        #expect(SweepProcess.leftovers(in: out).isEmpty, "client processes left: \(SweepProcess.leftovers(in: out))")
         let records = try SweepProcess.cellRecords(in: out)
         #expect(records.count == 4)
         #expect(records.contains { $0["status"] as? String == "done" })

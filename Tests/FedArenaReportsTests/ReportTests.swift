@@ -13,34 +13,43 @@ import Testing
         return path
     }
 
-    /// Three rounds, four clients, client 3 malicious; clients 2 and 3 excluded in round 2.
+    /// Three rounds, four clients, client 3 malicious: attacking in round 1, idle in round 2,
+    /// round 3 without the attacking list (then every malicious client counts); clients 2 and 3
+    /// excluded in round 2; round 3 without weights.
     static func writeRun(in folder: String) throws {
-        let scores: [[String: Double]] = [
-            ["0": 0.1, "1": 0.2, "2": 0.3, "3": 0.9], ["0": 0.2, "1": 0.1, "2": 0.5, "3": 0.4], ["0": 0.1, "1": 0.1, "2": 0.1, "3": 0.8],
+        let scores: [[String: Double?]] = [
+            ["0": 0.1, "1": 0.2, "2": 0.3, "3": 0.9], ["0": 0.2, "1": 0.1, "2": 0.5, "3": 0.4], ["0": 0.85, "1": 0.1, "2": 0.1, "3": 0.8],
         ]
         let weights: [[String: Double]] = [["0": 0.25, "1": 0.25, "2": 0.25, "3": 0.25], ["0": 0.5, "1": 0.5], [:]]
+        let attacking: [[Int]?] = [[3], [], nil]
         var lines = ""
         for round in 0..<3 {
-            let line: ConfigValue = .object([
-                "round": .int(round + 1), "accuracy": .double([0.5, 0.6, 0.7][round]), "loss": .double([1.2, 1.0, 0.9][round]),
-                "mean_train_loss": .double(1.1 - 0.1 * Double(round)),
-                "per_class_accuracy": .array([.double(0.4), .double(0.9)]),
-                "selected": .array([0, 1, 2, 3].map(ConfigValue.int)),
-                "weights": round == 2 ? .null : .object(weights[round].mapValues(ConfigValue.double)),
-                "asr": .double([0.1, 0.3, 0.5][round]),
-                "detection": .object(["scores": .object(scores[round].mapValues(ConfigValue.double))]),
-            ])
-            lines += JSONText.render(line) + "\n"
+            let detection = DetectionRoundMetrics(
+                scores: scores[round], flagged: [], decisions: [], threshold: 0.9, calibrating: false, tp: 0, fp: 0, tn: 0, fn: 0,
+                idleMalicious: round == 1 ? [3] : [], auc: nil)
+            let metrics = RoundMetrics(
+                round: round + 1, accuracy: [0.5, 0.6, 0.7][round], loss: [1.2, 1.0, 0.9][round], perClassAccuracy: [0.4, 0.9],
+                selected: [0, 1, 2, 3], accepted: [0, 1, 2, 3], dropped: [], rejected: [], rejectedCount: 0, rejectedByReason: [:],
+                lateUpdates: 0, applied: true, degraded: nil, aggregator: "multi-krum", aggregatorNote: nil, weights: weights[round],
+                meanTrainLoss: 1.1 - 0.1 * Double(round), nonFiniteTrainLosses: 0, stepNorm: 1, seconds: 1, waitSeconds: 0.5,
+                aggregateSeconds: 0.1, asr: [0.1, 0.3, 0.5][round], attacking: attacking[round], maliciousAccepted: 1,
+                maliciousWeight: 0, modelSHA256: String(repeating: "1", count: 64), detection: detection)
+            lines += try RunRecords.line(metrics) + "\n"
         }
         try lines.write(toFile: folder + "/metrics.jsonl", atomically: true, encoding: .utf8)
-        let summary: ConfigValue = .object([
-            "scenario": .string("fixture <run>"), "seed": .int(1), "rounds_completed": .int(3), "final_accuracy": .double(0.7),
-            "final_loss": .double(0.9), "accuracy_by_round": .array([.double(0.5), .double(0.6), .double(0.7)]),
-            "model_sha256": .string(String(repeating: "0", count: 64)), "wall_seconds": .double(3), "dropouts": .int(0),
-            "attack": .object(["kind": .string("backdoor"), "malicious_clients": .array([.int(3)]), "final_asr": .double(0.5)]),
-            "detection": .object(["tpr": .double(1), "fpr": .double(0), "auc": .double(1)]),
-        ])
-        try JSONText.write(summary, to: folder + "/summary.json")
+        let summary = RunSummary(
+            scenario: "fixture <run>", seed: 1, status: "complete", roundsCompleted: 3, roundsApplied: 3, finalAccuracy: 0.7,
+            finalLoss: 0.9, accuracyByRound: [0.5, 0.6, 0.7], lossByRound: [1.2, 1.0, 0.9], finalPerClassAccuracy: [0.4, 0.9],
+            modelSHA256: String(repeating: "0", count: 64), parameterCount: 10, wallSeconds: 3, secondsPerRoundMedian: 1, dropouts: 0,
+            droppedClients: [], rejectedMessages: 0, degradedRounds: [], clients: 4, clientProcesses: 2, connectedProcesses: 2,
+            aggregator: .object(["kind": .string("multi-krum"), "f": .int(1)]),
+            attack: AttackSummary(
+                kind: "backdoor", spec: .object(["kind": .string("backdoor")]), maliciousClients: [3], knowledge: nil, finalASR: 0.5,
+                asrByRound: [0.1, 0.3, 0.5], maliciousAcceptedByRound: [1, 1, 1]),
+            detection: DetectionSummary(
+                detectors: [.object(["kind": .string("root-audit")])], policy: [:], tpr: 1, fpr: 0, precision: 1, auc: 1,
+                flaggedByRound: [1, 0, 1], roundsToDetection: ["3": 1]))
+        try RunRecords.encoder(pretty: true).encode(summary).write(to: URL(fileURLWithPath: folder + "/summary.json"))
         try "name: fixture\nseed: 1\n".write(toFile: folder + "/scenario.yaml", atomically: true, encoding: .utf8)
     }
 
@@ -49,10 +58,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try Self.writeRun(in: folder)
         let run = try ReportRun(folder: folder)
-        // Positives 0.9, 0.4, 0.8 against nine negatives (max 0.5): 9 + 8 + 9 = 26 of 27 pairs.
+        // Positives: round 1's 0.9 and round 3's 0.8 (round 2 idle, left out); nine honest
+        // negatives, of which only 0.85 outranks 0.8: (9 + 8) / 18 pairs.
         let roc = try #require(run.roc)
-        #expect(abs(roc.auc - 26.0 / 27) < 1e-12)
-        #expect(roc.positives == 3 && roc.negatives == 9)
+        #expect(abs(roc.auc - 17.0 / 18) < 1e-12)
+        #expect(roc.positives == 2 && roc.negatives == 9)
         // Round 1: 0.25 each. Round 2: honest (0.5 + 0.5 + 0) / 3, malicious 0 (excluded). Round 3: no weights.
         let (honest, malicious) = run.meanWeights
         #expect(honest.count == 3 && malicious.count == 3)
@@ -80,7 +90,7 @@ import Testing
         // The only http:// text is the SVG namespace name, which is never fetched.
         #expect(html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "").contains("http://") == false)
         #expect(html.contains("fixture &lt;run&gt;"))
-        #expect(html.contains("AUC 0.963"))  // 26/27
+        #expect(html.contains("AUC 0.944"))  // 17/18
     }
 
     @Test func sweepReportDrawsAMatrixPerMetricAndCurvesPerColumn() throws {

@@ -137,4 +137,22 @@ import Testing
         #expect(error.message.contains("sweeps/test.yaml: cell 3 (aggregator-krum__seed-2)"), "\(error)")
         #expect(!error.message.contains("cell 0"))
     }
+
+    /// Every shipped sweep expands with every cell valid; the benchmark has 12 attacks x 12
+    /// defenses x 3 seeds less Fang's attack on the 10 rules it is not defined for (30 cells).
+    @Test func shippedSweepsExpandWithEveryCellValid() throws {
+        let root = URLPaths.packageRoot + "/scenarios/sweeps"
+        let files = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasSuffix(".yaml") }
+        #expect(files.contains("fmnist-matrix.yaml"))
+        for name in files {
+            let plan = try SweepPlan.expand(try SweepFile(contentsOf: "\(root)/\(name)"))
+            #expect(!plan.cells.isEmpty, "\(name)")
+            if name == "fmnist-matrix.yaml" {
+                #expect(plan.cells.count == 12 * 12 * 3 - 30)
+                #expect(plan.cells.allSatisfy { $0.role == .cell })
+                #expect(plan.cells.allSatisfy { $0.config.dataset.partition == .dirichlet(alpha: 0.5) })
+                #expect(Set(plan.cells.map(\.seed)) == [1, 2, 3])
+            }
+        }
+    }
 }
