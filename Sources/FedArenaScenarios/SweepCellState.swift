@@ -37,6 +37,23 @@ public struct SweepCellState: Codable, Sendable, Equatable {
     /// Why the run failed (the last lines of `run.log`).
     public var error: String?
 
+    /// Creates a state.
+    public init(
+        index: Int, name: String, hash: String, status: Status, pid: Int32? = nil, started: String, finished: String? = nil,
+        seconds: Double? = nil, exitCode: Int? = nil, error: String? = nil
+    ) {
+        self.index = index
+        self.name = name
+        self.hash = hash
+        self.status = status
+        self.pid = pid
+        self.started = started
+        self.finished = finished
+        self.seconds = seconds
+        self.exitCode = exitCode
+        self.error = error
+    }
+
     enum CodingKeys: String, CodingKey {
         case index, name, hash, status, pid, started, finished, seconds
         case exitCode = "exit_code"

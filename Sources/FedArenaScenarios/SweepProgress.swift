@@ -115,8 +115,9 @@ public final class SweepProgress: @unchecked Sendable {
         }
     }
 
-    /// Seconds left, from the mean wall time of the cells finished so far, or NaN before any.
-    func estimatedSecondsLeft() -> Double {
+    /// Seconds left: the mean wall time of the cells finished so far times the cells left,
+    /// divided by the cells that run at once; NaN before any cell finished.
+    public func estimatedSecondsLeft() -> Double {
         lock.lock()
         defer { lock.unlock() }
         guard !finishedSeconds.isEmpty else { return .nan }
