@@ -14,7 +14,7 @@ import Yams
 ///     sign-flip: { kind: sign-flip, fraction: 0.2 }
 ///   defense.aggregator: [fedavg, median, { kind: krum, f: 2 }]   # a list labels values itself
 ///   seed: [1, 2, 3]
-/// zip: [[attack, attack_schedule]]    # axes of a group vary together (equal lengths)
+/// zip: [[clients.count, clients.per_round]]   # axes of a group vary together (equal lengths)
 /// exclude:                            # cells to leave out: every key must match
 ///   - { attack: none, defense.aggregator: [median, krum] }
 /// ```
