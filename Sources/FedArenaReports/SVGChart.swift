@@ -36,13 +36,16 @@ public enum SVGChart {
         let magnitude = pow(10, floor(log10(raw)))
         let step = [1, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw * (1 - 1e-12) } ?? 10 * magnitude
         let first = (low / step - 1e-9).rounded(.up)
-        var values = [Double]()
-        var multiple = first
-        while multiple * step <= high + step * 1e-9 {
-            values.append(multiple == 0 ? 0 : multiple * step)
-            multiple += 1
+        let last = (high / step + 1e-9).rounded(.down)
+        // A range narrower than the precision of its values (two floats one ulp apart) has no
+        // ticks between its ends: give the ends.
+        guard step.isNormal, first.magnitude < 1e15, last.magnitude < 1e15, last >= first, last - first <= 1_000 else {
+            return [low, high]
         }
-        return values
+        return (0...Int(last - first)).map { index in
+            let multiple = first + Double(index)
+            return multiple == 0 ? 0 : multiple * step
+        }
     }
 
     /// A tick label: as few decimals as the step needs.

@@ -91,7 +91,9 @@ public struct SVGLineChart: Sendable {
         } else {
             let low = ys.min() ?? 0
             let high = ys.max() ?? 1
-            let pad = high > low ? (high - low) * 0.06 : max(abs(high) * 0.1, 0.05)
+            // A flat series (or one that differs only by rounding) gets a visible range around it.
+            let flat = high - low <= 1e-9 * max(1, abs(high))
+            let pad = flat ? max(abs(high) * 0.1, 0.05) : (high - low) * 0.06
             yRange = (low - pad)...(high + pad)
         }
         func px(_ x: Double) -> Double { left + (x - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * plotWidth }

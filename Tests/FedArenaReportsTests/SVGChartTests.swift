@@ -9,6 +9,9 @@ import Testing
         #expect(SVGChart.ticks(1, 30, count: 6, minimumStep: 1) == [5, 10, 15, 20, 25, 30])
         #expect(SVGChart.ticks(-0.13, 0.37, count: 5) == [-0.1, 0, 0.1, 0.2, 0.30000000000000004])
         #expect(SVGChart.ticks(3, 3) == [3])
+        // Two values one ulp apart (means of equal weights) give their ends, not 10^17 ticks.
+        #expect(SVGChart.ticks(0.05, (0.05 as Double).nextUp) == [0.05, (0.05 as Double).nextUp])
+        #expect(SVGChart.ticks(1e300, 1.5e300, count: 5).count <= 7)
     }
 
     @Test func textIsEscapedForXML() {

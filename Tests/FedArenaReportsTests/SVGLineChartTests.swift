@@ -19,4 +19,15 @@ import Testing
         #expect(svg.hasSuffix("</svg>\n"))
         #expect(!svg.contains("<script"))
     }
+
+    @Test func seriesThatDifferOnlyByRoundingGetAVisibleRange() {
+        // 16 x 0.05 / 16 is not exactly 0.05: the chart must still render (and quickly).
+        let svg = SVGLineChart(
+            id: "chart-flat", title: "flat", xLabel: "round", yLabel: "weight",
+            series: [.init(name: "a", x: [1, 2], y: [0.05, 0.05]), .init(name: "b", x: [1, 2], y: [(0.05 as Double).nextUp, (0.05 as Double).nextUp])]
+        ).render()
+        #expect(svg.components(separatedBy: "class=\"series\"").count - 1 == 2)
+        // The range is 0.05 ± 0.05, ticked every 0.02.
+        #expect(svg.contains(">0.04<") && svg.contains(">0.06<"), "\(svg)")
+    }
 }
