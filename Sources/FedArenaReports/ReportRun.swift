@@ -118,13 +118,12 @@ public struct ReportRun: Sendable {
     public func charts() -> [ReportChart] {
         var charts = [ReportChart]()
         let x = roundNumbers
-        let name = summary.scenario
         let accuracy = rounds.map(\.accuracy)
         charts.append(ReportChart(
             id: "chart-accuracy", title: "Test accuracy per round",
             caption: "Accuracy of the global model on the test set after each round's aggregate was applied.",
             svg: SVGLineChart(
-                id: "chart-accuracy", title: "\(name): test accuracy", xLabel: "round", yLabel: "accuracy",
+                id: "chart-accuracy", title: "Test accuracy", xLabel: "round", yLabel: "accuracy",
                 series: [.init(name: "test accuracy", x: x, y: accuracy, markers: x.count <= 30)], yDomain: 0...1
             ).render()))
         let loss = rounds.map(\.loss)
@@ -133,7 +132,7 @@ public struct ReportRun: Sendable {
             id: "chart-loss", title: "Loss per round",
             caption: "Test loss of the global model, and the mean training loss the accepted clients reported.",
             svg: SVGLineChart(
-                id: "chart-loss", title: "\(name): loss", xLabel: "round", yLabel: "cross-entropy",
+                id: "chart-loss", title: "Loss", xLabel: "round", yLabel: "cross-entropy",
                 series: [
                     .init(name: "test loss", x: x, y: loss, markers: x.count <= 30),
                     .init(name: "mean client training loss", x: x, y: trainLoss, dashed: true),
@@ -146,7 +145,7 @@ public struct ReportRun: Sendable {
                 caption: "Backdoor: share of non-target test samples, trigger stamped, classified as the target. "
                     + "Targeted flip: share of source-class test samples classified as the target.",
                 svg: SVGLineChart(
-                    id: "chart-asr", title: "\(name): attack success rate", xLabel: "round", yLabel: "ASR",
+                    id: "chart-asr", title: "Attack success rate", xLabel: "round", yLabel: "ASR",
                     series: [.init(name: "ASR", x: x, y: asr, color: "#d62728", markers: x.count <= 30)], yDomain: 0...1
                 ).render()))
         }
@@ -158,7 +157,7 @@ public struct ReportRun: Sendable {
                 id: "chart-per-class-accuracy", title: "Per-class accuracy over rounds",
                 caption: "Test accuracy of each class (rows) after each round (columns); bright is high.",
                 svg: SVGHeatmap(
-                    id: "chart-per-class-accuracy", title: "\(name): per-class test accuracy", xLabel: "round", yLabel: "class",
+                    id: "chart-per-class-accuracy", title: "Per-class test accuracy", xLabel: "round", yLabel: "class",
                     rowLabels: (0..<classes).map { "class \($0)" }, columnLabels: x.map { String(Int($0)) }, values: grid,
                     domain: 0...1, showValues: false
                 ).render()))
@@ -172,7 +171,7 @@ public struct ReportRun: Sendable {
                 caption: "The detectors' fused suspicion score of each client (rows) in each round (columns); "
                     + "red dots mark the clients that were truly malicious. Bright is suspicious.",
                 svg: SVGHeatmap(
-                    id: "chart-suspicion", title: "\(name): suspicion scores", xLabel: "round", yLabel: "client",
+                    id: "chart-suspicion", title: "Suspicion scores", xLabel: "round", yLabel: "client",
                     rowLabels: clients.map { "client \($0)" }, columnLabels: x.map { String(Int($0)) },
                     values: clients.map { client in scores.map { $0[client] } }, domain: 0...1,
                     markedRows: Set(clients.indices.filter { malicious.contains(clients[$0]) }),
@@ -184,7 +183,7 @@ public struct ReportRun: Sendable {
                     caption: "ROC of the suspicion scores against the true roles over \(roc.positives) attacking and "
                         + "\(roc.negatives) honest client-rounds (idle malicious rounds left out); AUC \(String(format: "%.3f", roc.auc)).",
                     svg: SVGLineChart(
-                        id: "chart-roc", title: "\(name): detection ROC (AUC \(String(format: "%.3f", roc.auc)))",
+                        id: "chart-roc", title: "Detection ROC (AUC \(String(format: "%.3f", roc.auc)))",
                         xLabel: "false-positive rate", yLabel: "true-positive rate",
                         series: [
                             .init(name: "suspicion score", x: roc.points.map(\.fpr), y: roc.points.map(\.tpr), color: "#d62728", markers: roc.points.count <= 40),
@@ -202,7 +201,7 @@ public struct ReportRun: Sendable {
                     caption: "Mean aggregation weight per selected client in each round, for the truly malicious "
                         + "and the honest clients (a client excluded or not chosen by the rule counts 0).",
                     svg: SVGLineChart(
-                        id: "chart-weights", title: "\(name): aggregation weight per client", xLabel: "round", yLabel: "mean weight",
+                        id: "chart-weights", title: "Aggregation weight per client", xLabel: "round", yLabel: "mean weight",
                         series: [
                             .init(name: "honest clients", x: x, y: honestMean, color: "#4e79a7", markers: x.count <= 30),
                             .init(name: "malicious clients", x: x, y: maliciousMean, color: "#d62728", markers: x.count <= 30),

@@ -69,12 +69,12 @@ public struct SVGHeatmap: Sendable {
         let left = 30 + min(200, longestRow * 7 + 14)
         let longestColumn = Double(columnLabels.map(\.count).max() ?? 1)
         let rotate = longestColumn * 7 > cellWidth - 4
-        let bottom = (rotate ? min(150, longestColumn * 5.2 + 18) : 24) + 24
+        let bottom = (rotate ? min(130, longestColumn * 4.6 + 12) : 24) + 22
         let top = markNote == nil ? 36.0 : 52.0
         let right = 78.0
         let gridWidth = cellWidth * Double(columns)
         let gridHeight = cellHeight * Double(rows)
-        let width = max(360, left + gridWidth + right, Double(title.count) * 7.8 + 24)
+        let width = max(360, left + gridWidth + right, Double(title.count) * 8.6 + 24)
         let height = top + gridHeight + bottom
 
         let defined = values.flatMap { $0.compactMap { $0 } }.filter(\.isFinite)

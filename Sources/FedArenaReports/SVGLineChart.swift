@@ -100,7 +100,7 @@ public struct SVGLineChart: Sendable {
         func py(_ y: Double) -> Double { top + plotHeight - (y - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound) * plotHeight }
 
         var svg = SVGChart.open(id: id, width: width, height: height, title: title)
-        svg += SVGChart.text(SVGChart.truncated(title, Int((width - left) / 7.8)), x: left, y: 20, size: 14, weight: "bold")
+        svg += SVGChart.text(SVGChart.truncated(title, Int((width - left) / 8.6)), x: left, y: 20, size: 14, weight: "bold")
         // Grid and ticks.
         let yTicks = SVGChart.ticks(yRange.lowerBound, yRange.upperBound, count: 5)
         let yStep = yTicks.count > 1 ? yTicks[1] - yTicks[0] : 1
