@@ -51,6 +51,7 @@ var targets: [Target] = [
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     .target(name: "FedArenaTesting", dependencies: ["FedArenaCore", "FedArenaNumerics"]),
     .executableTarget(

@@ -81,7 +81,7 @@ public struct ScenarioDocument: Sendable, Equatable {
         }
     }
 
-    private static func value(of node: Node, path: String) throws(ConfigError) -> ConfigValue {
+    static func value(of node: Node, path: String) throws(ConfigError) -> ConfigValue {
         switch node {
         case .scalar(let scalar):
             // Quoted scalars stay strings; plain ones resolve like YAML 1.1 core types.
@@ -115,7 +115,7 @@ public struct ScenarioDocument: Sendable, Equatable {
         }
     }
 
-    private static func reason(of error: any Error) -> String {
+    static func reason(of error: any Error) -> String {
         if let yaml = error as? YamlError {
             return "\(yaml)".split(separator: "\n").prefix(3).joined(separator: " ")
         }
