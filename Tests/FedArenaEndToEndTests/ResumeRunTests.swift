@@ -8,7 +8,7 @@ import Testing
 /// exclusion) and whose attack runs on a schedule.
 @Suite(.serialized) struct ResumeRunTests {
     static let overrides = [
-        "attack={kind: sign-flip, scale: 4, fraction: 0.25, start: 2}", "training.rounds=12", "dataset.root_samples=200",
+        "attack={kind: sign-flip, scale: 4, fraction: 0.25, start: 2}", "training.rounds=40", "dataset.root_samples=200",
         "defense.detection=[{kind: root-audit}, {kind: update-similarity}]", "defense.detection_policy={calibration_rounds: 3}",
     ]
 
@@ -37,11 +37,11 @@ import Testing
         let summary = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: running.folder + "/summary.json"))) as? [String: Any])
         #expect(summary["model_sha256"] as? String == expected)
-        #expect(summary["rounds_completed"] as? Int == 12)
+        #expect(summary["rounds_completed"] as? Int == 40)
         let rounds = try String(contentsOfFile: running.folder + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["round"] as? Int
         }
-        #expect(rounds == Array(1...12))
+        #expect(rounds == Array(1...40))
         let detection = try #require(summary["detection"] as? [String: Any])
         let referenceDetection = try #require(try reference.summary()["detection"] as? [String: Any])
         #expect(detection["auc"] as? Double == referenceDetection["auc"] as? Double)
