@@ -15,26 +15,17 @@ import Testing
         return path
     }
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: FedArenaProcess.executable)
-        process.arguments = ["aggregate"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await ChildProcess.run(FedArenaProcess.executable, ["aggregate"] + arguments)
     }
 
-    @Test func krumSelectsAnHonestUpdateAndWritesTheResult() throws {
+    @Test func krumSelectsAnHonestUpdateAndWritesTheResult() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fedarena-agg-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = try Self.writeUpdates(in: folder)
         let output = folder.appendingPathComponent("merged.npy").path
-        let (status, text) = try Self.run(["--rule", "krum", "--f", "2", "--in", input, "--out", output])
+        let (status, text) = try await Self.run(["--rule", "krum", "--f", "2", "--in", input, "--out", output])
         #expect(status == 0, "\(text)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let selected = try #require(json["selected"] as? [Int])
@@ -46,18 +37,18 @@ import Testing
         #expect(merged.allSatisfy { abs($0 - 1) < 0.05 })
     }
 
-    @Test func badArgumentsAreExplained() throws {
+    @Test func badArgumentsAreExplained() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fedarena-agg-bad-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = try Self.writeUpdates(in: folder)
-        let tooMany = try Self.run(["--rule", "krum", "--f", "4", "--in", input])
+        let tooMany = try await Self.run(["--rule", "krum", "--f", "4", "--in", input])
         #expect(tooMany.status == 2)
         #expect(tooMany.output.contains("n > 2f + 2"))
-        let unknown = try Self.run(["--rule", "krumm", "--f", "1", "--in", input])
+        let unknown = try await Self.run(["--rule", "krumm", "--f", "1", "--in", input])
         #expect(unknown.status == 2)
         #expect(unknown.output.contains("did you mean \"krum\""))
-        let missing = try Self.run(["--rule", "median", "--in", folder.appendingPathComponent("nope.npy").path])
+        let missing = try await Self.run(["--rule", "median", "--in", folder.appendingPathComponent("nope.npy").path])
         #expect(missing.status == 2)
         #expect(missing.output.contains("nope.npy"))
     }

@@ -3,8 +3,8 @@ import Testing
 
 /// Attack scenarios end to end: malicious client processes, the adversary process, ASR.
 @Suite(.serialized) struct AttackRunTests {
-    @Test func signFlipIsRecordedWithItsMaliciousClients() throws {
-        let run = try FedArenaProcess.run(
+    @Test func signFlipIsRecordedWithItsMaliciousClients() async throws {
+        let run = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "signflip",
             overrides: ["attack={kind: sign-flip, scale: 4, fraction: 0.25}", "training.rounds=3"])
         #expect(run.exitCode == 0, "\(run.output)")
@@ -18,8 +18,8 @@ import Testing
         #expect(accuracy < 0.3, "final accuracy \(accuracy)")
     }
 
-    @Test func pooledAttackGoesThroughTheAdversaryProcess() throws {
-        let run = try FedArenaProcess.run(
+    @Test func pooledAttackGoesThroughTheAdversaryProcess() async throws {
+        let run = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "alie",
             overrides: ["attack={kind: alie, fraction: 0.25, knowledge: partial}", "defense.aggregator=median", "training.rounds=3"])
         #expect(run.exitCode == 0, "\(run.output)")
@@ -28,8 +28,8 @@ import Testing
         #expect(try run.summary()["rounds_completed"] as? Int == 3)
     }
 
-    @Test func backdoorReportsAnAttackSuccessRate() throws {
-        let run = try FedArenaProcess.run(
+    @Test func backdoorReportsAnAttackSuccessRate() async throws {
+        let run = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "backdoor",
             overrides: ["attack={kind: backdoor, target: 2, rate: 0.5, boost: 4, fraction: 0.25}", "training.rounds=3"])
         #expect(run.exitCode == 0, "\(run.output)")
@@ -42,13 +42,13 @@ import Testing
         #expect(rates.last! > 0.3, "backdoor ASR \(rates)")
     }
 
-    @Test func impossibleAttacksAreRefusedAtValidation() throws {
-        let run = try FedArenaProcess.run(
+    @Test func impossibleAttacksAreRefusedAtValidation() async throws {
+        let run = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "fangmedian",
             overrides: ["attack={kind: fang-krum, fraction: 0.25, knowledge: omniscient}", "defense.aggregator=median"])
         #expect(run.exitCode == 2)
         #expect(run.output.contains("attack"), "\(run.output)")
-        let low = try FedArenaProcess.run(
+        let low = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "lowknowledge",
             overrides: ["attack={kind: min-max, fraction: 0.25, knowledge: none}"])
         #expect(low.exitCode == 2)

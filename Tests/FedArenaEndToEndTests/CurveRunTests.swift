@@ -11,9 +11,9 @@ import Testing
         return stat(path, &status) == 0 ? Int(status.st_mode & 0o777) : -1
     }
 
-    @Test func aLocalRunWithCurveMatchesThePlaintextRun() throws {
-        let plain = try FedArenaProcess.run(scenario: LocalRunTests.scenario, name: "curve-off", overrides: ["training.rounds=3"])
-        let curve = try FedArenaProcess.run(
+    @Test func aLocalRunWithCurveMatchesThePlaintextRun() async throws {
+        let plain = try await FedArenaProcess.run(scenario: LocalRunTests.scenario, name: "curve-off", overrides: ["training.rounds=3"])
+        let curve = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "curve-on", overrides: ["training.rounds=3", "transport.curve=true"])
         #expect(plain.exitCode == 0 && curve.exitCode == 0, "\(plain.output)\n\(curve.output)")
         #expect(plain.output.contains("CURVE off"))
@@ -33,7 +33,7 @@ import Testing
         let keys = base + "/keys"
         let otherKeys = base + "/other-keys"
         for (folder, count) in [(keys, 2), (otherKeys, 1)] {
-            let made = try FedArenaProcess.startCommand(["keys", "generate", folder, "--clients", String(count)], name: "curve-standalone").wait(timeout: 60)
+            let made = try await FedArenaProcess.startCommand(["keys", "generate", folder, "--clients", String(count)], name: "curve-standalone").wait(timeout: 60)
             #expect(made.exitCode == 0, "\(made.output)")
         }
         let scenarioFile = base + "/scenario.yaml"
@@ -53,8 +53,8 @@ import Testing
             ["client", "--connect", endpoint, "--process-index", "1", "--secret-key", otherKeys + "/client-0.key",
              "--server-key", keys + "/coordinator.pub", "--coordinator-timeout", "4"],
             name: "curve-standalone")
-        let refusedPlaintext = try plaintext.wait(timeout: 60)
-        let refusedStranger = try stranger.wait(timeout: 60)
+        let refusedPlaintext = try await plaintext.wait(timeout: 60)
+        let refusedStranger = try await stranger.wait(timeout: 60)
         #expect(refusedPlaintext.exitCode == 3, "\(refusedPlaintext.output)")
         #expect(refusedPlaintext.output.contains("no connection to the coordinator"))
         #expect(refusedStranger.exitCode == 3, "\(refusedStranger.output)")
@@ -64,29 +64,29 @@ import Testing
                 ["client", "--connect", endpoint, "--process-index", String(index), "--keys", keys], name: "curve-standalone",
                 environment: ["OPENBLAS_NUM_THREADS": "1"])
         }
-        let finished = try coordinator.wait(timeout: 300)
+        let finished = try await coordinator.wait(timeout: 300)
         #expect(finished.exitCode == 0, "\(finished.output)")
-        for client in clients { #expect(try client.wait(timeout: 30).exitCode == 0) }
+        for client in clients { await #expect(try client.wait(timeout: 30).exitCode == 0) }
         let summary = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base + "/run/summary.json"))) as? [String: Any])
         #expect(summary["rounds_completed"] as? Int == 3)
         // Nothing the intruders sent reached the coordinator, and the model is the local run's.
         #expect(summary["rejected_messages"] as? Int ?? 0 == 0)
-        let local = try FedArenaProcess.run(
+        let local = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "curve-reference", overrides: ["training.rounds=3", "clients.processes=2"])
         #expect(local.exitCode == 0)
         #expect(summary["model_sha256"] as? String == (try local.summary()["model_sha256"] as? String))
     }
 
-    @Test func aCurveCoordinatorWithoutKeysSaysHowToMakeThem() throws {
+    @Test func aCurveCoordinatorWithoutKeysSaysHowToMakeThem() async throws {
         let base = try FedArenaProcess.folder("curve-nokeys")
         let scenarioFile = base + "/scenario.yaml"
         try LocalRunTests.scenario.write(toFile: scenarioFile, atomically: true, encoding: .utf8)
         let coordinator = try FedArenaProcess.startCommand(["coordinator", scenarioFile, "--out", base + "/run"], name: "curve-nokeys")
-        let finished = try coordinator.wait(timeout: 60)
+        let finished = try await coordinator.wait(timeout: 60)
         #expect(finished.exitCode == 1)
         #expect(finished.output.contains("fedarena keys generate DIR --clients 4"), "\(finished.output)")
-        let client = try FedArenaProcess.startCommand(["client", "--connect", "tcp://127.0.0.1:9"], name: "curve-nokeys").wait(timeout: 30)
+        let client = try await FedArenaProcess.startCommand(["client", "--connect", "tcp://127.0.0.1:9"], name: "curve-nokeys").wait(timeout: 30)
         #expect(client.exitCode == 64, "\(client.output)")
         #expect(client.output.contains("--keys DIR"), "\(client.output)")
     }

@@ -24,38 +24,29 @@ import Testing
                 .compactMap { $0 })
     }()
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await ChildProcess.run(executable, arguments)
     }
 
     @Test(.enabled(if: shellcheck != nil, "shellcheck is not installed here; .ci/setup installs Debian's shellcheck and CI runs this test"))
-    func slurmScriptsPassShellcheck() throws {
+    func slurmScriptsPassShellcheck() async throws {
         let checker = try #require(Self.shellcheck)
         for script in ["deploy/slurm/sweep.sbatch", "deploy/slurm/fedarena.sbatch"] {
-            let result = try Self.run(checker, ["--shell=bash", Self.repository + "/" + script])
+            let result = try await Self.run(checker, ["--shell=bash", Self.repository + "/" + script])
             #expect(result.status == 0, "\(script): \(result.output)")
         }
         // The checker does fail on a real mistake (an unquoted variable, SC2086).
         let scratch = try SweepProcess.folder("shellcheck")
         try "#!/usr/bin/env bash\nrm -rf $1/x\n".write(toFile: scratch + "/bad.sh", atomically: true, encoding: .utf8)
-        let bad = try Self.run(checker, [scratch + "/bad.sh"])
+        let bad = try await Self.run(checker, [scratch + "/bad.sh"])
         #expect(bad.status != 0 && bad.output.contains("SC2086"), "\(bad.output)")
     }
 
     @Test(.enabled(if: kubernetesValidate != nil, "kubernetes-validate is not installed here; .ci/setup installs it from PyPI in a venv and CI runs this test"))
-    func kubernetesManifestsValidateAgainstTheSchemas() throws {
+    func kubernetesManifestsValidateAgainstTheSchemas() async throws {
         let validator = try #require(Self.kubernetesValidate)
         for manifest in ["deploy/kubernetes/sweep-job.yaml", "deploy/kubernetes/fedarena-job.yaml"] {
-            let result = try Self.run(validator, ["--strict", Self.repository + "/" + manifest])
+            let result = try await Self.run(validator, ["--strict", Self.repository + "/" + manifest])
             #expect(result.status == 0, "\(manifest): \(result.output)")
             #expect(!result.output.contains("ERROR"), "\(manifest): \(result.output)")
         }
@@ -69,12 +60,12 @@ import Testing
               completionz: 3
               template: { spec: { restartPolicy: Never, containers: [ { name: c, image: i } ] } }
             """.write(toFile: scratch + "/bad.yaml", atomically: true, encoding: .utf8)
-        let bad = try Self.run(validator, ["--strict", scratch + "/bad.yaml"])
+        let bad = try await Self.run(validator, ["--strict", scratch + "/bad.yaml"])
         #expect(bad.status != 0, "\(bad.output)")
     }
 
     /// The ConfigMap's sweep is valid and has as many cells as the Indexed Job's completions.
-    @Test func theManifestsSweepHasOneCompletionPerCell() throws {
+    @Test func theManifestsSweepHasOneCompletionPerCell() async throws {
         let manifest = try String(contentsOfFile: Self.repository + "/deploy/kubernetes/sweep-job.yaml", encoding: .utf8)
         let lines = manifest.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let start = try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "sweep.yaml: |" })
@@ -85,7 +76,7 @@ import Testing
         }
         let scratch = try SweepProcess.folder("manifest-sweep")
         try sweep.joined(separator: "\n").write(toFile: scratch + "/sweep.yaml", atomically: true, encoding: .utf8)
-        let count = try SweepProcess.run(["sweep", scratch + "/sweep.yaml", "--count"], outputPath: scratch + "/count.txt")
+        let count = try await SweepProcess.run(["sweep", scratch + "/sweep.yaml", "--count"], outputPath: scratch + "/count.txt")
         #expect(count.status == 0, "\(count.output)")
         let completions = try #require(lines.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("completions:") })
         #expect(completions.trimmingCharacters(in: .whitespaces) == "completions: \(count.output.trimmingCharacters(in: .whitespacesAndNewlines))")

@@ -3,21 +3,12 @@ import Testing
 
 /// Detection at the coordinator, end to end, and the hash-chained ledger.
 @Suite(.serialized) struct DetectionRunTests {
-    static func cli(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: FedArenaProcess.executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func cli(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await ChildProcess.run(FedArenaProcess.executable, arguments)
     }
 
-    @Test func signFlippersAreFlaggedExcludedAndLedgered() throws {
-        let run = try FedArenaProcess.run(
+    @Test func signFlippersAreFlaggedExcludedAndLedgered() async throws {
+        let run = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "detect",
             overrides: [
                 "attack={kind: sign-flip, scale: 4, fraction: 0.25}", "training.rounds=4", "dataset.root_samples=200",
@@ -36,20 +27,20 @@ import Testing
         // Excluding the flippers keeps the model learning (FedAvg alone collapses below 0.3).
         #expect((summary["final_accuracy"] as? Double ?? 0) > 0.6)
 
-        let intact = try Self.cli(["verify-ledger", run.folder])
+        let intact = try await Self.cli(["verify-ledger", run.folder])
         #expect(intact.status == 0, "\(intact.output)")
         #expect(intact.output.contains("intact, 4 entries"))
         let ledgerPath = run.folder + "/ledger.jsonl"
         var lines = try String(contentsOfFile: ledgerPath, encoding: .utf8).split(separator: "\n").map(String.init)
         lines[1] = lines[1].replacingOccurrences(of: "\"applied\":true", with: "\"applied\":false")
         try (lines.joined(separator: "\n") + "\n").write(toFile: ledgerPath, atomically: true, encoding: .utf8)
-        let broken = try Self.cli(["verify-ledger", run.folder])
+        let broken = try await Self.cli(["verify-ledger", run.folder])
         #expect(broken.status == 1)
         #expect(broken.output.contains("line 2"))
     }
 
-    @Test func sketchesTravelWithUpdatesAndSyntheticClientsScoreHigher() throws {
-        let run = try FedArenaProcess.run(
+    @Test func sketchesTravelWithUpdatesAndSyntheticClientsScoreHigher() async throws {
+        let run = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "sketch",
             overrides: [
                 "training.rounds=2", "dataset.root_samples=300",
@@ -78,8 +69,8 @@ import Testing
         }
     }
 
-    @Test func auditRevealsSamplesAndScoresSyntheticClientsHigher() throws {
-        let run = try FedArenaProcess.run(
+    @Test func auditRevealsSamplesAndScoresSyntheticClientsHigher() async throws {
+        let run = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "audit",
             overrides: [
                 "training.rounds=2", "dataset.root_samples=300",
@@ -100,13 +91,13 @@ import Testing
         }
     }
 
-    @Test func detectorsWithoutARootSetAreRefused() throws {
-        let run = try FedArenaProcess.run(
+    @Test func detectorsWithoutARootSetAreRefused() async throws {
+        let run = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "detect-noroot",
             overrides: ["dataset.root_samples=0", "defense.detection=[{kind: sketch-mmd}]"])
         #expect(run.exitCode == 2)
         #expect(run.output.contains("dataset.root_samples"), "\(run.output)")
-        let typo = try FedArenaProcess.run(
+        let typo = try await FedArenaProcess.run(
             scenario: LocalRunTests.scenario, name: "detect-typo", overrides: ["defense.detection=[{kind: root-audit, z_centre: 2}]"])
         #expect(typo.exitCode == 2)
         #expect(typo.output.contains("z_centre"), "\(typo.output)")

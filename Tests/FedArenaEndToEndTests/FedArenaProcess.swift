@@ -42,14 +42,8 @@ struct FedArenaProcess {
 
         struct ProcessesMissing: Error { var path: String }
 
-        func wait(timeout: Double) throws -> Finished {
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            if process.isRunning {
-                process.terminate()
-                Issue.record("fedarena did not finish within \(timeout) s")
-            }
-            process.waitUntilExit()
+        func wait(timeout: Double) async throws -> Finished {
+            await ChildProcess.finish(process, timeout: timeout, what: "fedarena")
             let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             return Finished(exitCode: process.terminationStatus, output: output, folder: folder)
         }
@@ -88,8 +82,8 @@ struct FedArenaProcess {
         return Running(process: process, folder: folder, outputPath: outputPath)
     }
 
-    static func run(scenario: String, name: String, overrides: [String] = [], environment: [String: String] = [:]) throws -> Finished {
-        try start(scenario: scenario, name: name, overrides: overrides, environment: environment).wait(timeout: 600)
+    static func run(scenario: String, name: String, overrides: [String] = [], environment: [String: String] = [:]) async throws -> Finished {
+        try await start(scenario: scenario, name: name, overrides: overrides, environment: environment).wait(timeout: 600)
     }
 
     static func waitForLines(in path: String, count: Int, timeout: Double) async throws {

@@ -19,7 +19,7 @@ import Testing
         #expect(started.clients.count == 4)
         #expect(started.children.allSatisfy(FedArenaProcess.isAlive))
         #expect(kill(run.process.processIdentifier, signal) == 0)
-        let finished = try run.wait(timeout: 60)
+        let finished = try await run.wait(timeout: 60)
         #expect(finished.exitCode == 128 + signal, "\(finished.output)")
         #expect(finished.output.contains("interrupted by \(name)"), "\(finished.output)")
         // Reaped by the coordinator before it exited: not even a zombie is left.
@@ -46,7 +46,7 @@ import Testing
         #expect(started.children.count == 4)
         #expect(started.children.allSatisfy(FedArenaProcess.isAlive))
         #expect(kill(run.process.processIdentifier, SIGKILL) == 0)
-        let finished = try run.wait(timeout: 30)
+        let finished = try await run.wait(timeout: 30)
         #expect(finished.exitCode == SIGKILL)
         // PR_SET_PDEATHSIG: the kernel kills each child as its parent dies.
         let survivors = try await FedArenaProcess.waitUntilGone(started.children, timeout: 10)
@@ -54,11 +54,11 @@ import Testing
         for pid in survivors { kill(pid, SIGKILL) }
     }
 
-    @Test func aChildWhoseParentIsAlreadyGoneStopsAtOnce() throws {
+    @Test func aChildWhoseParentIsAlreadyGoneStopsAtOnce() async throws {
         // PID 1 is never this test's parent: the client must notice and exit before connecting.
         let client = try FedArenaProcess.startCommand(
             ["client", "--connect", "tcp://127.0.0.1:9", "--no-curve", "--parent-pid", "1"], name: "orphan")
-        let finished = try client.wait(timeout: 30)
+        let finished = try await client.wait(timeout: 30)
         #expect(finished.exitCode == 1)
         #expect(finished.output.contains("parent process 1 is gone"), "\(finished.output)")
     }

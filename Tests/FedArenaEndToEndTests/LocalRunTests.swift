@@ -18,8 +18,8 @@ import Testing
         transport: { endpoint: "tcp://127.0.0.1:0", round_timeout_s: 20 }
         """
 
-    @Test func runWritesTheContractOutputsAndLearns() throws {
-        let run = try FedArenaProcess.run(scenario: Self.scenario, name: "basic")
+    @Test func runWritesTheContractOutputsAndLearns() async throws {
+        let run = try await FedArenaProcess.run(scenario: Self.scenario, name: "basic")
         #expect(run.exitCode == 0, "\(run.output)")
         let summary = try run.summary()
         #expect(summary["scenario"] as? String == "e2e")
@@ -43,9 +43,9 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: run.folder + "/logs/client-3.log"))
     }
 
-    @Test func finalModelDoesNotDependOnTheProcessCount() throws {
-        let two = try FedArenaProcess.run(scenario: Self.scenario, name: "p2", overrides: ["clients.processes=2"])
-        let eight = try FedArenaProcess.run(scenario: Self.scenario, name: "p8", overrides: ["clients.processes=8"])
+    @Test func finalModelDoesNotDependOnTheProcessCount() async throws {
+        let two = try await FedArenaProcess.run(scenario: Self.scenario, name: "p2", overrides: ["clients.processes=2"])
+        let eight = try await FedArenaProcess.run(scenario: Self.scenario, name: "p8", overrides: ["clients.processes=8"])
         #expect(two.exitCode == 0 && eight.exitCode == 0, "\(two.output)\n\(eight.output)")
         let first = try #require(try two.summary()["model_sha256"] as? String)
         let second = try #require(try eight.summary()["model_sha256"] as? String)
@@ -64,7 +64,7 @@ import Testing
         try intruder.send(Array("this is not a FedArena message".utf8))
         try intruder.send([0x46, 0x41, 0x52, 0x4E, 0xFF, 0xFF])
         #expect(kill(processes.clients[1], SIGKILL) == 0, "no client process 1 to kill")
-        let result = try process.wait(timeout: 300)
+        let result = try await process.wait(timeout: 300)
         intruder.close()
         #expect(result.exitCode == 0, "\(result.output)")
         let summary = try result.summary()
@@ -99,7 +99,7 @@ import Testing
                 break  // the send queue is full: the coordinator is not reading as fast as we write
             }
         }
-        let result = try process.wait(timeout: 300)
+        let result = try await process.wait(timeout: 300)
         flooder.close()
         #expect(result.exitCode == 0, "\(result.output)")
         let summary = try result.summary()
@@ -131,7 +131,7 @@ import Testing
         let linesAtStop = (try String(contentsOfFile: metrics, encoding: .utf8)).split(separator: "\n").count
         try await FedArenaProcess.waitForLines(in: metrics, count: linesAtStop + 3, timeout: 60)
         #expect(kill(stopped, SIGCONT) == 0)
-        let result = try process.wait(timeout: 300)
+        let result = try await process.wait(timeout: 300)
         #expect(result.exitCode == 0, "\(result.output)")
         let lines = try result.metricsLines()
         #expect(lines.count == 60)
@@ -149,16 +149,16 @@ import Testing
         }
     }
 
-    @Test func invalidScenarioIsRefusedBeforeAnyProcessStarts() throws {
-        let run = try FedArenaProcess.run(scenario: Self.scenario, name: "invalid", overrides: ["training.roundz=3"])
+    @Test func invalidScenarioIsRefusedBeforeAnyProcessStarts() async throws {
+        let run = try await FedArenaProcess.run(scenario: Self.scenario, name: "invalid", overrides: ["training.roundz=3"])
         #expect(run.exitCode == 2)
         #expect(run.output.contains("training.roundz"))
         #expect(run.output.contains("did you mean \"rounds\""))
         #expect(!FileManager.default.fileExists(atPath: run.folder))
     }
 
-    @Test func missingDatasetNamesThePackage() throws {
-        let run = try FedArenaProcess.run(
+    @Test func missingDatasetNamesThePackage() async throws {
+        let run = try await FedArenaProcess.run(
             scenario: Self.scenario, name: "nodata", environment: ["FEDARENA_DATA": "/nonexistent/fmnist"])
         #expect(run.exitCode == 1)
         #expect(run.output.contains("dataset-fashion-mnist"))

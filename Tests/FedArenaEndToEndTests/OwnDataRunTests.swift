@@ -48,7 +48,7 @@ import Testing
         return (pixels, labels)
     }
 
-    @Test func npyImagesRunEndToEnd() throws {
+    @Test func npyImagesRunEndToEnd() async throws {
         let data = try DataFolder()
         let train = Self.quadrantImages(count: 400, offset: 0)
         let test = Self.quadrantImages(count: 100, offset: 10_000)
@@ -66,7 +66,7 @@ import Testing
             defense: { aggregator: { kind: fltrust } }
             transport: { endpoint: "tcp://127.0.0.1:0", round_timeout_s: 30 }
             """
-        let run = try FedArenaProcess.run(scenario: scenario, name: "own-npy")
+        let run = try await FedArenaProcess.run(scenario: scenario, name: "own-npy")
         #expect(run.exitCode == 0, "\(run.output)")
         let summary = try run.summary()
         #expect(summary["rounds_completed"] as? Int == 4)
@@ -80,7 +80,7 @@ import Testing
         #expect(resolved.contains("classes: 4"), "\(resolved)")
     }
 
-    @Test func csvTableRunsEndToEndWithTheSortedPartition() throws {
+    @Test func csvTableRunsEndToEndWithTheSortedPartition() async throws {
         let data = try DataFolder()
         /// Rows of 3 classes: feature c of class c is 1 plus noise, the others noise in [-0.2, 0.2).
         func table(count: Int, offset: Int) -> String {
@@ -105,7 +105,7 @@ import Testing
             clients: { count: 6, per_round: 6, processes: 3 }
             transport: { endpoint: "tcp://127.0.0.1:0", round_timeout_s: 30 }
             """
-        let run = try FedArenaProcess.run(scenario: scenario, name: "own-csv")
+        let run = try await FedArenaProcess.run(scenario: scenario, name: "own-csv")
         #expect(run.exitCode == 0, "\(run.output)")
         let summary = try run.summary()
         #expect(summary["rounds_completed"] as? Int == 6)
@@ -116,7 +116,7 @@ import Testing
         #expect(model.count == 128 + 4 * (3 * 8 + 8 + 8 * 3 + 3))
     }
 
-    @Test func aBrokenFileStopsTheRunBeforeAnyProcessStarts() throws {
+    @Test func aBrokenFileStopsTheRunBeforeAnyProcessStarts() async throws {
         let data = try DataFolder()
         let x = try data.write(Self.npy(descr: "|u1", shape: [10, 4], data: [UInt8](repeating: 1, count: 40)), to: "x.npy")
         let y = try data.write(Self.npy(descr: "<i8", shape: [9], data: [UInt8](repeating: 0, count: 72)), to: "y.npy")
@@ -126,7 +126,7 @@ import Testing
             training: { rounds: 1 }
             clients: { count: 2 }
             """
-        let run = try FedArenaProcess.run(scenario: scenario, name: "own-broken")
+        let run = try await FedArenaProcess.run(scenario: scenario, name: "own-broken")
         #expect(run.exitCode == 2, "\(run.output)")
         #expect(run.output.contains("dataset.train_labels: \(y): malformed file: 9 labels for the 10 samples of \(x)"), "\(run.output)")
         #expect(!FileManager.default.fileExists(atPath: run.folder + "/logs"))

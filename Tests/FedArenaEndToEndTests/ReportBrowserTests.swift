@@ -26,7 +26,7 @@ enum Chromium {
     }
 
     /// Loads `page` headless; with `screenshot`, writes a PNG of `width` x `height` pixels.
-    static func render(_ page: String, screenshot: String? = nil, width: Int = 1280, height: Int = 1800, scratch: String) throws -> Rendered {
+    static func render(_ page: String, screenshot: String? = nil, width: Int = 1280, height: Int = 1800, scratch: String) async throws -> Rendered {
         let browser = try #require(path)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: browser)
@@ -45,13 +45,7 @@ enum Chromium {
         process.standardError = try #require(FileHandle(forWritingAtPath: err))
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
-            process.terminate()
-            Issue.record("chromium did not finish within 120 s on \(page)")
-        }
-        process.waitUntilExit()
+        await ChildProcess.finish(process, timeout: 120, what: "chromium on \(page)")
         return Rendered(
             dom: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", log: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
     }
@@ -79,21 +73,21 @@ struct ReportBrowserTests {
         #expect(image.distinctColours() > 50, "\(path): \(image.distinctColours()) colours")
     }
 
-    @Test func theHarnessSeesConsoleErrorsAndBlankPages() throws {
+    @Test func theHarnessSeesConsoleErrorsAndBlankPages() async throws {
         let scratch = try SweepProcess.folder("browser-harness")
         try "<!DOCTYPE html><html><body><p>x</p><script>throw new Error(\"deliberate\")</script></body></html>"
             .write(toFile: scratch + "/bad.html", atomically: true, encoding: .utf8)
-        let bad = try Chromium.render(scratch + "/bad.html", scratch: scratch)
+        let bad = try await Chromium.render(scratch + "/bad.html", scratch: scratch)
         #expect(bad.consoleLines.contains { $0.contains("deliberate") }, "\(bad.log)")
         try "<!DOCTYPE html><html><body style=\"background:#fff\"></body></html>".write(toFile: scratch + "/blank.html", atomically: true, encoding: .utf8)
-        _ = try Chromium.render(scratch + "/blank.html", screenshot: scratch + "/blank.png", width: 400, height: 300, scratch: scratch)
+        _ = try await Chromium.render(scratch + "/blank.html", screenshot: scratch + "/blank.png", width: 400, height: 300, scratch: scratch)
         let blank = try PNGImage(contentsOf: scratch + "/blank.png")
         #expect(blank.width == 400 && blank.height == 300)
         #expect(blank.greyLevels.allSatisfy { $0 > 250 }, "a blank page should decode to white")
         try? FileManager.default.removeItem(atPath: scratch)
     }
 
-    @Test func sweepAndRunReportsRenderWithEveryChartAndNoConsoleError() throws {
+    @Test func sweepAndRunReportsRenderWithEveryChartAndNoConsoleError() async throws {
         let scratch = try SweepProcess.folder("browser-report")
         let sweep = scratch + "/sweep.yaml"
         try """
@@ -116,9 +110,9 @@ struct ReportBrowserTests {
               seed: [1, 2]
             """.write(toFile: sweep, atomically: true, encoding: .utf8)
         let out = scratch + "/out"
-        let swept = try SweepProcess.run(["sweep", sweep, "--out", out], outputPath: scratch + "/sweep.txt")
+        let swept = try await SweepProcess.run(["sweep", sweep, "--out", out], outputPath: scratch + "/sweep.txt")
         #expect(swept.status == 0, "\(swept.output)")
-        let report = try SweepProcess.run(["report", out, "--cells"], outputPath: scratch + "/report.txt")
+        let report = try await SweepProcess.run(["report", out, "--cells"], outputPath: scratch + "/report.txt")
         #expect(report.status == 0, "\(report.output)")
         #expect(report.output.contains("4 cell reports"), "\(report.output)")
         try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
@@ -132,13 +126,13 @@ struct ReportBrowserTests {
              "run-report.png"),
         ]
         for (page, charts, shot) in pages {
-            let rendered = try Chromium.render(page, scratch: scratch)
+            let rendered = try await Chromium.render(page, scratch: scratch)
             for chart in charts {
                 #expect(rendered.dom.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"\(chart)\""), "\(page) lacks \(chart)")
             }
             #expect(rendered.consoleLines.isEmpty, "\(page): \(rendered.consoleLines)")
             let path = Self.screenshots + "/" + shot
-            let shotRun = try Chromium.render(page, screenshot: path, scratch: scratch)
+            let shotRun = try await Chromium.render(page, screenshot: path, scratch: scratch)
             #expect(shotRun.consoleLines.isEmpty, "\(page): \(shotRun.consoleLines)")
             try Self.expectNotBlank(path, width: 1280, height: 1800)
             print("screenshot of \(page): \(path)")

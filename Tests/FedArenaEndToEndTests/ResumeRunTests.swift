@@ -13,7 +13,7 @@ import Testing
     ]
 
     @Test func aKilledCoordinatorResumesToTheSameFinalModel() async throws {
-        let reference = try FedArenaProcess.run(scenario: LocalRunTests.scenario, name: "resume-ref", overrides: Self.overrides)
+        let reference = try await FedArenaProcess.run(scenario: LocalRunTests.scenario, name: "resume-ref", overrides: Self.overrides)
         #expect(reference.exitCode == 0, "\(reference.output)")
         let expected = try #require(try reference.summary()["model_sha256"] as? String)
 
@@ -22,17 +22,17 @@ import Testing
         // Kill the coordinator once a few rounds (and their checkpoints) are written.
         try await FedArenaProcess.waitForLines(in: running.folder + "/metrics.jsonl", count: 4, timeout: 120)
         #expect(kill(processes.coordinator, SIGKILL) == 0)
-        running.process.waitUntilExit()
+        _ = await ChildProcess.waitForExit(running.process, timeout: 60)
         // Its client processes are ended by PID (they are not this test's to leave running).
         for pid in processes.clients + [processes.adversary].compactMap({ $0 }) { kill(pid, SIGKILL) }
         #expect(!FileManager.default.fileExists(atPath: running.folder + "/summary.json"))
 
         // A plain rerun into the same folder is refused, naming what it holds.
-        let refused = try DetectionRunTests.cli(["run", running.folder + "/scenario.yaml", "--out", running.folder])
+        let refused = try await DetectionRunTests.cli(["run", running.folder + "/scenario.yaml", "--out", running.folder])
         #expect(refused.status != 0)
         #expect(refused.output.contains("already holds a run"), "\(refused.output)")
 
-        let resumed = try DetectionRunTests.cli(["run", "--resume", running.folder])
+        let resumed = try await DetectionRunTests.cli(["run", "--resume", running.folder])
         #expect(resumed.status == 0, "\(resumed.output)")
         let summary = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: running.folder + "/summary.json"))) as? [String: Any])
@@ -46,7 +46,7 @@ import Testing
         let referenceDetection = try #require(try reference.summary()["detection"] as? [String: Any])
         #expect(detection["auc"] as? Double == referenceDetection["auc"] as? Double)
         #expect(detection["flagged_by_round"] as? [Int] == referenceDetection["flagged_by_round"] as? [Int])
-        let ledger = try DetectionRunTests.cli(["verify-ledger", running.folder])
+        let ledger = try await DetectionRunTests.cli(["verify-ledger", running.folder])
         #expect(ledger.status == 0, "\(ledger.output)")
     }
 }

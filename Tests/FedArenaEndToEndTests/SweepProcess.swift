@@ -28,14 +28,8 @@ struct SweepProcess {
 
         var pid: Int32 { process.processIdentifier }
 
-        func wait(timeout: Double = 600) -> Finished {
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            if process.isRunning {
-                process.terminate()
-                Issue.record("fedarena did not finish within \(timeout) s")
-            }
-            process.waitUntilExit()
+        func wait(timeout: Double = 600) async -> Finished {
+            await ChildProcess.finish(process, timeout: timeout, what: "fedarena")
             return Finished(status: process.terminationStatus, output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
         }
     }
@@ -61,8 +55,8 @@ struct SweepProcess {
         return Running(process: process, outputPath: outputPath)
     }
 
-    static func run(_ arguments: [String], outputPath: String, timeout: Double = 600) throws -> Finished {
-        try start(arguments, outputPath: outputPath).wait(timeout: timeout)
+    static func run(_ arguments: [String], outputPath: String, timeout: Double = 600) async throws -> Finished {
+        try await start(arguments, outputPath: outputPath).wait(timeout: timeout)
     }
 
     /// The status in each cell folder's `cell.json`, by folder name.

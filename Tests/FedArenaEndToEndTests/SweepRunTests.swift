@@ -38,7 +38,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
         }
         kill(first.pid, SIGKILL)
-        let killed = first.wait(timeout: 30)
+        let killed = await first.wait(timeout: 30)
         #expect(killed.status == SIGKILL)
         let before = SweepProcess.states(in: out)
         let finished = before.filter { $0.value == "done" }.map(\.key).sorted()
@@ -46,7 +46,7 @@ import Testing
         var summaryDates = [String: Date]()
         for name in finished { summaryDates[name] = try Self.modificationDate("\(out)/\(name)/summary.json") }
 
-        let second = try SweepProcess.run(arguments, outputPath: scratch + "/second.txt")
+        let second = try await SweepProcess.run(arguments, outputPath: scratch + "/second.txt")
         #expect(second.status == 0, "\(second.output)")
         #expect(second.cells("cell_skipped").sorted() == finished, "\(second.output)")
         #expect(Set(second.cells("cell_start")).isDisjoint(with: finished))
@@ -73,7 +73,7 @@ import Testing
         while !SweepProcess.states(in: out).values.contains("done"), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         while !SweepProcess.states(in: out).values.contains("running"), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         kill(running.pid, SIGINT)
-        let stopped = running.wait(timeout: 60)
+        let stopped = await running.wait(timeout: 60)
         #expect(stopped.status == 130, "\(stopped.output)")
         #expect(SweepProcess.processes(mentioning: out).isEmpty, "processes left: \(SweepProcess.processes(mentioning: out))")
         #expect(SweepProcess.leftovers(in: out).isEmpty, "client processes left: \(SweepProcess.leftovers(in: out))")
@@ -84,7 +84,7 @@ import Testing
         try? FileManager.default.removeItem(atPath: scratch)
     }
 
-    @Test func aFailingCellIsRecordedAndTheOthersFinish() throws {
+    @Test func aFailingCellIsRecordedAndTheOthersFinish() async throws {
         let scratch = try SweepProcess.folder("sweep-fail")
         let sweep = try Self.writeSweep("""
             axes:
@@ -94,7 +94,7 @@ import Testing
               seed: [1, 2]
             """, in: scratch)
         let out = scratch + "/out"
-        let result = try SweepProcess.run(["sweep", sweep, "--out", out], outputPath: scratch + "/output.txt")
+        let result = try await SweepProcess.run(["sweep", sweep, "--out", out], outputPath: scratch + "/output.txt")
         // The exit status is the number of failed cells.
         #expect(result.status == 2, "\(result.output)")
         #expect(result.cells("cell_failed").sorted() == ["path-missing__seed-1", "path-missing__seed-2"])
@@ -114,7 +114,7 @@ import Testing
         try? FileManager.default.removeItem(atPath: scratch)
     }
 
-    @Test func cellAndCollectGiveTheSameTableAsALocalSweep() throws {
+    @Test func cellAndCollectGiveTheSameTableAsALocalSweep() async throws {
         let scratch = try SweepProcess.folder("sweep-cluster")
         let sweep = try Self.writeSweep("""
             axes:
@@ -124,18 +124,18 @@ import Testing
               seed: [1, 2]
             """, in: scratch)
         let local = scratch + "/local"
-        let localRun = try SweepProcess.run(["sweep", sweep, "--out", local], outputPath: scratch + "/local.txt")
+        let localRun = try await SweepProcess.run(["sweep", sweep, "--out", local], outputPath: scratch + "/local.txt")
         #expect(localRun.status == 0, "\(localRun.output)")
 
-        let count = try SweepProcess.run(["sweep", sweep, "--count"], outputPath: scratch + "/count.txt")
+        let count = try await SweepProcess.run(["sweep", sweep, "--count"], outputPath: scratch + "/count.txt")
         // 4 attacked cells and 4 attack-off baselines (one per aggregator and seed).
         #expect(count.output.trimmingCharacters(in: .whitespacesAndNewlines) == "8")
-        let listing = try SweepProcess.run(["sweep", sweep, "--list"], outputPath: scratch + "/list.txt")
+        let listing = try await SweepProcess.run(["sweep", sweep, "--list"], outputPath: scratch + "/list.txt")
         #expect(listing.output.contains("8 cells (4 axis combinations + 4 attack-off baselines)"), "\(listing.output)")
         // Cells run "anywhere": even indices in one folder, odd in another, then gathered.
         for index in 0..<8 {
             let node = scratch + (index % 2 == 0 ? "/node-a" : "/node-b")
-            let cell = try SweepProcess.run(["sweep", sweep, "--cell", String(index), "--out", node], outputPath: scratch + "/cell-\(index).txt")
+            let cell = try await SweepProcess.run(["sweep", sweep, "--cell", String(index), "--out", node], outputPath: scratch + "/cell-\(index).txt")
             #expect(cell.status == 0, "\(cell.output)")
         }
         let gathered = scratch + "/gathered"
@@ -145,7 +145,7 @@ import Testing
                 try FileManager.default.moveItem(atPath: scratch + node + "/" + entry, toPath: gathered + "/" + entry)
             }
         }
-        let collect = try SweepProcess.run(["sweep", sweep, "--collect", gathered], outputPath: scratch + "/collect.txt")
+        let collect = try await SweepProcess.run(["sweep", sweep, "--collect", gathered], outputPath: scratch + "/collect.txt")
         #expect(collect.status == 0, "\(collect.output)")
 
         // Same table except the seconds column (wall time varies); same models, bit for bit.
