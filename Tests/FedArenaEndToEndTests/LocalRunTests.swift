@@ -38,7 +38,8 @@ import Testing
         let npy = try Data(contentsOf: URL(fileURLWithPath: run.folder + "/model-final.npy"))
         #expect(npy.prefix(6) == Data([0x93]) + Data("NUMPY".utf8))
         // MLP 784-32-10: 784*32 + 32 + 32*10 + 10 parameters, float32, after a 128-byte header.
-        #expect(npy.count == 128 + 4 * (784 * 32 + 32 + 32 * 10 + 10))
+        let expectedBytes: Int = 128 + 4 * (784 * 32 + 32 + 32 * 10 + 10)
+        #expect(npy.count == expectedBytes)
         #expect(FileManager.default.fileExists(atPath: run.folder + "/scenario.yaml"))
         #expect(FileManager.default.fileExists(atPath: run.folder + "/logs/client-3.log"))
     }

@@ -75,7 +75,8 @@ import Testing
         #expect(accuracy > 0.9, "final accuracy \(accuracy)")
         // Softmax on 16 inputs and 4 classes: 16 x 4 weights + 4 biases, float32, after a 128-byte header.
         let model = try Data(contentsOf: URL(fileURLWithPath: run.folder + "/model-final.npy"))
-        #expect(model.count == 128 + 4 * (16 * 4 + 4))
+        let expectedBytes: Int = 128 + 4 * (16 * 4 + 4)
+        #expect(model.count == expectedBytes)
         let resolved = try String(contentsOfFile: run.folder + "/scenario.yaml", encoding: .utf8)
         #expect(resolved.contains("classes: 4"), "\(resolved)")
     }
@@ -113,7 +114,8 @@ import Testing
         #expect(accuracy > 0.8, "final accuracy \(accuracy) (chance 1/3)")
         // MLP 3-8-3: 3 x 8 + 8 + 8 x 3 + 3 parameters.
         let model = try Data(contentsOf: URL(fileURLWithPath: run.folder + "/model-final.npy"))
-        #expect(model.count == 128 + 4 * (3 * 8 + 8 + 8 * 3 + 3))
+        let expectedBytes: Int = 128 + 4 * (3 * 8 + 8 + 8 * 3 + 3)
+        #expect(model.count == expectedBytes)
     }
 
     @Test func aBrokenFileStopsTheRunBeforeAnyProcessStarts() async throws {
