@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// All pairwise squared distances (and, on request, norms and cosines) of `n` rows, accurate
 /// whatever the rows' common offset: the one distance/Gram routine of FedArena, used by Krum,
@@ -128,7 +129,65 @@ public struct PairwiseDistances: Sendable {
         }
         squaredDistanceMatrix = distances
         errorBoundMatrix = errors
-        refine(pairs: nearDuplicates, using: rows)
+        refine(pairs: Self.settlingIdenticalRows(nearDuplicates, rows: rows, distances: &squaredDistanceMatrix, errors: &errorBoundMatrix), using: rows)
+    }
+
+    /// Sets the distance of bit-identical rows among `pairs` to an exact 0 (a checksum groups the
+    /// rows, `memcmp` confirms each against its group's first) and returns the other pairs. NNM's
+    /// outputs, for one, are often identical: comparing once per row is far cheaper than
+    /// recomputing every pair.
+    private static func settlingIdenticalRows(
+        _ pairs: [(Int, Int)], rows: RowPointers, distances: inout [Double], errors: inout [Double]
+    ) -> [(Int, Int)] {
+        guard pairs.count > 1 else { return pairs }
+        let n = rows.count
+        let bytes = rows.columns * MemoryLayout<Float>.stride
+        let involved = Set(pairs.flatMap { [$0.0, $0.1] }).sorted()
+        var representative = [Int: Int]()
+        var firstOfChecksum = [UInt32: [Int]]()
+        for row in involved {
+            let checksum = Self.checksum(rows.row(row))
+            let candidates = firstOfChecksum[checksum, default: []]
+            if let match = candidates.first(where: { memcmp(rows[$0], rows[row], bytes) == 0 }) {
+                representative[row] = match
+            } else {
+                representative[row] = row
+                firstOfChecksum[checksum] = candidates + [row]
+            }
+        }
+        var remaining = [(Int, Int)]()
+        for (i, j) in pairs {
+            if representative[i] == representative[j] {
+                distances[i * n + j] = 0
+                distances[j * n + i] = 0
+                errors[i * n + j] = 0
+                errors[j * n + i] = 0
+            } else {
+                remaining.append((i, j))
+            }
+        }
+        return remaining
+    }
+
+    /// A cheap checksum of a row's bits (position-weighted wrapping sum in 8 lanes).
+    private static func checksum(_ row: UnsafeBufferPointer<Float>) -> UInt32 {
+        guard let base = row.baseAddress else { return 0 }
+        let raw = UnsafeRawPointer(base)
+        var lanes = SIMD8<UInt32>()
+        var weights = SIMD8<UInt32>(1, 3, 5, 7, 9, 11, 13, 15)
+        let step = SIMD8<UInt32>(repeating: 16)
+        var i = 0
+        while i + 8 <= row.count {
+            lanes &+= raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<UInt32>.self) &* weights
+            weights &+= step
+            i += 8
+        }
+        var total = lanes.wrappedSum()
+        while i < row.count {
+            total = total &* 31 &+ base[i].bitPattern
+            i += 1
+        }
+        return total
     }
 
     /// The centred Gram matrix (upper triangle, `n × n`, in `Double`), the rows' direct squared

@@ -106,6 +106,22 @@ import Testing
         #expect(pairs.squaredDistance(0, 2) == pairs.squaredDistance(1, 2))
     }
 
+    /// Several bit-identical rows (NNM's outputs often are) are exactly 0 apart, and a row that
+    /// differs in one bit is not one of them.
+    @Test func groupsOfIdenticalRowsAreExactlyZeroApart() {
+        var rng = SeededGenerator(seed: 15)
+        let row = (0..<300).map { _ in Float(2 + rng.normal()) }
+        var other = row
+        other[150] = other[150].nextUp
+        let far = row.map { $0 + 1 }
+        let rows = [row, far, row, row, other, row]
+        let pairs = Statistics.withRows(rows, columns: 300) { PairwiseDistances($0) }
+        for (i, j) in [(0, 2), (0, 3), (0, 5), (2, 3), (3, 5)] {
+            #expect(pairs.squaredDistance(i, j) == 0 && pairs.isExact(i, j), "\(i), \(j)")
+        }
+        #expect(pairs.squaredDistance(0, 4) == Self.reference(row, other) && pairs.squaredDistance(0, 4) > 0)
+    }
+
     @Test func refiningRowsMakesThemExact() {
         var rng = SeededGenerator(seed: 14)
         let rows = (0..<5).map { _ in (0..<300).map { _ in Float(rng.normal()) } }
