@@ -7,7 +7,8 @@ import FedArenaNumerics
 /// El Mhamdi, Guerraoui and Rouault 2018, "The Hidden Vulnerability of Distributed Learning in
 /// Byzantium", ICML. Needs `n >= 4f + 3`.
 ///
-/// YAML: `{kind: bulyan, f: 5}`. The repeated Krum runs on one ``PairwiseDistances`` and
+/// YAML: `{kind: bulyan, f: 5}`. The repeated Krum runs on one ``PairwiseDistances`` (a
+/// float64 Gram matrix: θ decisions in a row would leave single-precision bounds open) and
 /// updates the scores incrementally (``KrumScoring/repeatedSelection(_:rows:f:count:)``, float64-
 /// exact, ties to the lower ``ClientID``). In the second phase the `β` values closest to the
 /// median are a window of consecutive sorted values; when two windows are equally close (a tie
@@ -47,7 +48,8 @@ public struct Bulyan: Aggregator {
     ) throws(AggregationError) -> AggregationResult {
         try validate(inputCount: updates.activeCount)
         let batch = try UpdateBatch(updates, rule: name)
-        var distances = try batch.distances(rule: name)
+        // θ decisions in a row: a float64 Gram matrix leaves almost none of them to refine.
+        var distances = try batch.distances(rule: name, precision: .double)
         let theta = batch.count - 2 * f
         let beta = theta - 2 * f
         let selected = batch.withRows { rows in KrumScoring.repeatedSelection(&distances, rows: rows, f: f, count: theta) }.sorted()

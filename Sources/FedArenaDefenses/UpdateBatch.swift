@@ -97,8 +97,10 @@ struct UpdateBatch {
 
     /// The distances of the active rows (``PairwiseDistances``), or `.nonFinite` naming the
     /// client whose row holds NaN or infinity, or the overflow.
-    func distances(rule: String, products: PairwiseDistances.Products = .distances) throws(AggregationError) -> PairwiseDistances {
-        let distances = withRows { PairwiseDistances($0, products: products) }
+    func distances(
+        rule: String, products: PairwiseDistances.Products = .distances, precision: PairwiseDistances.Precision = .single
+    ) throws(AggregationError) -> PairwiseDistances {
+        let distances = withRows { PairwiseDistances($0, products: products, precision: precision) }
         if let row = distances.nonFiniteRow { throw nonFiniteError(rule: rule, suspect: row) }
         if distances.overflows { throw nonFiniteError(rule: rule) }
         return distances

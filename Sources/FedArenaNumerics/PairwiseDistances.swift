@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// All pairwise squared distances (and, on request, norms and cosines) of `n` rows, accurate
 /// whatever the rows' common offset: the one distance/Gram routine of FedArena, used by Krum,
@@ -19,6 +20,9 @@ import COpenBLAS
 /// `e_ij = 2u√d (G'_ii + G'_jj) + 2u √D_ij (√G'_ii + √G'_jj)` with `u = 2⁻²⁴`: the first term
 /// models float32 accumulation in the Gram matrix (a random-walk bound, about 50 times the
 /// largest error measured at `d = 79,510`), the second the rounding of the centred values.
+/// With ``Precision/double`` the blocks are centred and multiplied in `Double` (`dsyrk`) and
+/// the bound is `2d·2⁻⁵³ (G'_ii + G'_jj) + 2·2⁻⁵³ √D_ij (…)`, the worst case of recursive
+/// summation.
 /// A pair whose bound exceeds `2⁻¹⁰` of its distance (near-duplicates, where centring alone
 /// cannot help) is recomputed directly with every difference in `Double`
 /// (``VectorMath/exactSquaredDistance(_:_:)``), and its bound becomes 0. Callers that must make
@@ -61,69 +65,41 @@ public struct PairwiseDistances: Sendable {
     /// The relative error bound above which a pair is recomputed exactly at construction.
     public static let refinementRatio = 0x1.0p-10
 
+    /// The arithmetic of the Gram matrix.
+    public enum Precision: Sendable, Equatable {
+        /// float32 `ssyrk` (as numpy's `X @ X.T`); error bound `2u√d` relative, `u = 2⁻²⁴`.
+        case single
+        /// float64 `dsyrk` on the centred blocks converted to `Double` (about twice the time);
+        /// error bound `2d·2⁻⁵³` relative: for rules that make many comparisons in sequence
+        /// (Bulyan's repeated Krum), where single-precision bounds would leave many open.
+        case double
+    }
+
     /// Computes the distances of `rows`.
     /// - Parameters:
     ///   - rows: `n` rows of `d` values (a contiguous block or separate arrays).
     ///   - products: whether norms and cosines are needed too.
+    ///   - precision: the Gram matrix's arithmetic (default `.single`).
     ///   - blockColumns: columns per pass (default: about 256 KiB of rows; for tests).
-    public init(_ rows: RowPointers, products: Products = .distances, blockColumns: Int? = nil) {
+    public init(_ rows: RowPointers, products: Products = .distances, precision: Precision = .single, blockColumns: Int? = nil) {
         let n = rows.count
         let d = rows.columns
         count = n
         dimension = d
         let wantsCosines = products == .cosines
-        var gram = [Float](repeating: 0, count: n * n)
-        var direct = [Double](repeating: 0, count: wantsCosines ? n : 0)
-        var meanDot = [Double](repeating: 0, count: wantsCosines ? n : 0)
-        var badRow: Int?
-        if n > 0, d > 0 {
-            let width = min(d, max(16, blockColumns ?? max(64, (1 << 16) / n)))
-            var block = [Float](repeating: 0, count: n * width)
-            var mean = [Float](repeating: 0, count: width)
-            var product = [Float](repeating: 0, count: n)
-            block.withUnsafeMutableBufferPointer { blockBuffer in
-            gram.withUnsafeMutableBufferPointer { gramBuffer in
-            mean.withUnsafeMutableBufferPointer { meanBuffer in
-            product.withUnsafeMutableBufferPointer { productBuffer in
-                let blk = blockBuffer.baseAddress!
-                let g = gramBuffer.baseAddress!
-                let m = meanBuffer.baseAddress!
-                let p = productBuffer.baseAddress!
-                let scale = 1 / Float(n)
-                var start = 0
-                while start < d {
-                    let w = min(width, d - start)
-                    rows.copyBlock(start: start, width: w, into: blk)
-                    if !Statistics.allFinite(UnsafeBufferPointer(start: blk, count: n * w)) {
-                        badRow = (0..<n).first { !Statistics.allFinite(UnsafeBufferPointer(start: blk + $0 * w, count: w)) }
-                        return
-                    }
-                    if wantsCosines {
-                        for r in 0..<n { direct[r] += VectorMath.sumOfSquares(UnsafeBufferPointer(start: blk + r * w, count: w)) }
-                    }
-                    for c in 0..<w { m[c] = 0 }
-                    for r in 0..<n {
-                        let row = blk + r * w
-                        for c in 0..<w { m[c] += row[c] }
-                    }
-                    for c in 0..<w { m[c] *= scale }
-                    for r in 0..<n {
-                        let row = blk + r * w
-                        for c in 0..<w { row[c] -= m[c] }
-                    }
-                    if wantsCosines {
-                        BLAS.sgemv(rows: n, columns: w, a: blk, x: m, y: p)
-                        for r in 0..<n { meanDot[r] += Double(p[r]) }
-                    }
-                    cblas_ssyrk(
-                        CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(w), 1, blk, blasint(w),
-                        start == 0 ? 0 : 1, g, blasint(n))
-                    start += w
-                }
-            }}}}
+        let bytes = precision == .single ? 4 : 8
+        let width = min(d, max(16, blockColumns ?? max(64, (1 << 18) / (bytes * max(n, 1)))))
+        let sums: Sums
+        switch precision {
+        case .single: sums = Self.singleGram(rows, cosines: wantsCosines, width: width)
+        case .double: sums = Self.doubleGram(rows, cosines: wantsCosines, width: width)
         }
+        let gram = sums.gram
+        let badRow = sums.badRow
+        let direct = sums.direct
+        let meanDot = sums.meanDot
         nonFiniteRow = badRow
-        let centred = (0..<n).map { Double(gram[$0 * n + $0]) }
+        let centred = (0..<n).map { gram[$0 * n + $0] }
         centredSquaredNorms = centred
         directSquaredNorms = direct
         meanProducts = meanDot
@@ -136,12 +112,12 @@ public struct PairwiseDistances: Sendable {
             errorBoundMatrix = errors
             return
         }
-        let u = 0x1.0p-24
-        let gramError = 2 * u * Double(d).squareRoot()
+        let u = precision == .single ? 0x1.0p-24 : 0x1.0p-53
+        let gramError = precision == .single ? 2 * u * Double(d).squareRoot() : 2 * Double(d) * u
         var nearDuplicates = [(Int, Int)]()
         for i in 0..<n {
             for j in (i + 1)..<max(i + 1, n) {
-                let value = max(0, centred[i] + centred[j] - 2 * Double(gram[i * n + j]))
+                let value = max(0, centred[i] + centred[j] - 2 * gram[i * n + j])
                 let bound = gramError * (centred[i] + centred[j])
                     + 2 * u * value.squareRoot() * (centred[i].squareRoot() + centred[j].squareRoot())
                 distances[i * n + j] = value
@@ -153,7 +129,206 @@ public struct PairwiseDistances: Sendable {
         }
         squaredDistanceMatrix = distances
         errorBoundMatrix = errors
-        refine(pairs: nearDuplicates, using: rows)
+        refine(pairs: Self.settlingIdenticalRows(nearDuplicates, rows: rows, distances: &squaredDistanceMatrix, errors: &errorBoundMatrix), using: rows)
+    }
+
+    /// Sets the distance of bit-identical rows among `pairs` to an exact 0 (a checksum groups the
+    /// rows, `memcmp` confirms each against its group's first) and returns the other pairs. NNM's
+    /// outputs, for one, are often identical: comparing once per row is far cheaper than
+    /// recomputing every pair.
+    private static func settlingIdenticalRows(
+        _ pairs: [(Int, Int)], rows: RowPointers, distances: inout [Double], errors: inout [Double]
+    ) -> [(Int, Int)] {
+        guard pairs.count > 1 else { return pairs }
+        let n = rows.count
+        let bytes = rows.columns * MemoryLayout<Float>.stride
+        let involved = Set(pairs.flatMap { [$0.0, $0.1] }).sorted()
+        var representative = [Int: Int]()
+        var firstOfChecksum = [UInt32: [Int]]()
+        for row in involved {
+            let checksum = Self.checksum(rows.row(row))
+            let candidates = firstOfChecksum[checksum, default: []]
+            if let match = candidates.first(where: { memcmp(rows[$0], rows[row], bytes) == 0 }) {
+                representative[row] = match
+            } else {
+                representative[row] = row
+                firstOfChecksum[checksum] = candidates + [row]
+            }
+        }
+        var remaining = [(Int, Int)]()
+        for (i, j) in pairs {
+            if representative[i] == representative[j] {
+                distances[i * n + j] = 0
+                distances[j * n + i] = 0
+                errors[i * n + j] = 0
+                errors[j * n + i] = 0
+            } else {
+                remaining.append((i, j))
+            }
+        }
+        return remaining
+    }
+
+    /// A cheap checksum of a row's bits (position-weighted wrapping sum in 8 lanes).
+    private static func checksum(_ row: UnsafeBufferPointer<Float>) -> UInt32 {
+        guard let base = row.baseAddress else { return 0 }
+        let raw = UnsafeRawPointer(base)
+        var lanes = SIMD8<UInt32>()
+        var weights = SIMD8<UInt32>(1, 3, 5, 7, 9, 11, 13, 15)
+        let step = SIMD8<UInt32>(repeating: 16)
+        var i = 0
+        while i + 8 <= row.count {
+            lanes &+= raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<UInt32>.self) &* weights
+            weights &+= step
+            i += 8
+        }
+        var total = lanes.wrappedSum()
+        while i < row.count {
+            total = total &* 31 &+ base[i].bitPattern
+            i += 1
+        }
+        return total
+    }
+
+    /// The centred Gram matrix (upper triangle, `n × n`, in `Double`), the rows' direct squared
+    /// norms and `m·a'_i` when cosines are wanted, or the first non-finite row.
+    private struct Sums {
+        var gram: [Double]
+        var direct: [Double]
+        var meanDot: [Double]
+        var badRow: Int?
+    }
+
+    /// Copies columns `start..<start+w` into `blk`, returns the column means in `m` (float32), or
+    /// the first row with a non-finite value. The column sums propagate NaN and infinity, so a
+    /// finite sum proves the block finite without a separate pass.
+    private static func loadBlock(
+        _ rows: RowPointers, start: Int, width w: Int, into blk: UnsafeMutablePointer<Float>, mean m: UnsafeMutablePointer<Float>
+    ) -> Int? {
+        let n = rows.count
+        rows.copyBlock(start: start, width: w, into: blk)
+        for c in 0..<w { m[c] = 0 }
+        for r in 0..<n {
+            let row = blk + r * w
+            for c in 0..<w { m[c] += row[c] }
+        }
+        var total: Float = 0
+        for c in 0..<w { total += m[c] - m[c] }
+        if total != 0 || !total.isFinite {
+            // A NaN or an infinity, or finite values whose sum overflowed (caught later).
+            if let bad = (0..<n).first(where: { !Statistics.allFinite(UnsafeBufferPointer(start: blk + $0 * w, count: w)) }) { return bad }
+        }
+        let scale = 1 / Float(n)
+        for c in 0..<w { m[c] *= scale }
+        return nil
+    }
+
+    private static func singleGram(_ rows: RowPointers, cosines: Bool, width: Int) -> Sums {
+        let n = rows.count
+        let d = rows.columns
+        var gram = [Float](repeating: 0, count: n * n)
+        var sums = Sums(gram: [], direct: [Double](repeating: 0, count: cosines ? n : 0), meanDot: [Double](repeating: 0, count: cosines ? n : 0))
+        if n > 0, d > 0 {
+            var block = [Float](repeating: 0, count: n * width)
+            var mean = [Float](repeating: 0, count: width)
+            var product = [Float](repeating: 0, count: n)
+            block.withUnsafeMutableBufferPointer { blockBuffer in
+            gram.withUnsafeMutableBufferPointer { gramBuffer in
+            mean.withUnsafeMutableBufferPointer { meanBuffer in
+            product.withUnsafeMutableBufferPointer { productBuffer in
+                let blk = blockBuffer.baseAddress!
+                let g = gramBuffer.baseAddress!
+                let m = meanBuffer.baseAddress!
+                let p = productBuffer.baseAddress!
+                var start = 0
+                while start < d {
+                    let w = min(width, d - start)
+                    if let bad = loadBlock(rows, start: start, width: w, into: blk, mean: m) {
+                        sums.badRow = bad
+                        return
+                    }
+                    if cosines {
+                        for r in 0..<n { sums.direct[r] += VectorMath.sumOfSquares(UnsafeBufferPointer(start: blk + r * w, count: w)) }
+                    }
+                    for r in 0..<n {
+                        let row = blk + r * w
+                        for c in 0..<w { row[c] -= m[c] }
+                    }
+                    if cosines {
+                        BLAS.sgemv(rows: n, columns: w, a: blk, x: m, y: p)
+                        for r in 0..<n { sums.meanDot[r] += Double(p[r]) }
+                    }
+                    cblas_ssyrk(
+                        CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(w), 1, blk, blasint(w),
+                        start == 0 ? 0 : 1, g, blasint(n))
+                    start += w
+                }
+            }}}}
+        }
+        sums.gram = gram.map(Double.init)
+        return sums
+    }
+
+    private static func doubleGram(_ rows: RowPointers, cosines: Bool, width: Int) -> Sums {
+        let n = rows.count
+        let d = rows.columns
+        var sums = Sums(
+            gram: [Double](repeating: 0, count: n * n), direct: [Double](repeating: 0, count: cosines ? n : 0),
+            meanDot: [Double](repeating: 0, count: cosines ? n : 0))
+        guard n > 0, d > 0 else { return sums }
+        var block = [Float](repeating: 0, count: n * width)
+        var wide = [Double](repeating: 0, count: n * width)
+        var mean = [Float](repeating: 0, count: width)
+        var wideMean = [Double](repeating: 0, count: width)
+        var product = [Double](repeating: 0, count: n)
+        var gram = sums.gram
+        block.withUnsafeMutableBufferPointer { blockBuffer in
+        wide.withUnsafeMutableBufferPointer { wideBuffer in
+        gram.withUnsafeMutableBufferPointer { gramBuffer in
+        mean.withUnsafeMutableBufferPointer { meanBuffer in
+        wideMean.withUnsafeMutableBufferPointer { wideMeanBuffer in
+        product.withUnsafeMutableBufferPointer { productBuffer in
+            let blk = blockBuffer.baseAddress!
+            let wd = wideBuffer.baseAddress!
+            let g = gramBuffer.baseAddress!
+            let m = meanBuffer.baseAddress!
+            let wm = wideMeanBuffer.baseAddress!
+            let p = productBuffer.baseAddress!
+            var start = 0
+            while start < d {
+                let w = min(width, d - start)
+                if let bad = loadBlock(rows, start: start, width: w, into: blk, mean: m) {
+                    sums.badRow = bad
+                    return
+                }
+                if cosines {
+                    for r in 0..<n { sums.direct[r] += VectorMath.sumOfSquares(UnsafeBufferPointer(start: blk + r * w, count: w)) }
+                }
+                // The mean in Double, then every value centred in Double.
+                for c in 0..<w { wm[c] = 0 }
+                for r in 0..<n {
+                    let row = blk + r * w
+                    for c in 0..<w { wm[c] += Double(row[c]) }
+                }
+                let scale = 1 / Double(n)
+                for c in 0..<w { wm[c] *= scale }
+                for r in 0..<n {
+                    let row = blk + r * w
+                    let out = wd + r * w
+                    for c in 0..<w { out[c] = Double(row[c]) - wm[c] }
+                }
+                if cosines {
+                    cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(n), blasint(w), 1, wd, blasint(w), wm, 1, 0, p, 1)
+                    for r in 0..<n { sums.meanDot[r] += p[r] }
+                }
+                cblas_dsyrk(
+                    CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(w), 1, wd, blasint(w),
+                    start == 0 ? 0 : 1, g, blasint(n))
+                start += w
+            }
+        }}}}}}
+        sums.gram = gram
+        return sums
     }
 
     // MARK: Distances

@@ -53,7 +53,7 @@ enum ReferenceKrum {
                     == ReferenceKrum.lowest(reference, k: k, count: count), "k = \(k), m = \(count)")
             }
             for f in [0, 1, 2] {
-                var pairs = PairwiseDistances(pointers)
+                var pairs = PairwiseDistances(pointers, precision: f == 2 ? .double : .single)
                 let theta = 13 - 2 * f
                 #expect(KrumScoring.repeatedSelection(&pairs, rows: pointers, f: f, count: theta)
                     == (f == 0 ? Array(0..<theta) : ReferenceKrum.repeated(reference, f: f, count: theta)), "f = \(f)")

@@ -19,9 +19,11 @@ import Testing
         }
     }
 
-    @Test(arguments: [nil, 1, 2, 16])
-    func distancesNormsAndCosines(blockColumns: Int?) {
-        let pairs = Statistics.withRows(rows, columns: 3) { PairwiseDistances($0, products: .cosines, blockColumns: blockColumns) }
+    @Test(arguments: [nil, 1, 2, 16], [PairwiseDistances.Precision.single, .double])
+    func distancesNormsAndCosines(blockColumns: Int?, precision: PairwiseDistances.Precision) {
+        let pairs = Statistics.withRows(rows, columns: 3) {
+            PairwiseDistances($0, products: .cosines, precision: precision, blockColumns: blockColumns)
+        }
         #expect(pairs.squaredDistance(0, 1) == 25)
         #expect(pairs.squaredDistance(1, 2) == 4 + 9 + 1)
         #expect(pairs.squaredDistance(2, 2) == 0)
@@ -38,17 +40,18 @@ import Testing
     /// The failure: ‖a‖² + ‖b‖² − 2a·b in float32 cancels when the rows share a large
     /// component. Offsets 0.5, 5 and 50 on a spread of 0.01 must give the float64 distances to
     /// float32 accuracy of the *differences*.
-    @Test(arguments: [Float(0.5), 5, 50])
-    func distancesDoNotDependOnACommonOffset(offset: Float) {
+    @Test(arguments: [Float(0.5), 5, 50], [PairwiseDistances.Precision.single, .double])
+    func distancesDoNotDependOnACommonOffset(offset: Float, precision: PairwiseDistances.Precision) {
         let n = 8, d = 4_000
         var rng = SeededGenerator(seed: 11, stream: [UInt64(offset * 10)])
         let base = (0..<n).map { _ in (0..<d).map { _ in Float(0.01 * rng.normal()) } }
         let shifted = base.map { $0.map { $0 + offset } }
-        let pairs = Statistics.withRows(shifted, columns: d) { PairwiseDistances($0) }
+        let pairs = Statistics.withRows(shifted, columns: d) { PairwiseDistances($0, precision: precision, blockColumns: 1_000) }
+        let tolerance = precision == .single ? 1e-5 : 1e-12
         for i in 0..<n {
             for j in 0..<n where j != i {
                 let exact = Self.reference(shifted[i], shifted[j])
-                #expect(abs(pairs.squaredDistance(i, j) - exact) <= 1e-5 * exact, "pair \(i), \(j)")
+                #expect(abs(pairs.squaredDistance(i, j) - exact) <= tolerance * exact, "pair \(i), \(j)")
                 #expect(abs(pairs.squaredDistance(i, j) - exact) <= pairs.errorBound(i, j), "bound of \(i), \(j)")
             }
         }
@@ -103,6 +106,22 @@ import Testing
         #expect(pairs.squaredDistance(0, 2) == pairs.squaredDistance(1, 2))
     }
 
+    /// Several bit-identical rows (NNM's outputs often are) are exactly 0 apart, and a row that
+    /// differs in one bit is not one of them.
+    @Test func groupsOfIdenticalRowsAreExactlyZeroApart() {
+        var rng = SeededGenerator(seed: 15)
+        let row = (0..<300).map { _ in Float(2 + rng.normal()) }
+        var other = row
+        other[150] = other[150].nextUp
+        let far = row.map { $0 + 1 }
+        let rows = [row, far, row, row, other, row]
+        let pairs = Statistics.withRows(rows, columns: 300) { PairwiseDistances($0) }
+        for (i, j) in [(0, 2), (0, 3), (0, 5), (2, 3), (3, 5)] {
+            #expect(pairs.squaredDistance(i, j) == 0 && pairs.isExact(i, j), "\(i), \(j)")
+        }
+        #expect(pairs.squaredDistance(0, 4) == Self.reference(row, other) && pairs.squaredDistance(0, 4) > 0)
+    }
+
     @Test func refiningRowsMakesThemExact() {
         var rng = SeededGenerator(seed: 14)
         let rows = (0..<5).map { _ in (0..<300).map { _ in Float(rng.normal()) } }
@@ -118,12 +137,19 @@ import Testing
         }
     }
 
-    @Test func nonFiniteRowIsNamed() {
+    @Test(arguments: [PairwiseDistances.Precision.single, .double])
+    func nonFiniteRowIsNamed(precision: PairwiseDistances.Precision) {
         let bad: [[Float]] = [[1, 2], [.nan, 0], [1, 1]]
-        let pairs = Statistics.withRows(bad, columns: 2) { PairwiseDistances($0) }
+        let pairs = Statistics.withRows(bad, columns: 2) { PairwiseDistances($0, precision: precision) }
         #expect(pairs.nonFiniteRow == 1)
         let infinite: [[Float]] = [[1, 2], [1, 1], [0, -.infinity]]
-        #expect(Statistics.withRows(infinite, columns: 2) { PairwiseDistances($0) }.nonFiniteRow == 2)
+        #expect(Statistics.withRows(infinite, columns: 2) { PairwiseDistances($0, precision: precision) }.nonFiniteRow == 2)
+        // Finite values whose float32 column sum overflows are not "non-finite": single precision
+        // reports the overflow, double precision has the range to compute them.
+        let huge: [[Float]] = [[3e38, 0], [3e38, 0], [1, 1]]
+        let overflowing = Statistics.withRows(huge, columns: 2) { PairwiseDistances($0, precision: precision) }
+        #expect(overflowing.nonFiniteRow == nil && overflowing.overflows == (precision == .single))
+        if precision == .double { #expect(overflowing.squaredDistance(0, 1) == 0) }
     }
 
     @Test func overflowIsReported() {
