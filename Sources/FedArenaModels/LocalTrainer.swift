@@ -129,7 +129,10 @@ public final class LocalTrainer {
             for epoch in 0..<configuration.epochs {
                 var generator = epochGenerator(epoch)
                 let order = generator.permutation(count)
+                // Dropout masks continue the epoch's generator after its shuffle.
+                workspace.trainingGenerator = generator
                 let (loss, epochSteps) = runEpoch(samples: samples, order: order)
+                workspace.trainingGenerator = nil
                 losses.append(loss)
                 steps += epochSteps
             }
