@@ -26,10 +26,12 @@ import FedArenaNumerics
 /// it is the identity, so ``logits(parameters:inputs:rows:into:workspace:)`` and a workspace
 /// without a generator evaluate the deterministic network.
 ///
-/// **Speed.** A convolution is im2col + one `sgemm` per pass for the whole batch. Batches of
-/// more than ``chunkRows`` rows are processed in chunks, so a workspace stays small however
-/// many rows an evaluation passes at once; the gradient of such a batch is the row-weighted sum
-/// of the chunks' gradients (the same value up to float rounding).
+/// **Speed.** A convolution is im2col + `sgemm`. The layers before the first dense (or dropout)
+/// layer run over blocks of a few samples, forward and backward, so that each block's
+/// activations and patches stay in the L2 cache: memory traffic, not arithmetic, bounds a small
+/// CNN on a CPU. Batches of more than ``chunkRows`` rows are processed in chunks, so a workspace
+/// stays small however many rows an evaluation passes at once; the gradient of such a batch is
+/// the row-weighted sum of the chunks' gradients (the same value up to float rounding).
 public struct ConvolutionalNetwork: Model, Equatable {
     /// One sample's shape: `[channels, height, width]` or `[features]`.
     public let inputShape: [Int]
@@ -54,6 +56,12 @@ public struct ConvolutionalNetwork: Model, Equatable {
     let activationsPerRow: Int
     /// The largest tensor (floats per row): each of the two delta buffers holds one.
     let largestTensor: Int
+    /// The leading layers (up to the first dense or dropout layer) that run over blocks of
+    /// ``segmentBlock`` samples, so that a block's activations stay in the cache from one layer
+    /// to the next; the rest runs on the whole pass.
+    let segmentEnd: Int
+    /// Samples per block of the leading layers: their largest activation fills about 256 KiB.
+    let segmentBlock: Int
 
     /// Rows per forward/backward pass; larger batches are split.
     public static let chunkRows = 128
@@ -83,8 +91,10 @@ public struct ConvolutionalNetwork: Model, Equatable {
         if inputShape.count == 3 && inputShape[0] > 1 {
             network.append(ChannelsLast(channels: inputShape[0], height: inputShape[1], width: inputShape[2]))
         }
-        for (layer, output) in zip(layers, shapes) {
+        for (index, (layer, output)) in zip(layers, shapes).enumerated() {
             let size = shape.reduce(1, *)
+            let beforePool = index + 1 < layers.count && { if case .maxPool = layers[index + 1] { true } else { false } }()
+            let afterReLU = index > 0 && layers[index - 1] == .relu
             switch layer {
             case .conv(let kernel, let channels, let stride, let padding):
                 network.append(
@@ -92,8 +102,11 @@ public struct ConvolutionalNetwork: Model, Equatable {
                         input: shape, kernel: kernel, channels: channels, stride: stride, padding: padding,
                         propagatesDelta: seenParameters))
                 seenParameters = true
-            case .maxPool(let window, let stride): network.append(MaxPool(input: shape, size: window, stride: stride))
-            case .relu: network.append(ReLU(size: size, isInPlace: network.contains { !$0.isInPlace }))
+            case .maxPool(let window, let stride):
+                network.append(MaxPool(input: shape, size: window, stride: stride, rectified: afterReLU))
+            case .relu:
+                // Folded into the pool that follows (see `MaxPool`).
+                if !beforePool { network.append(ReLU(size: size, isInPlace: network.contains { !$0.isInPlace })) }
             case .dense(let units):
                 network.append(Dense(inputs: size, units: units, propagatesDelta: seenParameters))
                 seenParameters = true
@@ -135,6 +148,9 @@ public struct ConvolutionalNetwork: Model, Equatable {
         self.bufferOffsets = bufferOffsets
         activationsPerRow = perRow
         largestTensor = largest
+        let end = network.firstIndex { $0 is Dense || $0 is Dropout } ?? network.count
+        segmentEnd = end
+        segmentBlock = max(1, 65_536 / (network[0..<end].map(\.outputSize).max() ?? 1))
     }
 
     public var description: String {
@@ -168,7 +184,8 @@ public struct ConvolutionalNetwork: Model, Equatable {
     // MARK: - Workspace layout
 
     /// Floats for one pass of `rows` rows: activations, each layer's saved scratch, two delta
-    /// buffers, the largest temporary.
+    /// buffers, the largest temporary, and the leading layers' gradient when they run in more
+    /// than one block.
     private func passSize(rows: Int) -> Int {
         var saved = 0
         var temporary = 0
@@ -176,7 +193,12 @@ public struct ConvolutionalNetwork: Model, Equatable {
             saved += layer.savedCount(rows: rows)
             temporary = max(temporary, layer.temporaryCount(rows: rows))
         }
-        return rows * (activationsPerRow + 2 * largestTensor) + saved + temporary
+        return rows * (activationsPerRow + 2 * largestTensor) + saved + temporary + segmentScratch(rows: rows)
+    }
+
+    /// The leading layers' two block delta buffers, and their gradient over several blocks.
+    private func segmentScratch(rows: Int) -> Int {
+        2 * min(rows, segmentBlock) * largestTensor + (rows > segmentBlock ? parameterOffsets[segmentEnd] : 0)
     }
 
     public func workspaceSize(batchCapacity: Int) -> Int {
@@ -190,20 +212,48 @@ public struct ConvolutionalNetwork: Model, Equatable {
         let saved: UnsafeMutablePointer<Float>
         let deltas: UnsafeMutablePointer<Float>
         let temporary: UnsafeMutablePointer<Float>
+        /// Two buffers of a block's deltas inside the leading layers (the chunk's delta buffers
+        /// still hold the deltas of the blocks to come).
+        let blockDeltas: UnsafeMutablePointer<Float>
+        let segmentGradient: UnsafeMutablePointer<Float>
     }
 
     private func regions(rows: Int, storage: UnsafeMutablePointer<Float>) -> Regions {
         var saved = 0
-        for layer in network { saved += layer.savedCount(rows: rows) }
-        let activations = storage
-        let savedStart = activations + rows * activationsPerRow
+        var temporary = 0
+        for layer in network {
+            saved += layer.savedCount(rows: rows)
+            temporary = max(temporary, layer.temporaryCount(rows: rows))
+        }
+        let savedStart = storage + rows * activationsPerRow
         let deltas = savedStart + saved
-        return Regions(activations: activations, saved: savedStart, deltas: deltas, temporary: deltas + 2 * rows * largestTensor)
+        let scratch = deltas + 2 * rows * largestTensor
+        let blockDeltas = scratch + temporary
+        return Regions(
+            activations: storage, saved: savedStart, deltas: deltas, temporary: scratch, blockDeltas: blockDeltas,
+            segmentGradient: blockDeltas + 2 * min(rows, segmentBlock) * largestTensor)
     }
 
+    /// The memory of layer `index` for rows `start..<start + count` of a pass of `rows` rows;
+    /// `saved` is where the layer's saved scratch for the whole pass begins.
     @inline(__always)
-    private func buffer(_ index: Int, input: UnsafePointer<Float>, rows: Int, regions: Regions) -> UnsafeMutablePointer<Float> {
-        index == 0 ? UnsafeMutablePointer(mutating: input) : regions.activations + rows * bufferOffsets[index]
+    private func pass(
+        _ index: Int, rows: Int, start: Int, count: Int, parameters: UnsafePointer<Float>, inputs: UnsafePointer<Float>,
+        regions: Regions, saved: UnsafeMutablePointer<Float>
+    ) -> LayerPass {
+        let layer = network[index]
+        func buffer(_ b: Int) -> UnsafeMutablePointer<Float> {
+            b == 0 ? UnsafeMutablePointer(mutating: inputs) : regions.activations + rows * bufferOffsets[b]
+        }
+        return LayerPass(
+            rows: count, parameters: parameters + parameterOffsets[index],
+            input: buffer(inputBuffers[index]) + start * layer.inputSize,
+            output: buffer(outputBuffers[index]) + start * layer.outputSize,
+            saved: saved + layer.savedCount(rows: start), temporary: regions.temporary)
+    }
+
+    private func logitsBuffer(inputs: UnsafePointer<Float>, rows: Int, regions: Regions) -> UnsafeMutablePointer<Float> {
+        regions.activations + rows * bufferOffsets[outputBuffers[network.count - 1]]
     }
 
     // MARK: - Passes
@@ -213,25 +263,34 @@ public struct ConvolutionalNetwork: Model, Equatable {
         parameters: UnsafePointer<Float>, inputs: UnsafePointer<Float>, rows: Int, regions: Regions,
         randomness: inout SeededGenerator?
     ) {
+        var start = 0
+        while segmentEnd > 0 && start < rows {
+            let count = min(segmentBlock, rows - start)
+            var saved = regions.saved
+            for index in 0..<segmentEnd {
+                let layer = network[index]
+                layer.forward(
+                    pass(index, rows: rows, start: start, count: count, parameters: parameters, inputs: inputs, regions: regions, saved: saved),
+                    randomness: &randomness)
+                saved += layer.savedCount(rows: rows)
+            }
+            start += count
+        }
         var saved = regions.saved
-        for index in network.indices {
+        for index in 0..<segmentEnd { saved += network[index].savedCount(rows: rows) }
+        for index in segmentEnd..<network.count {
             let layer = network[index]
-            let pass = LayerPass(
-                rows: rows, parameters: parameters + parameterOffsets[index],
-                input: buffer(inputBuffers[index], input: inputs, rows: rows, regions: regions),
-                output: buffer(outputBuffers[index], input: inputs, rows: rows, regions: regions),
-                saved: saved, temporary: regions.temporary)
-            layer.forward(pass, randomness: &randomness)
+            layer.forward(
+                pass(index, rows: rows, start: 0, count: rows, parameters: parameters, inputs: inputs, regions: regions, saved: saved),
+                randomness: &randomness)
             saved += layer.savedCount(rows: rows)
         }
     }
 
-    private func logitsBuffer(inputs: UnsafePointer<Float>, rows: Int, regions: Regions) -> UnsafeMutablePointer<Float> {
-        buffer(outputBuffers[network.count - 1], input: inputs, rows: rows, regions: regions)
-    }
-
     /// The backward pass of one chunk from the output delta in the logits buffer:
-    /// `target = beta * target + alpha * gradient`, layer by layer from the top.
+    /// `target = beta * target + alpha * gradient`, layer by layer from the top. Over several
+    /// blocks the leading layers' gradient is summed in scratch and applied at the end, so every
+    /// block's input deltas see the weights before a fused SGD step.
     private func backward(
         parameters: UnsafePointer<Float>, inputs: UnsafePointer<Float>, rows: Int, regions: Regions,
         target: UnsafeMutablePointer<Float>, alpha: Float, beta: Float
@@ -240,25 +299,51 @@ public struct ConvolutionalNetwork: Model, Equatable {
         for layer in network { saved += layer.savedCount(rows: rows) }
         var delta = logitsBuffer(inputs: inputs, rows: rows, regions: regions)
         var spare = 0
-        for index in network.indices.reversed() {
+        for index in (segmentEnd..<network.count).reversed() {
             let layer = network[index]
             saved -= layer.savedCount(rows: rows)
-            let pass = LayerPass(
-                rows: rows, parameters: parameters + parameterOffsets[index],
-                input: buffer(inputBuffers[index], input: inputs, rows: rows, regions: regions),
-                output: buffer(outputBuffers[index], input: inputs, rows: rows, regions: regions),
-                saved: saved, temporary: regions.temporary)
-            let needsDelta = parameterOffsets[index] > 0
             var inputDelta: UnsafeMutablePointer<Float>?
-            if needsDelta {
+            if parameterOffsets[index] > 0 {
                 inputDelta = layer.isInPlace ? delta : regions.deltas + spare * rows * largestTensor
             }
             layer.backward(
-                pass, outputDelta: delta, inputDelta: inputDelta, target: target + parameterOffsets[index], alpha: alpha,
-                beta: beta)
-            guard let inputDelta else { break }
+                pass(index, rows: rows, start: 0, count: rows, parameters: parameters, inputs: inputs, regions: regions, saved: saved),
+                outputDelta: delta, inputDelta: inputDelta, target: target + parameterOffsets[index], alpha: alpha, beta: beta)
+            guard let inputDelta else { return }
             if !layer.isInPlace { spare = 1 - spare }
             delta = inputDelta
+        }
+        guard segmentEnd > 0 else { return }
+        let blocks = rows > segmentBlock
+        let segmentTarget = blocks ? regions.segmentGradient : target
+        let top = network[segmentEnd - 1].outputSize
+        let blockRows = min(rows, segmentBlock)
+        var start = 0
+        while start < rows {
+            let count = min(segmentBlock, rows - start)
+            var blockDelta = delta + start * top
+            var blockSpare = 0
+            var blockSaved = saved
+            for index in (0..<segmentEnd).reversed() {
+                let layer = network[index]
+                blockSaved -= layer.savedCount(rows: rows)
+                var inputDelta: UnsafeMutablePointer<Float>?
+                if parameterOffsets[index] > 0 {
+                    inputDelta = layer.isInPlace ? blockDelta : regions.blockDeltas + blockSpare * blockRows * largestTensor
+                }
+                layer.backward(
+                    pass(index, rows: rows, start: start, count: count, parameters: parameters, inputs: inputs, regions: regions, saved: blockSaved),
+                    outputDelta: blockDelta, inputDelta: inputDelta, target: segmentTarget + parameterOffsets[index],
+                    alpha: blocks ? 1 : alpha, beta: blocks ? (start == 0 ? 0 : 1) : beta)
+                guard let inputDelta else { break }
+                if !layer.isInPlace { blockSpare = 1 - blockSpare }
+                blockDelta = inputDelta
+            }
+            start += count
+        }
+        if blocks {
+            VectorKernels.scaleAndAdd(
+                target: target, beta: beta, alpha: alpha, source: regions.segmentGradient, count: parameterOffsets[segmentEnd])
         }
     }
 

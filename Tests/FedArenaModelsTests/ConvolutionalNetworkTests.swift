@@ -87,6 +87,39 @@ import Testing
         #expect(whole == small)
     }
 
+    /// Images large enough that the convolutional layers run in blocks of samples (9, 9 and 1 of
+    /// the 19 rows) and each convolution in blocks of its own: the gradient is still exact,
+    /// and the fused step (which must not move the weights before every block's input delta)
+    /// equals `w - lr·g`.
+    @Test func sampleBlocksGiveTheExactGradientAndStep() throws {
+        let layers: [LayerSpec] = [
+            .conv(kernel: 3, channels: 3, stride: 1, padding: 1), .relu, .maxPool(size: 2, stride: 2),
+            .conv(kernel: 3, channels: 2, stride: 1, padding: 0), .relu,
+        ]
+        let model = try ConvolutionalNetwork(inputShape: [1, 48, 48], layers: layers, classes: 3)
+        // 48·48·3 = 6,912 floats per sample after the first convolution: blocks of 65,536 / 6,912 = 9.
+        #expect(model.parameterCount == 30 + 56 + 968 * 3 + 3)
+        try CNNReference.expectGradientMatches(
+            layers: layers, inputShape: [1, 48, 48], classes: 3, rows: 19,
+            coordinates: Array(stride(from: 0, to: 30, by: 2)) + [29] + Array(stride(from: 30, to: 86, by: 4)) + [85, 86, 1_000, 2_992])
+
+        var generator = SeededGenerator(seed: 3)
+        let parameters = model.initialParameters(using: &generator)
+        let samples = Fixtures.randomSamples(count: 19, features: 48 * 48, classes: 3, seed: 4)
+        let (loss, gradient) = try model.lossAndGradient(parameters: parameters, on: samples)
+        let workspace = model.makeWorkspace(batchCapacity: 19)
+        var stepped = parameters.values
+        let stepLoss = samples.features.withUnsafeBufferPointer { x in
+            samples.labels.withUnsafeBufferPointer { y in
+                stepped.withUnsafeMutableBufferPointer { w in
+                    model.sgdStep(parameters: w, inputs: x, labels: y, learningRate: 0.5, workspace: workspace)
+                }
+            }
+        }
+        #expect(stepLoss == loss)
+        for i in 0..<model.parameterCount { #expect(abs(stepped[i] - (parameters.values[i] - 0.5 * gradient.values[i])) < 1e-6) }
+    }
+
     @Test func scaledAccumulatedGradientAndFusedStepAgree() throws {
         let model = try ConvolutionalNetwork(
             inputShape: [1, 6, 6], layers: [.conv(kernel: 3, channels: 3, stride: 1, padding: 0), .relu, .maxPool(size: 2, stride: 2)],

@@ -115,6 +115,19 @@ enum VectorKernels {
         }
     }
 
+    /// `target = beta * target + alpha * source` (`beta == 0` ignores what `target` held, NaN included).
+    @inline(__always)
+    static func scaleAndAdd(
+        target: UnsafeMutablePointer<Float>, beta: Float, alpha: Float, source: UnsafePointer<Float>, count: Int
+    ) {
+        if beta == 0 {
+            target.update(repeating: 0, count: count)
+        } else if beta != 1 {
+            BLAS.sscal(count: count, alpha: beta, x: target)
+        }
+        BLAS.saxpy(count: count, alpha: alpha, x: source, y: target)
+    }
+
     /// `sums[j] = Σ_r values[r * columns + j]` over `rows` rows.
     @inline(__always)
     static func columnSums(_ values: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
