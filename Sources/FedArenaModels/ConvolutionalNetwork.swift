@@ -29,7 +29,8 @@ import FedArenaNumerics
 /// **Speed.** A convolution is im2col + `sgemm`. The layers before the first dense (or dropout)
 /// layer run over blocks of a few samples, forward and backward, so that each block's
 /// activations and patches stay in the L2 cache: memory traffic, not arithmetic, bounds a small
-/// CNN on a CPU. Batches of more than ``chunkRows`` rows are processed in chunks, so a workspace
+/// CNN on a CPU. A ReLU right before a max-pool is folded into the pool (the same values and
+/// gradients, computed on the pooled tensor). Batches of more than ``chunkRows`` rows are processed in chunks, so a workspace
 /// stays small however many rows an evaluation passes at once; the gradient of such a batch is
 /// the row-weighted sum of the chunks' gradients (the same value up to float rounding).
 public struct ConvolutionalNetwork: Model, Equatable {

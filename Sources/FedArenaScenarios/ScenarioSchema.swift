@@ -223,6 +223,17 @@ public enum ScenarioSchema {
         default:
             throw ConfigError(.wrongType, keyPath: path, "expected a layer such as \(Self.layerExample("conv")) or relu, got \(value.typeName)")
         }
+        // A misspelt option is named as such before a required one is reported missing.
+        let options: [String: [String]] = [
+            "conv": ["kernel", "channels", "stride", "padding"], "maxpool": ["size", "stride"], "dense": ["units"],
+            "dropout": ["rate"], "relu": [], "flatten": [],
+        ]
+        let known = ["kind"] + (options[kind] ?? [])
+        for key in reader.keys where !known.contains(key) {
+            var message = "unknown key for a \(kind) layer"
+            if let guess = ConfigReader.closest(to: key, in: known) { message += " (did you mean \"\(guess)\"?)" }
+            throw ConfigError(.unknownKey, keyPath: reader.keyPath(key), message + "; known keys: \(known.joined(separator: ", "))")
+        }
         let layer: LayerSpec
         switch kind {
         case "conv":

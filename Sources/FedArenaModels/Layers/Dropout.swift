@@ -4,8 +4,10 @@ import FedArenaNumerics
 /// from overfitting", JMLR 15): in training each value is kept with probability `1 - rate` and
 /// scaled by `1 / (1 - rate)`, otherwise zeroed; at evaluation (no generator) it is the identity.
 ///
-/// Draw order: one `unitDouble()` per value, row by row, feature by feature, from the training
-/// generator; the value is dropped when the draw is `< rate`. Nothing is drawn when `rate == 0`.
+/// Draw order: one `unitDouble()` per value, row by row, feature by feature (channels last after
+/// an image), from the training generator; the value is dropped when the draw is `< rate`.
+/// Nothing is drawn when `rate == 0`. A batch of more than ``ConvolutionalNetwork/chunkRows``
+/// rows draws chunk by chunk (each dropout layer in turn within a chunk).
 struct Dropout: NetworkLayer {
     let size: Int
     let rate: Double
