@@ -196,24 +196,25 @@ public enum ModelSpec: Sendable, Equatable, Codable, CustomStringConvertible {
 
     /// Checks the architecture against one sample's shape and the class count.
     /// - Parameters:
-    ///   - inputShape: one sample's shape: `[channels, height, width]` or `[features]`.
+    ///   - inputShape: one sample's shape: `[channels, height, width]`, `[height, width]` (one
+    ///     channel) or `[features]`.
     ///   - classes: the number of classes, positive.
     /// - Returns: the shape after each listed layer (for `.cnn`; empty for the dense models, which
     ///   take any shape as its flattened feature count).
     /// - Throws: ``ConfigError`` `.invalidValue` at `model.layers[i]` naming the layer and the
     ///   shape it got, or at `model` for an impossible input shape or class count.
     public func layerShapes(inputShape: [Int], classes: Int) throws(ConfigError) -> [[Int]] {
-        guard inputShape.count == 1 || inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
+        guard (1...3).contains(inputShape.count), inputShape.allSatisfy({ $0 >= 1 }) else {
             throw ConfigError(
                 .invalidValue, keyPath: "model",
-                "a sample's shape must be [features] or [channels, height, width] with positive sizes, got \(inputShape)")
+                "a sample's shape must be [features], [height, width] or [channels, height, width] with positive sizes, got \(inputShape)")
         }
         guard classes >= 1 else {
             throw ConfigError(.invalidValue, keyPath: "model", "the class count must be positive, got \(classes)")
         }
         guard case .cnn(let layers) = self else { return [] }
         var shapes = [[Int]]()
-        var shape = inputShape
+        var shape = inputShape.count == 2 ? [1] + inputShape : inputShape
         for (index, layer) in layers.enumerated() {
             do throws(ConfigError) {
                 shape = try layer.outputShape(input: shape)

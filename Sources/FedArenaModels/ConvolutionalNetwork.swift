@@ -34,7 +34,8 @@ import FedArenaNumerics
 /// stays small however many rows an evaluation passes at once; the gradient of such a batch is
 /// the row-weighted sum of the chunks' gradients (the same value up to float rounding).
 public struct ConvolutionalNetwork: Model, Equatable {
-    /// One sample's shape: `[channels, height, width]` or `[features]`.
+    /// One sample's shape: `[channels, height, width]` or `[features]` (`[height, width]` is
+    /// read as one channel).
     public let inputShape: [Int]
     /// The listed (hidden) layers.
     public let layers: [LayerSpec]
@@ -69,12 +70,14 @@ public struct ConvolutionalNetwork: Model, Equatable {
 
     /// Builds the network.
     /// - Parameters:
-    ///   - inputShape: one sample's shape, `[channels, height, width]` or `[features]`.
+    ///   - inputShape: one sample's shape, `[channels, height, width]`, `[height, width]` (one
+    ///     channel) or `[features]`.
     ///   - layers: the hidden layers in order; a dense layer to `classes` is appended.
     ///   - classes: the number of classes.
     /// - Throws: ``ModelError/Code/invalidConfiguration`` naming the layer that cannot take its
     ///   input shape (or an impossible value of it).
-    public init(inputShape: [Int], layers: [LayerSpec], classes: Int) throws(ModelError) {
+    public init(inputShape given: [Int], layers: [LayerSpec], classes: Int) throws(ModelError) {
+        let inputShape = given.count == 2 ? [1] + given : given
         let shapes: [[Int]]
         do throws(ConfigError) {
             shapes = try ModelSpec.cnn(layers: layers).layerShapes(inputShape: inputShape, classes: classes)

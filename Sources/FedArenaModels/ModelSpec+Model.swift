@@ -4,8 +4,8 @@ extension ModelSpec {
     /// Builds the model this specification names for samples of the given shape.
     /// - Parameters:
     ///   - inputShape: one sample's shape from the dataset: `[channels, height, width]` for
-    ///     images (`[1, 28, 28]` for Fashion-MNIST) or `[features]` for tabular data. The dense
-    ///     models take its flattened size.
+    ///     images (`[1, 28, 28]` for Fashion-MNIST; `[height, width]` is one channel) or
+    ///     `[features]` for tabular data. The dense models take its flattened size.
     ///   - classes: the number of classes.
     /// - Returns: an ``MLP`` without hidden layers for `.softmax` (softmax regression), an ``MLP``
     ///   for `.mlp(hidden:)`, a ``ConvolutionalNetwork`` for `.cnn(layers:)`.

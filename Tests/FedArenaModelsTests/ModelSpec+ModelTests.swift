@@ -28,6 +28,10 @@ import Testing
         // Three channels: conv1 has 3·9·30 + 30 weights, the rest is unchanged.
         let color = try ModelSpec.cnn(layers: LayerSpec.fltrustCNN).makeModel(inputShape: [3, 28, 28], classes: 10)
         #expect(color.parameterCount == 139_960 + 2 * 9 * 30)
+        // [height, width] is one channel.
+        let plane = try ModelSpec.cnn(layers: LayerSpec.fltrustCNN).makeModel(inputShape: [28, 28], classes: 10)
+        #expect((plane as? ConvolutionalNetwork)?.inputShape == [1, 28, 28])
+        #expect(plane.parameterCount == 139_960)
         #expect { try ModelSpec.cnn(layers: LayerSpec.fltrustCNN).makeModel(inputs: 784) } throws: {
             ($0 as? ModelError)?.message.contains("needs an image input") == true
         }

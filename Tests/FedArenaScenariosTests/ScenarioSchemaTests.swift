@@ -190,6 +190,22 @@ import Testing
         #expect(failure.file == "test.yaml")
     }
 
+    /// Own data: the layers are checked against the files' sample shape.
+    @Test func cnnLayersAreCheckedAgainstTheDatasetShape() throws {
+        let images = try ScenarioSchemaDatasetTests.Fixture(sample: [1, 2, 2])
+        let npy = ScenarioSchemaDatasetTests.npy
+        let fits = try images.decode(dataset: npy, overrides: ["model={kind: cnn, layers: [{kind: conv, kernel: 2, channels: 3}, relu]}"])
+        #expect(fits.model == .cnn(layers: [.conv(kernel: 2, channels: 3, stride: 1, padding: 0), .relu]))
+        let tooSmall = try #require(images.error(dataset: npy, overrides: ["model={kind: cnn}"]))
+        #expect(tooSmall.keyPath == "model.layers[0]")
+        #expect(tooSmall.message == "conv layer: its 3x3 kernel does not fit the 1x2x2 input with padding 0")
+        let tabular = try ScenarioSchemaDatasetTests.Fixture(sample: [4])
+        let flat = try #require(tabular.error(dataset: npy, overrides: ["model={kind: cnn}"]))
+        #expect(flat.keyPath == "model.layers[0]")
+        #expect(flat.message.contains("needs an image input [channels, height, width], got [4]"))
+        #expect(try tabular.decode(dataset: npy, overrides: ["model={kind: cnn, layers: [{kind: dense, units: 3}, relu]}"]).model == .cnn(layers: [.dense(units: 3), .relu]))
+    }
+
     @Test func shippedScenariosAreValid() throws {
         let root = URLPaths.packageRoot + "/scenarios"
         // Sweep files (scenarios/sweeps) are checked cell by cell in SweepPlanTests.
