@@ -182,12 +182,48 @@ public enum ModelSpec: Sendable, Equatable, Codable, CustomStringConvertible {
     case softmax
     /// A ReLU multi-layer perceptron with the given hidden widths.
     case mlp(hidden: [Int])
+    /// A layered network (convolutions, pooling, dense, dropout) ending in a dense layer to the
+    /// class count, which is not listed; ``LayerSpec/fltrustCNN`` is the default.
+    case cnn(layers: [LayerSpec])
 
     public var description: String {
         switch self {
         case .softmax: "softmax"
         case .mlp(let hidden): "mlp(" + hidden.map(String.init).joined(separator: "-") + ")"
+        case .cnn(let layers): "cnn(" + layers.map(\.description).joined(separator: "-") + ")"
         }
+    }
+
+    /// Checks the architecture against one sample's shape and the class count.
+    /// - Parameters:
+    ///   - inputShape: one sample's shape: `[channels, height, width]`, `[height, width]` (one
+    ///     channel) or `[features]`.
+    ///   - classes: the number of classes, positive.
+    /// - Returns: the shape after each listed layer (for `.cnn`; empty for the dense models, which
+    ///   take any shape as its flattened feature count).
+    /// - Throws: ``ConfigError`` `.invalidValue` at `model.layers[i]` naming the layer and the
+    ///   shape it got, or at `model` for an impossible input shape or class count.
+    public func layerShapes(inputShape: [Int], classes: Int) throws(ConfigError) -> [[Int]] {
+        guard (1...3).contains(inputShape.count), inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw ConfigError(
+                .invalidValue, keyPath: "model",
+                "a sample's shape must be [features], [height, width] or [channels, height, width] with positive sizes, got \(inputShape)")
+        }
+        guard classes >= 1 else {
+            throw ConfigError(.invalidValue, keyPath: "model", "the class count must be positive, got \(classes)")
+        }
+        guard case .cnn(let layers) = self else { return [] }
+        var shapes = [[Int]]()
+        var shape = inputShape.count == 2 ? [1] + inputShape : inputShape
+        for (index, layer) in layers.enumerated() {
+            do throws(ConfigError) {
+                shape = try layer.outputShape(input: shape)
+            } catch {
+                throw ConfigError(.invalidValue, keyPath: "model.layers[\(index)]", "\(layer.kind) layer: \(error.message)")
+            }
+            shapes.append(shape)
+        }
+        return shapes
     }
 }
 

@@ -117,39 +117,6 @@ struct DenseStack: Sendable, Equatable {
         }
     }
 
-    /// Softmax cross-entropy on `logits`; when `delta` is true the logits are replaced by the
-    /// gradient of the mean loss with respect to them, `(softmax(z) - onehot(y)) / rows`.
-    /// - Returns: the summed (not mean) loss.
-    @inline(__always)
-    private func softmaxCrossEntropy(
-        logits: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, delta: Bool
-    ) -> Double {
-        let classes = classCount
-        let batch = Float(rows)
-        var total = 0.0
-        for row in 0..<rows {
-            let z = logits + row * classes
-            var maximum = z[0]
-            for j in 1..<max(classes, 1) where z[j] > maximum { maximum = z[j] }
-            let label = Int(labels[row])
-            assert(label >= 0 && label < classes, "label \(label) outside 0..<\(classes)")
-            let target = z[label] - maximum
-            var sum: Float = 0
-            for j in 0..<classes {
-                let e = Foundation.exp(z[j] - maximum)
-                z[j] = e
-                sum += e
-            }
-            total += Double(Foundation.log(sum) - target)
-            if delta {
-                for j in 0..<classes { z[j] /= sum }
-                z[label] -= 1
-                for j in 0..<classes { z[j] /= batch }
-            }
-        }
-        return total
-    }
-
     /// The backward pass: `target_W = beta * target_W + alpha * dW` for every layer (likewise
     /// for `b`), computing each layer's input delta before writing its weights, so `target` may
     /// be the parameters themselves (the fused SGD step). The first layer gets no input delta.
@@ -237,7 +204,7 @@ struct DenseStack: Sendable, Equatable {
         forward(
             parameters: parameters.baseAddress!, inputs: inputs.baseAddress!, rows: rows, logits: logits,
             scratch: scratch)
-        let loss = softmaxCrossEntropy(logits: logits, labels: labels.baseAddress!, rows: rows, delta: true)
+        let loss = SoftmaxCrossEntropy.loss(logits: logits, labels: labels.baseAddress!, rows: rows, classes: classCount, delta: true)
         backward(
             parameters: parameters.baseAddress!, inputs: inputs.baseAddress!, rows: rows, outputDelta: logits,
             scratch: scratch, target: gradient.baseAddress!, alpha: scale, beta: accumulate ? 1 : 0)
@@ -255,7 +222,7 @@ struct DenseStack: Sendable, Equatable {
         let logits = scratch + rows * hiddenTotal
         let weights = parameters.baseAddress!
         forward(parameters: weights, inputs: inputs.baseAddress!, rows: rows, logits: logits, scratch: scratch)
-        let loss = softmaxCrossEntropy(logits: logits, labels: labels.baseAddress!, rows: rows, delta: true)
+        let loss = SoftmaxCrossEntropy.loss(logits: logits, labels: labels.baseAddress!, rows: rows, classes: classCount, delta: true)
         backward(
             parameters: weights, inputs: inputs.baseAddress!, rows: rows, outputDelta: logits, scratch: scratch,
             target: weights, alpha: -learningRate, beta: 1)

@@ -19,6 +19,9 @@ import FedArenaNumerics
 ///     from: global, on: clientSamples, seed: scenario.seed, stream: [UInt64(round), UInt64(client)])
 /// // epoch e's order is SeededGenerator(seed: scenario.seed, stream: [round, client, e]).permutation(n)
 /// ```
+///
+/// The same epoch generator, after the shuffle, is the workspace's ``ModelWorkspace/trainingGenerator``
+/// for the epoch: a model with dropout draws its masks from it.
 public final class LocalTrainer {
     /// Local training hyper-parameters.
     public struct Configuration: Sendable, Equatable {
@@ -129,7 +132,10 @@ public final class LocalTrainer {
             for epoch in 0..<configuration.epochs {
                 var generator = epochGenerator(epoch)
                 let order = generator.permutation(count)
+                // Dropout masks continue the epoch's generator after its shuffle.
+                workspace.trainingGenerator = generator
                 let (loss, epochSteps) = runEpoch(samples: samples, order: order)
+                workspace.trainingGenerator = nil
                 losses.append(loss)
                 steps += epochSteps
             }

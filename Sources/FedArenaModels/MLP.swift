@@ -2,7 +2,8 @@ import FedArenaCore
 import FedArenaNumerics
 
 /// A multi-layer perceptron: fully connected layers with ReLU between them and softmax
-/// cross-entropy on the logits.
+/// cross-entropy on the logits. Without hidden layers it is softmax regression
+/// (``SoftmaxRegression``).
 ///
 /// Parameter layout (identical to the numpy reference `fl_common.py`): for each layer `l`, the
 /// weights `W_l` (`fan_in x fan_out`, row-major) then the bias `b_l`. For 784-100-10 that is
@@ -37,7 +38,10 @@ public struct MLP: Model, Equatable {
         stack = DenseStack(widths: widths)
     }
 
-    public var description: String { "mlp(" + ([inputs] + hidden + [classes]).map(String.init).joined(separator: "-") + ")" }
+    /// `mlp(784-100-10)`, or `softmax(784-10)` without hidden layers.
+    public var description: String {
+        (hidden.isEmpty ? "softmax(" : "mlp(") + ([inputs] + hidden + [classes]).map(String.init).joined(separator: "-") + ")"
+    }
     public var inputCount: Int { inputs }
     public var classCount: Int { classes }
     public var parameterCount: Int { stack.parameterCount }

@@ -1,3 +1,5 @@
+import FedArenaNumerics
+
 /// Preallocated scratch memory for a model's forward and backward passes.
 ///
 /// A workspace holds activations, output deltas and small temporaries, so that a training step
@@ -9,6 +11,10 @@ public final class ModelWorkspace {
     public let storage: UnsafeMutableBufferPointer<Float>
     /// The largest batch this workspace was sized for.
     public let batchCapacity: Int
+    /// The source of training randomness (dropout masks), or `nil` to run the deterministic
+    /// network (dropout off), as evaluation does. Models that draw advance it in place;
+    /// ``LocalTrainer`` sets it to each epoch's generator after drawing the epoch's shuffle.
+    public var trainingGenerator: SeededGenerator?
 
     /// Allocates `floatCount` zeroed floats of scratch for batches of up to `batchCapacity` rows.
     /// - Parameters:

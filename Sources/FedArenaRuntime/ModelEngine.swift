@@ -14,7 +14,7 @@ struct ModelEngine: Sendable {
 
     init(config: ScenarioConfig) throws(RuntimeError) {
         do {
-            model = try config.model.makeModel(inputs: config.dataset.featureCount, classes: config.dataset.classCount)
+            model = try config.model.makeModel(inputShape: config.dataset.shape, classes: config.dataset.classCount)
             trainer = try LocalTrainer.Configuration(config.training)
         } catch {
             throw RuntimeError(.configuration, "cannot build the model \(config.model): \(error)", cause: error)

@@ -55,6 +55,9 @@ public enum ScenarioSchema {
         let output = try readOutput(try root.child("output"))
         try root.finish()
 
+        // The architecture against the data's sample shape and class count.
+        _ = try model.layerShapes(inputShape: dataset.shape, classes: dataset.classCount)
+
         if dataset.rootSamples + clients.count > trainCount {
             throw ConfigError(
                 .invalidValue, keyPath: "clients.count",
@@ -177,17 +180,108 @@ public enum ScenarioSchema {
 
     private static func readModel(_ reader: ConfigReader?) throws(ConfigError) -> ModelSpec {
         guard let reader else { return .mlp(hidden: [100]) }
-        let kind = try reader.string("kind", default: "mlp", allowed: ["mlp", "softmax"])
+        let kind = try reader.string("kind", default: "mlp", allowed: ["mlp", "softmax", "cnn"])
         let model: ModelSpec
-        if kind == "mlp" {
+        switch kind {
+        case "mlp":
             let hidden = try reader.intArray("hidden", default: [100], elementsAtLeast: 1)
             if hidden.isEmpty { throw reader.error("hidden", "an MLP needs at least one hidden layer; use kind: softmax for none") }
             model = .mlp(hidden: hidden)
-        } else {
+        case "cnn":
+            if reader.contains("layers") {
+                var layers = [LayerSpec]()
+                for (path, value) in try reader.list("layers") { layers.append(try readLayer(value, path: path)) }
+                if layers.isEmpty { throw reader.error("layers", "a CNN needs at least one layer; leave layers out for the default") }
+                model = .cnn(layers: layers)
+            } else {
+                _ = reader.raw("layers")
+                model = .cnn(layers: LayerSpec.fltrustCNN)
+            }
+        default:
             model = .softmax
         }
         try reader.finish()
         return model
+    }
+
+    /// One entry of `model.layers`: a mapping with a `kind`, or the bare name of a layer without
+    /// options (`relu`, `flatten`).
+    private static func readLayer(_ value: ConfigValue, path: String) throws(ConfigError) -> LayerSpec {
+        let kinds = ["conv", "maxpool", "relu", "dense", "dropout", "flatten"]
+        let reader: ConfigReader
+        let kind: String
+        switch value {
+        case .string(let name):
+            reader = try ConfigReader(.object(["kind": .string(name)]), path: path)
+            kind = try reader.string("kind", allowed: kinds)
+            if !["relu", "flatten"].contains(kind) {
+                throw ConfigError(.invalidValue, keyPath: path, "a \(kind) layer needs options, e.g. \(Self.layerExample(kind))")
+            }
+        case .object:
+            reader = try ConfigReader(value, path: path)
+            kind = try reader.string("kind", allowed: kinds)
+        default:
+            throw ConfigError(.wrongType, keyPath: path, "expected a layer such as \(Self.layerExample("conv")) or relu, got \(value.typeName)")
+        }
+        // A misspelt option is named as such before a required one is reported missing.
+        let options: [String: [String]] = [
+            "conv": ["kernel", "channels", "stride", "padding"], "maxpool": ["size", "stride"], "dense": ["units"],
+            "dropout": ["rate"], "relu": [], "flatten": [],
+        ]
+        let known = ["kind"] + (options[kind] ?? [])
+        for key in reader.keys where !known.contains(key) {
+            var message = "unknown key for a \(kind) layer"
+            if let guess = ConfigReader.closest(to: key, in: known) { message += " (did you mean \"\(guess)\"?)" }
+            throw ConfigError(.unknownKey, keyPath: reader.keyPath(key), message + "; known keys: \(known.joined(separator: ", "))")
+        }
+        let layer: LayerSpec
+        switch kind {
+        case "conv":
+            let kernel = try reader.int("kernel", atLeast: 1)
+            layer = .conv(
+                kernel: kernel, channels: try reader.int("channels", atLeast: 1), stride: try reader.int("stride", default: 1, atLeast: 1),
+                padding: try reader.int("padding", default: 0, range: 0...(kernel - 1)))
+        case "maxpool":
+            let size = try reader.int("size", atLeast: 1)
+            layer = .maxPool(size: size, stride: try reader.int("stride", default: size, atLeast: 1))
+        case "dense":
+            layer = .dense(units: try reader.int("units", atLeast: 1))
+        case "dropout":
+            let rate = try reader.double("rate", range: 0...1)
+            if rate >= 1 { throw reader.error("rate", "must be below 1 (1 drops everything), got \(rate)") }
+            layer = .dropout(rate: rate)
+        case "relu":
+            layer = .relu
+        default:
+            layer = .flatten
+        }
+        try reader.finish()
+        return layer
+    }
+
+    private static func layerExample(_ kind: String) -> String {
+        switch kind {
+        case "maxpool": "{ kind: maxpool, size: 2 }"
+        case "dense": "{ kind: dense, units: 100 }"
+        case "dropout": "{ kind: dropout, rate: 0.5 }"
+        default: "{ kind: conv, kernel: 3, channels: 30 }"
+        }
+    }
+
+    /// The layer list in the form ``readLayer(_:path:)`` reads back.
+    private static func layerTree(_ layer: LayerSpec) -> ConfigValue {
+        switch layer {
+        case .conv(let kernel, let channels, let stride, let padding):
+            .object([
+                "kind": .string("conv"), "kernel": .int(kernel), "channels": .int(channels), "stride": .int(stride),
+                "padding": .int(padding),
+            ])
+        case .maxPool(let size, let stride): .object(["kind": .string("maxpool"), "size": .int(size), "stride": .int(stride)])
+        case .dense(let units): .object(["kind": .string("dense"), "units": .int(units)])
+        case .dropout(let rate): .object(["kind": .string("dropout"), "rate": .double(rate)])
+        case .relu: .string("relu")
+        case .flatten: .string("flatten")
+        }
     }
 
     private static func readTraining(_ reader: ConfigReader) throws(ConfigError) -> TrainingConfig {
@@ -328,6 +422,7 @@ public enum ScenarioSchema {
         switch config.model {
         case .softmax: model = .object(["kind": .string("softmax")])
         case .mlp(let hidden): model = .object(["kind": .string("mlp"), "hidden": .array(hidden.map { .int($0) })])
+        case .cnn(let layers): model = .object(["kind": .string("cnn"), "layers": .array(layers.map(layerTree))])
         }
         let t = config.training
         var tree: [String: ConfigValue] = [

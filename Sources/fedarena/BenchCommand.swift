@@ -19,7 +19,7 @@ struct BenchCommand: ParsableCommand {
             Whole-run figures (seconds per round) come from `fedarena run`'s summary.json.
             """)
 
-    @Option(help: "What to measure: all, training, wire, transport (plaintext vs CURVE), aggregators.")
+    @Option(help: "What to measure: all, training (MLP and CNN, with evaluation), cnn (the CNN epoch only), wire, transport (plaintext vs CURVE), aggregators.")
     var only: String = "all"
 
     @Option(help: "Timed repetitions per item (the median is reported).")
@@ -35,8 +35,8 @@ struct BenchCommand: ParsableCommand {
     var f: Int = 20
 
     func validate() throws {
-        guard ["all", "training", "wire", "transport", "aggregators"].contains(only) else {
-            throw ValidationError("--only must be all, training, wire, transport or aggregators, got \"\(only)\"")
+        guard ["all", "training", "cnn", "wire", "transport", "aggregators"].contains(only) else {
+            throw ValidationError("--only must be all, training, cnn, wire, transport or aggregators, got \"\(only)\"")
         }
         guard repetitions >= 1, n >= 1, d >= 1, f >= 0 else { throw ValidationError("--repetitions, --n and --d must be positive and --f non-negative") }
     }
@@ -44,6 +44,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         print("# fedarena bench (OPENBLAS_NUM_THREADS=\(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset"))")
         if only == "all" || only == "training" { try benchTraining() }
+        if only == "all" || only == "training" || only == "cnn" { try benchCNN(evaluation: only != "cnn") }
         if only == "all" || only == "wire" { try benchWire() }
         if only == "all" || only == "transport" { try benchTransport() }
         if only == "all" || only == "aggregators" { try benchAggregators() }
@@ -67,6 +68,37 @@ struct BenchCommand: ParsableCommand {
         print("| item | median ms |\n|---|---|")
         print(String(format: "| one client epoch: 600 samples, batch 32 (19 steps) | %.2f |", epoch))
         print(String(format: "| evaluation of 10,000 test samples | %.2f |", evaluation))
+    }
+
+    /// The CNN of FLTrust's code, the same work as `../shared/peers/torch_epoch.py --model cnn`:
+    /// one local epoch of 600 samples at batch 32, plain SGD (lr 0.05).
+    private func benchCNN(evaluation measureEvaluation: Bool) throws {
+        let data = try FashionMNIST.load()
+        let spec = ModelSpec.cnn(layers: LayerSpec.fltrustCNN)
+        let model = try spec.makeModel(inputShape: [1, 28, 28], classes: 10)
+        guard let network = model as? ConvolutionalNetwork else { throw CommandFailure("\(spec) did not build a ConvolutionalNetwork") }
+        var generator = SeededGenerator(seed: 0)
+        let global = model.initialParameters(using: &generator)
+        let client = data.train.subset(0..<600)
+        let trainer = LocalTrainer(model: model, configuration: try LocalTrainer.Configuration(TrainingConfig(rounds: 1)))
+        let epoch = try Self.timings(repetitions) {
+            _ = try trainer.train(from: global, on: client, seed: 0, stream: [1, 2])
+        }
+        // 18 batches of 32 and one of 24
+        let flops = 18 * network.trainingFLOPs(rows: 32) + network.trainingFLOPs(rows: 24)
+        print("\n## Local training and evaluation (\(network), \(network.parameterCount) parameters)\n")
+        print("| item | median ms | min ms | thread CPU ms (median) | GFLOP/s at the median (matrix products) |\n|---|---|---|---|---|")
+        print(
+            String(
+                format: "| one client epoch: 600 samples, batch 32 (19 steps) | %.2f | %.2f | %.2f | %.1f |", epoch.median,
+                epoch.min, epoch.cpu, flops / epoch.median / 1e6))
+        if measureEvaluation {
+            let evaluator = try Evaluator(model: model)
+            let evaluation = try Self.median(max(3, repetitions / 4)) {
+                _ = try evaluator.evaluate(global, on: data.test)
+            }
+            print(String(format: "| evaluation of 10,000 test samples | %.2f | | | |", evaluation))
+        }
     }
 
     private func benchWire() throws {
@@ -110,15 +142,30 @@ struct BenchCommand: ParsableCommand {
 
     /// The median wall time of `body` in milliseconds, after one warm-up call.
     static func median(_ repetitions: Int, _ body: () throws -> Void) throws -> Double {
+        try timings(repetitions, body).median
+    }
+
+    /// The median and the fastest wall time of `body` in milliseconds, after one warm-up call,
+    /// and the median CPU time of the calling thread (which a loaded machine inflates less).
+    static func timings(_ repetitions: Int, _ body: () throws -> Void) throws -> (median: Double, min: Double, cpu: Double) {
         try body()
         var times = [Double]()
+        var cpu = [Double]()
         for _ in 0..<repetitions {
+            let startCPU = threadCPUMilliseconds()
             let start = ContinuousClock.now
             try body()
             let elapsed = start.duration(to: .now)
+            cpu.append(threadCPUMilliseconds() - startCPU)
             times.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
         }
-        return Selection.median(times) ?? .nan
+        return (Selection.median(times) ?? .nan, times.min() ?? .nan, Selection.median(cpu) ?? .nan)
+    }
+
+    private static func threadCPUMilliseconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) * 1e3 + Double(spec.tv_nsec) * 1e-6
     }
 
     /// Waits for the next element of an async stream from synchronous code.

@@ -123,6 +123,89 @@ import Testing
         #expect(again == config)
     }
 
+    @Test func cnnWithoutLayersIsFLTrustsNetwork() throws {
+        let config = try decode(Self.minimal, overrides: ["model={kind: cnn}"])
+        #expect(config.model == .cnn(layers: LayerSpec.fltrustCNN))
+        #expect(
+            LayerSpec.fltrustCNN == [
+                .conv(kernel: 3, channels: 30, stride: 1, padding: 0), .relu, .maxPool(size: 2, stride: 2),
+                .conv(kernel: 3, channels: 50, stride: 1, padding: 0), .relu, .maxPool(size: 2, stride: 2), .flatten,
+                .dense(units: 100), .relu,
+            ])
+        #expect(try decode(Self.minimal, overrides: ["model={kind: softmax}"]).model == .softmax)
+    }
+
+    @Test func cnnLayersAreReadWithTheirDefaults() throws {
+        let yaml = Self.minimal.replacingOccurrences(
+            of: "model: { kind: mlp, hidden: [64, 32] }",
+            with: """
+                model:
+                  kind: cnn
+                  layers:
+                    - { kind: conv, kernel: 5, channels: 8, padding: 2 }
+                    - relu
+                    - { kind: maxpool, size: 3, stride: 2 }
+                    - { kind: conv, kernel: 3, channels: 4, stride: 2 }
+                    - { kind: relu }
+                    - flatten
+                    - { kind: dense, units: 32 }
+                    - { kind: dropout, rate: 0.25 }
+                """)
+        let config = try decode(yaml)
+        #expect(
+            config.model == .cnn(layers: [
+                .conv(kernel: 5, channels: 8, stride: 1, padding: 2), .relu, .maxPool(size: 3, stride: 2),
+                .conv(kernel: 3, channels: 4, stride: 2, padding: 0), .relu, .flatten, .dense(units: 32), .dropout(rate: 0.25),
+            ]))
+        let resolved = ScenarioWriter.yaml(ScenarioSchema.resolvedTree(config))
+        #expect(try ScenarioSchema.decode(try ScenarioDocument(yaml: resolved, source: "resolved.yaml")) == config)
+        // Clients receive the scenario as JSON.
+        let json = try JSONEncoder().encode(config)
+        #expect(try JSONDecoder().decode(ScenarioConfig.self, from: json) == config)
+    }
+
+    @Test(arguments: [
+        ("model={kind: cnn, layers: [{kind: conv, kernel: 3}]}", "model.layers[0].channels", "is required"),
+        ("model={kind: cnn, layers: [relu, {kind: conv, kernel: 3, channels: 0}]}", "model.layers[1].channels", "must be at least 1"),
+        ("model={kind: cnn, layers: [{kind: conv, kernel: 3, channels: 4, padding: 3}]}", "model.layers[0].padding", "must be in 0...2"),
+        ("model={kind: cnn, layers: [{kind: convv, kernel: 3}]}", "model.layers[0].kind", "did you mean \"conv\""),
+        ("model={kind: cnn, layers: [{kind: dense, unit: 3}]}", "model.layers[0].unit", "unknown key for a dense layer (did you mean \"units\"?)"),
+        ("model={kind: cnn, layers: [{kind: dense}]}", "model.layers[0].units", "is required"),
+        ("model={kind: cnn, layers: [{kind: relu, rate: 3}]}", "model.layers[0].rate", "unknown key for a relu layer"),
+        ("model={kind: cnn, layers: [maxpool]}", "model.layers[0]", "a maxpool layer needs options, e.g. { kind: maxpool, size: 2 }"),
+        ("model={kind: cnn, layers: [3]}", "model.layers[0]", "expected a layer"),
+        ("model={kind: cnn, layers: [{kind: dropout, rate: 1}]}", "model.layers[0].rate", "must be below 1"),
+        ("model={kind: cnn, layers: []}", "model.layers", "at least one layer"),
+        ("model={kind: cnn, hidden: [10]}", "model.hidden", "unknown key"),
+        ("model={kind: mlp, layers: [relu]}", "model.layers", "unknown key"),
+        // Shapes are checked against Fashion-MNIST's 1x28x28 samples.
+        ("model={kind: cnn, layers: [{kind: conv, kernel: 29, channels: 2, padding: 0}]}", "model.layers[0]", "does not fit the 1x28x28 input"),
+        ("model={kind: cnn, layers: [{kind: dense, units: 10}, {kind: maxpool, size: 2}]}", "model.layers[1]", "needs an image input"),
+        ("model={kind: cnn, layers: [{kind: maxpool, size: 4}, {kind: maxpool, size: 4}, {kind: maxpool, size: 2}]}", "model.layers[2]", "window does not fit the 1x1x1 input"),
+    ])
+    func impossibleLayersNameTheirKeyPath(override: String, keyPath: String, message: String) throws {
+        let failure = try #require(error(Self.minimal, overrides: [override]))
+        #expect(failure.keyPath == keyPath, "\(failure)")
+        #expect(failure.message.contains(message), "\(failure)")
+        #expect(failure.file == "test.yaml")
+    }
+
+    /// Own data: the layers are checked against the files' sample shape.
+    @Test func cnnLayersAreCheckedAgainstTheDatasetShape() throws {
+        let images = try ScenarioSchemaDatasetTests.Fixture(sample: [1, 2, 2])
+        let npy = ScenarioSchemaDatasetTests.npy
+        let fits = try images.decode(dataset: npy, overrides: ["model={kind: cnn, layers: [{kind: conv, kernel: 2, channels: 3}, relu]}"])
+        #expect(fits.model == .cnn(layers: [.conv(kernel: 2, channels: 3, stride: 1, padding: 0), .relu]))
+        let tooSmall = try #require(images.error(dataset: npy, overrides: ["model={kind: cnn}"]))
+        #expect(tooSmall.keyPath == "model.layers[0]")
+        #expect(tooSmall.message == "conv layer: its 3x3 kernel does not fit the 1x2x2 input with padding 0")
+        let tabular = try ScenarioSchemaDatasetTests.Fixture(sample: [4])
+        let flat = try #require(tabular.error(dataset: npy, overrides: ["model={kind: cnn}"]))
+        #expect(flat.keyPath == "model.layers[0]")
+        #expect(flat.message.contains("needs an image input [channels, height, width], got [4]"))
+        #expect(try tabular.decode(dataset: npy, overrides: ["model={kind: cnn, layers: [{kind: dense, units: 3}, relu]}"]).model == .cnn(layers: [.dense(units: 3), .relu]))
+    }
+
     @Test func shippedScenariosAreValid() throws {
         let root = URLPaths.packageRoot + "/scenarios"
         // Sweep files (scenarios/sweeps) are checked cell by cell in SweepPlanTests.
