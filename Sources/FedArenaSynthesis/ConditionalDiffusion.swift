@@ -5,48 +5,56 @@ import Foundation
 /// A class-conditional denoising diffusion model: DDPM training (Ho, Jain and Abbeel 2020,
 /// "Denoising diffusion probabilistic models", NeurIPS) with a linear or cosine noise schedule
 /// (Nichol and Dhariwal 2021, "Improved denoising diffusion probabilistic models", ICML), an
-/// MLP noise predictor with time and class embeddings, and DDIM sampling with a configurable
-/// number of steps (Song, Meng and Ermon 2021, "Denoising diffusion implicit models", ICLR).
+/// MLP denoiser with time and class embeddings, and DDIM sampling with a configurable number
+/// of steps (Song, Meng and Ermon 2021, "Denoising diffusion implicit models", ICLR).
+///
+/// **Coordinates.** The images `x ∈ [0, 1]^d` become `x₀ = 2x − 1`. With `components = K > 0`
+/// the model runs on `z₀ = (x₀ − μ) Vᵀ ∈ R^K`, the coordinates in the top-K principal
+/// directions `V` of the training set (found by subspace iteration with Rayleigh-Ritz, so the
+/// coordinates are uncorrelated with variances `s_k²`), and a sample is `μ + z₀ V`: diffusion
+/// in a linear latent space, as latent diffusion (Rombach et al. 2022) does with a learned
+/// auto-encoder. With `components = 0` it runs on the centred pixels `z₀ = x₀ − μ` (`s_k²` the
+/// per-pixel variances, floored at 1e-6). Let `D` be the model dimension (K or d).
 ///
 /// ```
-/// data         x₀ = 2x − 1 ∈ [−1, 1]^d,  σ_d = the standard deviation of x₀ over the training set
-/// forward      x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε,   ε ~ N(0, I),  t ∈ 1…T
-/// network      F(u, t, y):  τ = [sin(t ω_k), cos(t ω_k)]_k, ω_k = 10000^(−k/(F/2)),  F = `timeFeatures`
+/// forward      z_t = √ᾱ_t z₀ + √(1 − ᾱ_t) ε,   ε ~ N(0, I_D),  t ∈ 1…T
+/// network      F(u, t, y):  τ = [sin(t ω_j), cos(t ω_j)]_j, ω_j = 10000^(−j/(F/2)),  F = `timeFeatures`
 ///              h₁ = SiLU(u W₁ + τ U₁ + E₁[y] + b₁)
 ///              hₗ = hₗ₋₁ + SiLU(hₗ₋₁ Wₗ + τ Uₗ + Eₗ[y] + bₗ)      (residual; every width `hidden`)
 ///              F = h_L W_o + b_o
 /// ```
 ///
-/// **Parameterisation** (``Prediction``). `epsilon` (Ho et al.): `u = x_t`, the network
+/// **Parameterisation** (``Prediction``). `epsilon` (Ho et al.): `u = z_t`, the network
 /// predicts ε, loss `mean (F − ε)²` (their "simple" loss, eq. 14). `edm` (the default): the
 /// preconditioning of Karras, Aittala, Aila and Laine 2022 ("Elucidating the design space of
-/// diffusion-based generative models", NeurIPS, Table 1) written for the VP process: with
-/// `σ² = (1 − ᾱ_t)/ᾱ_t` and `x̃ = x_t / √ᾱ_t = x₀ + σ ε`,
-/// `u = x̃ / √(σ² + σ_d²)`, `x̂₀ = c_skip x̃ + c_out F`, `c_skip = σ_d² / (σ² + σ_d²)`,
-/// `c_out = σ σ_d / √(σ² + σ_d²)`, loss `mean (F − (x₀ − c_skip x̃) / c_out)²`, and
-/// `ε̂ = (x̃ − x̂₀) / σ`. Why it is the default: an MLP whose hidden width is below d (512 <
-/// 784) cannot pass d-dimensional white noise through, so an ε-predictor is stuck near loss
-/// `1 − H/d` at high noise and its samples stay noise; with the skip term the network only
-/// has to model the image part.
+/// diffusion-based generative models", NeurIPS, Table 1), per coordinate with `σ_data = s_k`
+/// and written for the VP process: with `σ² = (1 − ᾱ_t)/ᾱ_t` and `z̃ = z_t / √ᾱ_t = z₀ + σ ε`,
+/// `u_k = z̃_k / √(σ² + s_k²)`, `ẑ₀ = c_skip z̃ + c_out F`, `c_skip,k = s_k² / (σ² + s_k²)`,
+/// `c_out,k = σ s_k / √(σ² + s_k²)`, loss `mean (F − (z₀ − c_skip z̃) / c_out)²` (a unit-variance
+/// target), `ε̂ = (z̃ − ẑ₀) / σ`. The skip term is the exact denoiser of a Gaussian with the
+/// data's per-coordinate variances, so the network only learns what is not Gaussian. (An MLP
+/// narrower than the data cannot pass white noise through; in pixel space an ε-predictor
+/// with 512 hidden units is stuck near loss `1 − 512/784` and samples stay noise.)
 ///
 /// Schedules: `linear`, β_t from 1e-4 to 0.02 over T (Ho et al.); `cosine`,
 /// `ᾱ_t = f(t)/f(0)`, `f(t) = cos²(((t/T) + 0.008)/(1.008) · π/2)`, each β_t clipped at 0.999
 /// (Nichol and Dhariwal, eq. 17). With `labelDropout` p > 0 a label is replaced by the null
 /// class `C` with probability p during training, and sampling uses classifier-free guidance
-/// `ε̃ = (1 + w) ε̂(x, y) − w ε̂(x, ∅)` with `w = guidance` (Ho and Salimans 2022,
+/// `ε̃ = (1 + w) ε̂(z, y) − w ε̂(z, ∅)` with `w = guidance` (Ho and Salimans 2022,
 /// "Classifier-free diffusion guidance").
 ///
 /// DDIM: `S = samplingSteps` timesteps `τ_i = ⌈i T / S⌉`, from `τ_S = T` down; at each,
-/// `x̂₀ = clip((x_t − √(1 − ᾱ_t) ε̃) / √ᾱ_t, −1, 1)`, then
-/// `x_prev = √ᾱ_prev x̂₀ + √(1 − ᾱ_prev − σ²) ε̃′ + σ z` with `ε̃′` re-derived from the clipped
-/// `x̂₀`, `σ = η √((1 − ᾱ_prev)/(1 − ᾱ_t)) √(1 − ᾱ_t/ᾱ_prev)` (η = `eta`, 0 = deterministic)
-/// and `ᾱ_prev = 1` after the last step. The sample is `(x̂₀ + 1) / 2`, in [0, 1]. Temperature
-/// `T` scales the starting noise and `z` (`x_T ~ N(0, T² I)`).
+/// `ẑ₀ = (z_t − √(1 − ᾱ_t) ε̃) / √ᾱ_t` (in pixel coordinates clipped to the box that maps to
+/// [0, 1]), then `z_prev = √ᾱ_prev ẑ₀ + √(1 − ᾱ_prev − σ²) ε̃′ + σ ξ` with `ε̃′` re-derived from
+/// the clipped `ẑ₀`, `σ = η √((1 − ᾱ_prev)/(1 − ᾱ_t)) √(1 − ᾱ_t/ᾱ_prev)` (η = `eta`,
+/// 0 = deterministic), and `ᾱ_prev = 1` after the last step, whose `ẑ₀` is decoded and clipped
+/// to [0, 1]. Temperature `T` scales the starting noise and ξ (`z_T ~ N(0, T² I)`).
 ///
 /// **Determinism.** ``fit(_:using:)`` takes one 64-bit seed from the generator it is given and
-/// derives `SeededGenerator(seed:, stream:)` streams: `[1]` initialisation, `[2, epoch]` the
-/// epoch's shuffle, `[3]` timesteps, noise and label dropout. Sampling draws labels, then
-/// `x_T`, then the η noise step by step, from the generator it is given.
+/// derives `SeededGenerator(seed:, stream:)` streams: `[1]` initialisation and the subspace
+/// iteration's start, `[2, epoch]` the epoch's shuffle, `[3]` timesteps, noise and label
+/// dropout. Sampling draws labels, then `z_T`, then the η noise step by step, from the
+/// generator it is given.
 public struct ConditionalDiffusion: Generator, Equatable {
     /// The noise schedule.
     public enum Schedule: String, Sendable, CaseIterable {
@@ -66,10 +74,13 @@ public struct ConditionalDiffusion: Generator, Equatable {
 
     /// The hyper-parameters; the names in parentheses are the YAML keys.
     public struct Configuration: Sendable, Equatable {
+        /// Principal components the model runs on (`components`; 0 = pixel space), capped at
+        /// the training set's size − 1 and at d.
+        public var components = 128
         /// What the network predicts (`prediction`).
         public var prediction = Prediction.edm
         /// The width of every hidden layer (`hidden`).
-        public var hidden = 512
+        public var hidden = 256
         /// Hidden layers (`layers`).
         public var layers = 3
         /// Sinusoidal time features (`time_features`, even).
@@ -93,7 +104,7 @@ public struct ConditionalDiffusion: Generator, Equatable {
         /// The classifier-free guidance weight w (`guidance`; needs `label_dropout > 0` when > 0).
         public var guidance = 1.0
 
-        /// The defaults: fit 600 Fashion-MNIST images in about half a minute on one core (release build).
+        /// The defaults (see the README for measured fit times).
         public init() {}
 
         /// The first option out of range, as its YAML key and the reason (`nil` when all are valid).
@@ -102,6 +113,7 @@ public struct ConditionalDiffusion: Generator, Equatable {
                 ok ? nil : (key, "must be \(rule), got \(value)")
             }
             let checks: [() -> (key: String, reason: String)?] = [
+                { check(components >= 0, "components", "≥ 0", components) },
                 { check(hidden >= 1, "hidden", "≥ 1", hidden) },
                 { check(layers >= 1, "layers", "≥ 1", layers) },
                 { check(timeFeatures >= 2 && timeFeatures % 2 == 0, "time_features", "even and ≥ 2", timeFeatures) },
@@ -120,13 +132,26 @@ public struct ConditionalDiffusion: Generator, Equatable {
         }
     }
 
+    /// The coordinates the model runs on.
+    public struct Coordinates: Sendable, Equatable {
+        /// μ, the mean of `2x − 1` (d values).
+        public var mean: [Float]
+        /// V, the principal directions as rows (`D x d`); empty in pixel space.
+        public var directions: [Float]
+        /// s_k, the standard deviation of each model coordinate (D values).
+        public var scales: [Float]
+
+        /// The model dimension D.
+        public var dimension: Int { scales.count }
+    }
+
     public var name: String { "diffusion" }
     /// The hyper-parameters.
     public let configuration: Configuration
     /// The trained parameters in ``Layout`` order; empty before fitting.
     public private(set) var parameters: [Float] = []
-    /// σ_d, the standard deviation of the training pixels in [−1, 1] (0 before fitting).
-    public private(set) var dataDeviation = 0.0
+    /// The model's coordinates; empty before fitting.
+    public private(set) var coordinates = Coordinates(mean: [], directions: [], scales: [])
     /// The mean training loss of every block of 100 iterations (the last block may be shorter).
     public private(set) var lossHistory: [Double] = []
     /// Samples per class at fit time.
@@ -142,8 +167,8 @@ public struct ConditionalDiffusion: Generator, Equatable {
         self.configuration = configuration
     }
 
-    /// Offsets of the parameter blocks. Per layer `l`: `Wₗ (in x H)`, `Uₗ (F x H)`,
-    /// `Eₗ ((C + 1) x H)` (row C: the null class), `bₗ (H)`; then `W_o (H x d)`, `b_o (d)`.
+    /// Offsets of the parameter blocks for model dimension `d`. Per layer `l`: `Wₗ (in x H)`,
+    /// `Uₗ (F x H)`, `Eₗ ((C + 1) x H)` (row C: the null class), `bₗ (H)`; then `W_o (H x d)`, `b_o (d)`.
     struct Layout: Equatable {
         let d, classes, hidden, layers, timeFeatures: Int
         let weights: [Int], timeWeights: [Int], embeddings: [Int], biases: [Int]
@@ -179,8 +204,6 @@ public struct ConditionalDiffusion: Generator, Equatable {
         func inputs(_ layer: Int) -> Int { layer == 0 ? d : hidden }
     }
 
-    func layout(d: Int, classes: Int) -> Layout { Layout(d: d, classes: classes, configuration: configuration) }
-
     /// ᾱ_t for t = 1…T (index t − 1) of the configured schedule.
     public static func cumulativeAlphas(schedule: Schedule, timesteps: Int) -> [Double] {
         var betas = [Double]()
@@ -207,45 +230,77 @@ public struct ConditionalDiffusion: Generator, Equatable {
         (1...steps).map { i in (i * timesteps + steps - 1) / steps }
     }
 
-    /// The per-timestep scalars of the parameterisation at `ᾱ`: the network input is
-    /// `input · x_t`, the clean estimate `x̂₀ = skip · x_t + out · F` (``Prediction/edm``); for
-    /// ``Prediction/epsilon``, `input = 1` and the network output is ε̂ itself.
-    static func coefficients(_ prediction: Prediction, alphaBar a: Double, dataDeviation sd: Double) -> (input: Float, skip: Float, out: Float) {
+    /// The per-coordinate scalars of the parameterisation at `ᾱ` for coordinate scales `s`:
+    /// the network input is `input ⊙ z_t` and, for ``Prediction/edm``, the clean estimate
+    /// `ẑ₀ = skip ⊙ z_t + out ⊙ F`; for ``Prediction/epsilon``, `input = 1` and the output is ε̂.
+    static func coefficients(
+        _ prediction: Prediction, alphaBar a: Double, scales: [Float]
+    ) -> (input: [Float], skip: [Float], out: [Float]) {
         switch prediction {
         case .epsilon:
-            return (1, 0, 1)
+            let ones = [Float](repeating: 1, count: scales.count)
+            return (ones, [Float](repeating: 0, count: scales.count), ones)
         case .edm:
             let variance = (1 - a) / a  // σ²
-            let total = variance + sd * sd
             let rootA = a.squareRoot()
-            return (Float(1 / (total.squareRoot() * rootA)), Float(sd * sd / (total * rootA)), Float(variance.squareRoot() * sd / total.squareRoot()))
+            var input = [Float](), skip = [Float](), out = [Float]()
+            input.reserveCapacity(scales.count)
+            skip.reserveCapacity(scales.count)
+            out.reserveCapacity(scales.count)
+            for scale in scales {
+                let sd = Double(scale)
+                let total = variance + sd * sd
+                input.append(Float(1 / (total.squareRoot() * rootA)))
+                skip.append(Float(sd * sd / (total * rootA)))
+                out.append(Float(variance.squareRoot() * sd / total.squareRoot()))
+            }
+            return (input, skip, out)
         }
-    }
-
-    /// ε̂ from an ``Prediction/edm`` network output `F` at `x_t`:
-    /// `(x_t − √ᾱ x̂₀) / √(1 − ᾱ)` with `x̂₀ = skip · x_t + out · F`.
-    @inline(__always)
-    static func noiseEstimate(
-        output: Float, noisy xt: Float, rootAlphaBar: Float, inverseRootOneMinus: Float, _ k: (input: Float, skip: Float, out: Float)
-    ) -> Float {
-        let clean = k.skip * xt + k.out * output
-        return (xt - rootAlphaBar * clean) * inverseRootOneMinus
     }
 
     /// The derived random streams of a fit.
     enum Stream: UInt64 { case initialise = 1, shuffle, noise }
 
-    /// Trains the noise predictor on `samples` from a fresh initialisation.
+    /// The model coordinates of `samples` (`n x D`) and the coordinate system: `components`
+    /// principal directions (capped at `n − 1` and d), or centred pixels for 0.
+    static func project(_ samples: LabeledSamples, components: Int, using rng: inout SeededGenerator) -> (z: [Float], coordinates: Coordinates) {
+        let n = samples.count
+        let d = samples.featureCount
+        var centered = samples.features.map { 2 * $0 - 1 }
+        var sums = [Double](repeating: 0, count: d)
+        for i in 0..<n { for j in 0..<d { sums[j] += Double(centered[i * d + j]) } }
+        let mean = sums.map { Float($0 / Double(n)) }
+        for i in 0..<n { for j in 0..<d { centered[i * d + j] -= mean[j] } }
+        let denominator = Float(max(n - 1, 1))
+        let k = min(components, d, max(n - 1, 1))
+        guard components > 0 else {
+            var variances = [Double](repeating: 0, count: d)
+            for i in 0..<n { for j in 0..<d { variances[j] += Double(centered[i * d + j] * centered[i * d + j]) } }
+            let scales = variances.map { Float(max($0 / Double(denominator), 1e-6).squareRoot()) }
+            return (centered, Coordinates(mean: mean, directions: [], scales: scales))
+        }
+        var covariance = BLAS.matmulTransposingFirst(centered, centered, m: d, n: d, k: n)
+        VectorMath.scale(&covariance, by: 1 / denominator)
+        let width = min(d, k + 8)
+        let (values, vectors) = Spectral.topEigen(covariance, d: d, count: k, start: rng.standardNormals(width * d), maxIterations: 30, tolerance: 1e-4)
+        let z = BLAS.matmulTransposed(centered, vectors, m: n, n: k, k: d)
+        let floor = max(values.first ?? 0, 1e-12) * 1e-6
+        return (z, Coordinates(mean: mean, directions: vectors, scales: values.map { Float(max($0, floor).squareRoot()) }))
+    }
+
+    /// Trains the denoiser on `samples` from a fresh initialisation.
     /// - Throws: ``GeneratorError`` for an empty or malformed set, or a loss that stops being finite.
     public mutating func fit(_ samples: LabeledSamples, using rng: inout some RandomNumberGenerator) throws(GeneratorError) {
         try ClassSplit.validate(samples, generator: name)
         let seed = rng.next()
-        let shape = layout(d: samples.featureCount, classes: samples.classCount)
+        var initRng = SeededGenerator(seed: seed, stream: [Stream.initialise.rawValue])
+        let (z, system) = Self.project(samples, components: configuration.components, using: &initRng)
+        let d = system.dimension
+        let shape = Layout(d: d, classes: samples.classCount, configuration: configuration)
         let batch = min(configuration.batchSize, samples.count)
         let network = DenoiserNetwork(shape: shape, rows: batch)
         let theta = ScratchBuffer(shape.count)
         let gradient = ScratchBuffer(shape.count)
-        var initRng = SeededGenerator(seed: seed, stream: [Stream.initialise.rawValue])
         for l in 0..<shape.layers {
             NeuralKernels.initialise(theta.pointer + shape.weights[l], count: shape.inputs(l) * shape.hidden, fanIn: shape.inputs(l), gain: 2, using: &initRng)
             NeuralKernels.initialise(theta.pointer + shape.timeWeights[l], count: shape.timeFeatures * shape.hidden, fanIn: shape.timeFeatures, gain: 1, using: &initRng)
@@ -253,20 +308,19 @@ public struct ConditionalDiffusion: Generator, Equatable {
         }
         NeuralKernels.initialise(theta.pointer + shape.output, count: shape.hidden * shape.d, fanIn: shape.hidden, gain: 1, using: &initRng)
         var adam = AdamState(count: shape.count, learningRate: Float(configuration.learningRate))
-        let alphaBar = Self.cumulativeAlphas(schedule: configuration.schedule, timesteps: configuration.timesteps)
-        let features = Self.timeFeatureTable(timesteps: configuration.timesteps, features: shape.timeFeatures)
+        let c = configuration
+        let alphaBar = Self.cumulativeAlphas(schedule: c.schedule, timesteps: c.timesteps)
+        let features = Self.timeFeatureTable(timesteps: c.timesteps, features: shape.timeFeatures)
         var noiseRng = SeededGenerator(seed: seed, stream: [Stream.noise.rawValue])
         let n = samples.count
-        let d = shape.d
         var epoch: UInt64 = 0
         var order = NeuralKernels.permutation(n, seed: seed, stream: [Stream.shuffle.rawValue, epoch])
         var cursor = 0
         let input = ScratchBuffer(batch * d), target = ScratchBuffer(batch * d), tau = ScratchBuffer(batch * shape.timeFeatures)
-        let deviation = Self.deviation(samples)
         var labels = [Int32](repeating: 0, count: batch)
         var history = [Double]()
         var block = 0.0, blockCount = 0
-        for step in 0..<configuration.steps {
+        for step in 0..<c.steps {
             if cursor + batch > n {
                 epoch += 1
                 order = NeuralKernels.permutation(n, seed: seed, stream: [Stream.shuffle.rawValue, epoch])
@@ -275,52 +329,42 @@ public struct ConditionalDiffusion: Generator, Equatable {
             let noise = noiseRng.standardNormals(batch * d)
             for r in 0..<batch {
                 let index = order[cursor + r]
-                let t = noiseRng.uniform(below: configuration.timesteps)  // 0-based: t = index + 1
-                let dropped = configuration.labelDropout > 0 && noiseRng.unitDouble() < configuration.labelDropout
+                let t = noiseRng.uniform(below: c.timesteps)  // 0-based: the timestep is t + 1
+                let dropped = c.labelDropout > 0 && noiseRng.unitDouble() < c.labelDropout
                 labels[r] = dropped ? Int32(shape.classes) : samples.labels[index]
                 let a = Float(alphaBar[t].squareRoot()), sigma = Float((1 - alphaBar[t]).squareRoot())
-                let k = Self.coefficients(configuration.prediction, alphaBar: alphaBar[t], dataDeviation: deviation)
+                let k = Self.coefficients(c.prediction, alphaBar: alphaBar[t], scales: system.scales)
                 for j in 0..<d {
-                    let clean = 2 * samples.features[index * d + j] - 1
+                    let clean = z[index * d + j]
                     let e = noise[r * d + j]
                     let noisy = a * clean + sigma * e
-                    input.pointer[r * d + j] = k.input * noisy
-                    target.pointer[r * d + j] = configuration.prediction == .epsilon ? e : (clean - k.skip * noisy) / k.out
+                    input.pointer[r * d + j] = k.input[j] * noisy
+                    target.pointer[r * d + j] = c.prediction == .epsilon ? e : (clean - k.skip[j] * noisy) / k.out[j]
                 }
-                for k in 0..<shape.timeFeatures { tau.pointer[r * shape.timeFeatures + k] = features[t * shape.timeFeatures + k] }
+                for f in 0..<shape.timeFeatures { tau.pointer[r * shape.timeFeatures + f] = features[t * shape.timeFeatures + f] }
             }
             cursor += batch
             gradient.zero()
             let loss = labels.withUnsafeBufferPointer { py in
-                network.lossAndGradient(theta.pointer, x: input.pointer, time: tau.pointer, labels: py.baseAddress!, target: target.pointer, rows: batch, gradient: gradient.pointer)
+                network.lossAndGradient(
+                    theta.pointer, x: input.pointer, time: tau.pointer, labels: py.baseAddress!, target: target.pointer, rows: batch,
+                    gradient: gradient.pointer)
             }
             guard loss.isFinite else { throw GeneratorError("diffusion: the loss became \(loss) at step \(step); lower lr") }
             adam.update(theta.pointer, gradient: gradient.pointer)
             block += loss
             blockCount += 1
-            if blockCount == 100 || step == configuration.steps - 1 {
+            if blockCount == 100 || step == c.steps - 1 {
                 history.append(block / Double(blockCount))
                 block = 0
                 blockCount = 0
             }
         }
         parameters = theta.array
-        dataDeviation = deviation
+        coordinates = system
         lossHistory = history
         classCounts = samples.classHistogram
-        featureCount = d
-    }
-
-    /// σ_d: the standard deviation of `2x − 1` over every feature of every sample (floored at 1e-3).
-    static func deviation(_ samples: LabeledSamples) -> Double {
-        var sum = 0.0, squares = 0.0
-        for value in samples.features {
-            let v = 2 * Double(value) - 1
-            sum += v
-            squares += v * v
-        }
-        let n = Double(samples.features.count)
-        return max((max(squares / n - (sum / n) * (sum / n), 0)).squareRoot(), 1e-3)
+        featureCount = samples.featureCount
     }
 
     /// The sinusoidal features of t = 1…T, `T x F` (row t − 1), as in the Transformer's
@@ -342,24 +386,44 @@ public struct ConditionalDiffusion: Generator, Equatable {
         guard temperature.isFinite, temperature >= 0 else { throw GeneratorError("diffusion: temperature must be finite and ≥ 0, got \(temperature)") }
         let labels = try LabelPlan.labels(
             count: count, label: label, classCounts: classCounts, fitted: classCounts.map { $0 > 0 }, generator: name, using: &rng)
-        let start = rng.standardNormals(count * featureCount).map { $0 * Float(temperature) }
-        var features = denoise(start, labels: labels, temperature: temperature, using: &rng)
+        let start = rng.standardNormals(count * coordinates.dimension).map { $0 * Float(temperature) }
+        var features = decode(denoise(start, labels: labels, temperature: temperature, using: &rng))
         LabelPlan.clip(&features)
         return LabeledSamples(features: features, labels: labels, featureCount: featureCount, classCount: classCounts.count)
     }
 
-    /// Runs the DDIM chain from `x_T` (`rows x d`) with `labels`; returns images in [0, 1].
+    /// A copy of `fitted` with other coordinates (for tests of the coordinate maps).
+    init(fitted: ConditionalDiffusion, coordinates: Coordinates) {
+        self = fitted
+        self.coordinates = coordinates
+    }
+
+    /// Maps model coordinates (`rows x D`) to images, `(μ + z V + 1) / 2` (not clipped).
+    /// - Precondition: the model is fitted.
+    public func decode(_ z: [Float]) -> [Float] {
+        let d = featureCount
+        let dimension = coordinates.dimension
+        let rows = dimension == 0 ? 0 : z.count / dimension
+        var x = coordinates.directions.isEmpty ? z : BLAS.matmul(z, coordinates.directions, m: rows, k: dimension, n: d)
+        for i in 0..<rows { for j in 0..<d { x[i * d + j] = (x[i * d + j] + coordinates.mean[j] + 1) / 2 } }
+        return x
+    }
+
+    /// Runs the DDIM chain from `z_T` (`rows x D`) with `labels`; returns the model coordinates of the samples.
     /// - Precondition: the model is fitted and the shapes agree.
     public func denoise(_ start: [Float], labels: [Int32], temperature: Double = 1, using rng: inout some RandomNumberGenerator) -> [Float] {
-        let shape = layout(d: featureCount, classes: classCounts.count)
+        let d = coordinates.dimension
+        let shape = Layout(d: d, classes: classCounts.count, configuration: configuration)
         let n = labels.count
-        let d = featureCount
         precondition(start.count == n * d && parameters.count == shape.count, "diffusion.denoise: unfitted or wrong shape")
         guard n > 0 else { return [] }
         let c = configuration
         let alphaBar = Self.cumulativeAlphas(schedule: c.schedule, timesteps: c.timesteps)
         let table = Self.timeFeatureTable(timesteps: c.timesteps, features: shape.timeFeatures)
         let schedule = Self.samplingTimesteps(timesteps: c.timesteps, steps: c.samplingSteps)
+        // Pixel coordinates: ẑ₀ stays in the box that maps to [0, 1].
+        let bounds: (lower: [Float], upper: [Float])? =
+            coordinates.directions.isEmpty ? (coordinates.mean.map { -1 - $0 }, coordinates.mean.map { 1 - $0 }) : nil
         let guided = c.guidance > 0
         let chunk = 256
         let rows = min(chunk, n)
@@ -377,26 +441,29 @@ public struct ConditionalDiffusion: Generator, Equatable {
             let width = guided ? 2 * m : m
             var batchLabels = Array(labels[begin..<(begin + m)])
             if guided { batchLabels += [Int32](repeating: Int32(shape.classes), count: m) }
-            let x = Self.ddim(
+            result += Self.ddim(
                 Array(start[(begin * d)..<((begin + m) * d)]), alphaBar: alphaBar, timesteps: schedule, eta: c.eta,
-                temperature: temperature, using: &rng
+                temperature: temperature, bounds: bounds, using: &rng
             ) { x, t in
                 let a = alphaBar[t - 1]
-                let k = Self.coefficients(c.prediction, alphaBar: a, dataDeviation: dataDeviation)
+                let k = Self.coefficients(c.prediction, alphaBar: a, scales: coordinates.scales)
                 for r in 0..<width {
                     let source = (r % m) * d
-                    for j in 0..<d { input.pointer[r * d + j] = k.input * x[source + j] }
+                    for j in 0..<d { input.pointer[r * d + j] = k.input[j] * x[source + j] }
                     for f in 0..<shape.timeFeatures { tau.pointer[r * shape.timeFeatures + f] = table[(t - 1) * shape.timeFeatures + f] }
                 }
                 var predicted = batchLabels.withUnsafeBufferPointer { py in
                     network.forward(theta.pointer, x: input.pointer, time: tau.pointer, labels: py.baseAddress!, rows: width)
                 }
                 if c.prediction == .edm {
+                    // ε̂ = (z_t − √ᾱ ẑ₀) / √(1 − ᾱ) with ẑ₀ = skip ⊙ z_t + out ⊙ F.
                     let rootA = Float(a.squareRoot()), inverse = Float(1 / (1 - a).squareRoot())
                     for r in 0..<width {
                         let source = (r % m) * d
                         for j in 0..<d {
-                            predicted[r * d + j] = Self.noiseEstimate(output: predicted[r * d + j], noisy: x[source + j], rootAlphaBar: rootA, inverseRootOneMinus: inverse, k)
+                            let xt = x[source + j]
+                            let clean = k.skip[j] * xt + k.out[j] * predicted[r * d + j]
+                            predicted[r * d + j] = (xt - rootA * clean) * inverse
                         }
                     }
                 }
@@ -405,21 +472,22 @@ public struct ConditionalDiffusion: Generator, Equatable {
                 predicted.removeLast(m * d)
                 return predicted
             }
-            result += x.map { ($0 + 1) / 2 }
             begin += m
         }
         return result
     }
 
     /// The DDIM chain (Song et al. 2021, eq. 12) over `timesteps` (ascending, 1-based) from
-    /// `start`, in the model's [−1, 1] space, with `predict(x_t, t)` the noise estimate.
-    /// Returns the final `x̂₀` (clipped to [−1, 1]).
+    /// `start` (rows of `D = bounds.lower.count` when bounds are given), with `predict(z_t, t)`
+    /// the noise estimate. Returns the final `ẑ₀`, clipped to `bounds` per coordinate when given.
     static func ddim(
         _ start: [Float], alphaBar: [Double], timesteps: [Int], eta: Double, temperature: Double,
-        using rng: inout some RandomNumberGenerator, predict: (_ x: [Float], _ t: Int) -> [Float]
+        bounds: (lower: [Float], upper: [Float])? = nil, using rng: inout some RandomNumberGenerator,
+        predict: (_ x: [Float], _ t: Int) -> [Float]
     ) -> [Float] {
         var x = start
         let count = x.count
+        let width = bounds?.lower.count ?? 1
         for i in stride(from: timesteps.count - 1, through: 0, by: -1) {
             let t = timesteps[i]
             let current = alphaBar[t - 1]
@@ -432,12 +500,13 @@ public struct ConditionalDiffusion: Generator, Equatable {
             let sqrtPrevious = Float(previous.squareRoot())
             for j in 0..<count {
                 let xt = x[j]
-                let clean = min(max((xt - sqrtOneMinus * e[j]) / sqrtCurrent, -1), 1)
+                var clean = (xt - sqrtOneMinus * e[j]) / sqrtCurrent
+                if let bounds { clean = min(max(clean, bounds.lower[j % width]), bounds.upper[j % width]) }
                 guard i > 0 else {
                     x[j] = clean
                     continue
                 }
-                // ε consistent with the clipped x̂₀, so the chain stays on its trajectory.
+                // ε consistent with the clipped ẑ₀, so the chain stays on its trajectory.
                 let consistent = (xt - sqrtCurrent * clean) / sqrtOneMinus
                 var next = sqrtPrevious * clean + direction * consistent
                 if sigma > 0 { next += Float(sigma * temperature) * z[j] }

@@ -7,7 +7,7 @@ import FedArenaCore
 /// generator: { kind: gmm, components: 5, covariance: diagonal, iterations: 100, variance_floor: 0.001 }
 /// generator: { kind: vae, latent: 8, hidden: 256, epochs: 30, batch_size: 32, lr: 0.005 }
 /// generator: { kind: gan, steps: 3000, loss: hinge, generator_hidden: [256, 512], discriminator_hidden: [512, 256] }
-/// generator: { kind: diffusion, steps: 3000, schedule: cosine, hidden: 512, layers: 3, sampling_steps: 50 }
+/// generator: { kind: diffusion, components: 128, steps: 3000, schedule: cosine, hidden: 256, layers: 3, sampling_steps: 50 }
 /// ```
 ///
 /// Options are read through ``ConfigReader``; ``ConfigReader/finish()`` rejects unknown keys
@@ -79,6 +79,7 @@ public struct GeneratorRegistry: Sendable {
     /// and checks them, so an impossible value is reported at its own key path.
     static func diffusionConfiguration(_ r: ConfigReader) throws(ConfigError) -> ConditionalDiffusion.Configuration {
         var c = ConditionalDiffusion.Configuration()
+        c.components = try r.int("components", default: c.components, atLeast: 0)
         let prediction = try r.string("prediction", default: c.prediction.rawValue, allowed: ConditionalDiffusion.Prediction.allCases.map(\.rawValue))
         c.prediction = ConditionalDiffusion.Prediction(rawValue: prediction)!
         c.hidden = try r.int("hidden", default: c.hidden, atLeast: 1)

@@ -150,11 +150,12 @@ import Testing
         for row in 0..<data.count where data.labels[row] == 0 {
             for j in 0..<4 { data.features[row * 16 + j] = 0 }
         }
-        let clamped = try SyntheticPoison(generator: try GaussianPCA(components: 2), mode: .none, clampBackground: true)
+        // The residual term of the PCA Gaussian spreads isotropic noise over every pixel: a haze.
+        let clamped = try SyntheticPoison(generator: try GaussianPCA(components: 2, residual: true), mode: .none, clampBackground: true)
         var rng = SeededGenerator(seed: 2)
         let poisoned = try clamped.poison(data, using: &rng)
         var plainRng = SeededGenerator(seed: 2)
-        let plain = try attack(.none).poison(data, using: &plainRng)
+        let plain = try SyntheticPoison(generator: try GaussianPCA(components: 2, residual: true), mode: .none).poison(data, using: &plainRng)
         func litBackground(_ samples: LabeledSamples, label: Int32) -> Int {
             (0..<samples.count).filter { samples.labels[$0] == label }.reduce(0) { total, row in
                 total + (0..<4).filter { samples.features[row * 16 + $0] != 0 }.count

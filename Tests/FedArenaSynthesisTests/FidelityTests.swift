@@ -33,8 +33,8 @@ import Testing
     @Test func memorisationSeparatesCopiesFromFreshSamples() throws {
         let training = real(seed: 1)
         let heldOut = real(seed: 2)
-        // Distances by hand: rows (0, 0) and (3, 4) against (0, 1) and (6, 8): nearest 1 and 5.
-        #expect(Fidelity.nearestDistances(from: [0, 0, 3, 4], to: [0, 1, 6, 8], dimension: 2).map { ($0 * 1e4).rounded() / 1e4 } == [1, 5])
+        // Distances by hand: (0, 0) and (3, 4) against (0, 1) and (6, 8): nearest 1 and min(√18, 5) = √18 ≈ 4.2426.
+        #expect(Fidelity.nearestDistances(from: [0, 0, 3, 4], to: [0, 1, 6, 8], dimension: 2).map { ($0 * 1e4).rounded() / 1e4 } == [1, 4.2426])
         let copies = try Fidelity.evaluate(real: heldOut, synthetic: training, training: training, seed: 1)
         #expect(try #require(copies.nearestTrainingDistance) < 0.01 && copies.copyShare == 1)
         let fresh = try Fidelity.evaluate(real: heldOut, synthetic: real(seed: 3), training: training, seed: 1)
