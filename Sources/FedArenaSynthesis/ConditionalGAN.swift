@@ -57,33 +57,36 @@ public struct ConditionalGAN: Generator, Equatable {
         /// Generator hidden widths, input side first (`generator_hidden`).
         public var generatorHidden = [256, 512]
         /// Discriminator hidden widths, input side first (`discriminator_hidden`).
-        public var discriminatorHidden = [512, 256]
+        public var discriminatorHidden = [256, 128]
         /// Generator updates (`steps`).
-        public var steps = 3_000
+        public var steps = 2_000
         /// Discriminator updates per generator update (`discriminator_steps`).
         public var discriminatorSteps = 1
         /// Samples per batch (`batch_size`), capped at the training set's size.
         public var batchSize = 64
         /// The generator's Adam step (`lr`).
-        public var learningRate = 2e-4
+        public var learningRate = 4e-4
         /// The discriminator's Adam step (`discriminator_lr`).
-        public var discriminatorLearningRate = 2e-4
+        public var discriminatorLearningRate = 4e-4
         /// Adam's β₁ (`beta1`).
         public var beta1 = 0.5
         /// Adam's β₂ (`beta2`).
         public var beta2 = 0.999
         /// The loss (`loss`).
-        public var loss = Loss.hinge
+        public var loss = Loss.nonSaturating
         /// Spectral normalisation of the discriminator (`spectral_norm`).
         public var spectralNorm = true
-        /// One-sided label smoothing of the non-saturating loss (`label_smoothing`, 0 = off).
-        public var labelSmoothing = 0.0
+        /// One-sided label smoothing of the non-saturating loss (`label_smoothing`, 0 = off;
+        /// must be 0 with the hinge loss; the YAML default is 0.1 for `non-saturating`, 0 for `hinge`).
+        public var labelSmoothing = 0.1
         /// The generator EMA decay (`ema`, 0 = sample from the last weights).
         public var ema = 0.999
         /// The leaky ReLU slope of both networks (`leaky_slope`).
         public var leakySlope = 0.2
 
-        /// The defaults: fit 600 Fashion-MNIST images in about 25 s on one core (release build).
+        /// The defaults (see the README for measured fit times): the non-saturating loss with
+        /// label smoothing 0.1 gave visibly less saturated samples than the hinge loss on
+        /// 600 Fashion-MNIST images at the same budget.
         public init() {}
 
         /// The first option out of range, as its YAML key and the reason (`nil` when all are valid).

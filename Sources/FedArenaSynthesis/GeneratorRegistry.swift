@@ -6,7 +6,7 @@ import FedArenaCore
 /// generator: { kind: gaussian-pca, components: 20, residual: false }
 /// generator: { kind: gmm, components: 5, covariance: diagonal, iterations: 100, variance_floor: 0.001 }
 /// generator: { kind: vae, latent: 8, hidden: 256, epochs: 30, batch_size: 32, lr: 0.005 }
-/// generator: { kind: gan, steps: 3000, loss: hinge, generator_hidden: [256, 512], discriminator_hidden: [512, 256] }
+/// generator: { kind: gan, steps: 2000, loss: non-saturating, label_smoothing: 0.1, generator_hidden: [256, 512], discriminator_hidden: [256, 128] }
 /// generator: { kind: diffusion, components: 128, steps: 3000, schedule: cosine, hidden: 256, layers: 3, sampling_steps: 50 }
 /// ```
 ///
@@ -68,7 +68,7 @@ public struct GeneratorRegistry: Sendable {
         let loss = try r.string("loss", default: c.loss.rawValue, allowed: ConditionalGAN.Loss.allCases.map(\.rawValue))
         c.loss = ConditionalGAN.Loss(rawValue: loss)!
         c.spectralNorm = try r.bool("spectral_norm", default: c.spectralNorm)
-        c.labelSmoothing = try r.double("label_smoothing", default: c.labelSmoothing, range: 0...0.49)
+        c.labelSmoothing = try r.double("label_smoothing", default: c.loss == .nonSaturating ? 0.1 : 0, range: 0...0.49)
         c.ema = try r.double("ema", default: c.ema, range: 0...0.999_999)
         c.leakySlope = try r.double("leaky_slope", default: c.leakySlope, range: 0...0.999_999)
         if let problem = c.problem { throw r.error(problem.key, problem.reason) }

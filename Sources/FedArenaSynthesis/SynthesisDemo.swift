@@ -87,10 +87,13 @@ public enum SynthesisDemo {
     ///   - heldOut: real samples none of the generators saw.
     ///   - unseen: more real samples none of the generators saw, from the same source as `real`.
     ///   - seed: generator `i` fits and draws with `SeededGenerator(seed: seed, stream: [i, …])`.
+    ///   - gridDirectory: when given, each generator's draws are also written there as
+    ///     `NAME.png` (``writePNG(_:columns:to:)``, 10 per class), from the same fit.
     /// - Returns: the reference rows, then one row per generator.
-    /// - Throws: ``SynthesisError`` from fitting, drawing or the metrics.
+    /// - Throws: ``SynthesisError`` from fitting, drawing, the metrics or writing a grid.
     public static func fidelityTable(
-        generators: [any Generator], real: LabeledSamples, heldOut: LabeledSamples, unseen: LabeledSamples? = nil, seed: UInt64
+        generators: [any Generator], real: LabeledSamples, heldOut: LabeledSamples, unseen: LabeledSamples? = nil, seed: UInt64,
+        gridDirectory: String? = nil
     ) throws(SynthesisError) -> [FidelityRow] {
         let reference = real.subset(Array(0..<min(real.count, heldOut.count)))
         var rows = [
@@ -128,6 +131,7 @@ public enum SynthesisDemo {
                 throw SynthesisError(.generatorFailed, "\(generator.name): \(error.message)")
             }
             let sampleSeconds = Date().timeIntervalSince(drawStart)
+            if let gridDirectory { try writePNG(drawn, columns: 10, to: "\(gridDirectory)/\(generator.name).png") }
             let metrics = try Fidelity.evaluate(real: heldOut, synthetic: drawn, training: real, seed: seed)
             rows.append(
                 FidelityRow(name: generator.name, metrics: metrics, fitSeconds: fitSeconds, sampleSeconds: sampleSeconds, fitCPUSeconds: fitCPUSeconds))

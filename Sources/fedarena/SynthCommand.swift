@@ -25,7 +25,8 @@ struct SynthCommand: ParsableCommand {
             Without --scenario the generator is fitted on the first --train training samples.
             --fidelity fits every generator (or --generators) with its defaults on the first --train
             training samples and scores --held-out test samples; the reference rows are the training
-            samples themselves and --held-out further training samples no generator saw.
+            samples themselves and --held-out further training samples no generator saw. Generator
+            options given with --fidelity apply to every listed generator (pick one with --generators).
             NPY output writes FILE (n x 784 float32 in [0, 1]) and FILE-labels.npy (float32 classes).
             """)
 
@@ -64,6 +65,9 @@ struct SynthCommand: ParsableCommand {
 
     @Option(help: "Comma-separated generators for --fidelity (default: every registered one).")
     var generators: String?
+
+    @Option(help: "With --fidelity: also write each generator's draws as DIR/NAME.png (10 per class).")
+    var grids: String?
 
     @Option(help: "Run recursive generation for this many generations and print the per-class variance.")
     var recursive: Int?
@@ -104,7 +108,7 @@ struct SynthCommand: ParsableCommand {
             }
             let rows = try SynthesisDemo.fidelityTable(
                 generators: models, real: data.train.subset(0..<train), heldOut: data.test.subset(0..<heldOut),
-                unseen: data.train.subset(train..<(train + heldOut)), seed: seed)
+                unseen: data.train.subset(train..<(train + heldOut)), seed: seed, gridDirectory: grids)
             print(FidelityRow.markdown(rows))
             return
         }

@@ -20,7 +20,10 @@ import Testing
             try registry.make(spec("gan", ["loss": .string("non-saturating"), "label_smoothing": .double(0.1), "generator_hidden": .array([.int(64)])]))
                 as? ConditionalGAN)
         #expect(gan.configuration.loss == .nonSaturating && gan.configuration.labelSmoothing == 0.1)
-        #expect(gan.configuration.generatorHidden == [64] && gan.configuration.discriminatorHidden == [512, 256])
+        #expect(gan.configuration.generatorHidden == [64] && gan.configuration.discriminatorHidden == [256, 128])
+        // The hinge loss takes no label smoothing, so its YAML default is 0.
+        let hinge = try #require(try registry.make(spec("gan", ["loss": .string("hinge")])) as? ConditionalGAN)
+        #expect(hinge.configuration.labelSmoothing == 0 && hinge.configuration.loss == .hinge)
         let diffusion = try #require(
             try registry.make(spec("diffusion", ["schedule": .string("linear"), "sampling_steps": .int(20), "guidance": .double(0)])) as? ConditionalDiffusion)
         #expect(diffusion.configuration.schedule == .linear && diffusion.configuration.samplingSteps == 20 && diffusion.configuration.guidance == 0)
@@ -37,7 +40,7 @@ import Testing
                 return error.keyPath
             }
         }
-        #expect(path("gan", ["label_smoothing": .double(0.1)]) == "attack.generator.label_smoothing")
+        #expect(path("gan", ["loss": .string("hinge"), "label_smoothing": .double(0.1)]) == "attack.generator.label_smoothing")
         #expect(path("gan", ["loss": .string("wasserstein")]) == "attack.generator.loss")
         #expect(path("gan", ["generator_hidden": .array([])]) == "attack.generator.generator_hidden")
         #expect(path("gan", ["discriminator_hidden": .array([.int(8), .int(0)])]) == "attack.generator.discriminator_hidden[1]")
