@@ -245,6 +245,7 @@ public struct SyntheticPoison: DataAttack {
     }
 
     /// Rounds every value to the nearest multiple of 1/255 (ties away from zero), clipped to [0, 1].
+    /// - Parameter values: features, changed in place.
     public static func quantise(_ values: inout [Float]) {
         for i in values.indices {
             let level = (min(max(values[i], 0), 1) * 255).rounded(.toNearestOrAwayFromZero)
@@ -254,6 +255,9 @@ public struct SyntheticPoison: DataAttack {
 
     /// Sets to 0 every feature of a sample of class `c` that is exactly 0 in all of
     /// `reference`'s samples of class `c` (classes `reference` lacks are left alone).
+    /// - Parameters:
+    ///   - samples: the synthetic samples, changed in place.
+    ///   - reference: the client's real samples (same feature and class counts).
     public static func clampBackground(_ samples: inout LabeledSamples, like reference: LabeledSamples) {
         let d = reference.featureCount
         precondition(samples.featureCount == d, "clampBackground: feature counts differ")
@@ -263,7 +267,7 @@ public struct SyntheticPoison: DataAttack {
             if lit[c].isEmpty { lit[c] = [Bool](repeating: false, count: d) }
             for j in 0..<d where reference.features[row * d + j] != 0 { lit[c][j] = true }
         }
-        for (row, label) in samples.labels.enumerated() {
+        for (row, label) in samples.labels.enumerated() where Int(label) < lit.count {
             let mask = lit[Int(label)]
             guard !mask.isEmpty else { continue }
             for j in 0..<d where !mask[j] { samples.features[row * d + j] = 0 }
@@ -348,7 +352,11 @@ public struct PoisonStepPlan: Sendable, Equatable {
         self.poisonedSteps = poisonedSteps
     }
 
-    /// Whether step `step` of epoch `epoch` trains on poison.
+    /// Whether a step trains on poison.
+    /// - Parameters:
+    ///   - epoch: the local epoch, 0-based.
+    ///   - step: the step within the epoch, 0-based.
+    /// - Returns: `true` for a poisoned batch.
     public func isPoisoned(epoch: Int, step: Int) -> Bool { poisonedSteps[epoch].contains(step) }
 }
 

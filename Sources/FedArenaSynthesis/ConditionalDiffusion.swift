@@ -160,7 +160,7 @@ public struct ConditionalDiffusion: Generator, Equatable {
     public private(set) var featureCount = 0
 
     /// Creates an untrained model.
-    /// - Parameter configuration: the hyper-parameters.
+    /// - Parameter configuration: the hyper-parameters (checked with ``Configuration/problem``).
     /// - Throws: ``GeneratorError`` naming the first option out of range.
     public init(_ configuration: Configuration = Configuration()) throws(GeneratorError) {
         if let problem = configuration.problem { throw GeneratorError("diffusion: \(problem.key) \(problem.reason)") }
@@ -204,7 +204,11 @@ public struct ConditionalDiffusion: Generator, Equatable {
         func inputs(_ layer: Int) -> Int { layer == 0 ? d : hidden }
     }
 
-    /// ᾱ_t for t = 1…T (index t − 1) of the configured schedule.
+    /// ᾱ_t of a schedule.
+    /// - Parameters:
+    ///   - schedule: linear or cosine.
+    ///   - timesteps: T ≥ 1.
+    /// - Returns: ᾱ_t for t = 1…T (index t − 1).
     public static func cumulativeAlphas(schedule: Schedule, timesteps: Int) -> [Double] {
         var betas = [Double]()
         switch schedule {
@@ -226,6 +230,10 @@ public struct ConditionalDiffusion: Generator, Equatable {
     }
 
     /// The DDIM timesteps `τ_1 < … < τ_S` (1-based), `τ_i = ⌈i T / S⌉`.
+    /// - Parameters:
+    ///   - timesteps: T.
+    ///   - steps: S, in 1…T.
+    /// - Returns: the S timesteps, ascending, ending at T.
     public static func samplingTimesteps(timesteps: Int, steps: Int) -> [Int] {
         (1...steps).map { i in (i * timesteps + steps - 1) / steps }
     }
@@ -289,6 +297,9 @@ public struct ConditionalDiffusion: Generator, Equatable {
     }
 
     /// Trains the denoiser on `samples` from a fresh initialisation.
+    /// - Parameters:
+    ///   - samples: the client's samples (features in [0, 1]).
+    ///   - rng: the generator the fit's seed is taken from (one `next()`).
     /// - Throws: ``GeneratorError`` for an empty or malformed set, or a loss that stops being finite.
     public mutating func fit(_ samples: LabeledSamples, using rng: inout some RandomNumberGenerator) throws(GeneratorError) {
         try ClassSplit.validate(samples, generator: name)
@@ -398,7 +409,9 @@ public struct ConditionalDiffusion: Generator, Equatable {
         self.coordinates = coordinates
     }
 
-    /// Maps model coordinates (`rows x D`) to images, `(μ + z V + 1) / 2` (not clipped).
+    /// Maps model coordinates to images, `(μ + z V + 1) / 2` (not clipped).
+    /// - Parameter z: `rows x D` model coordinates.
+    /// - Returns: `rows x d` images.
     /// - Precondition: the model is fitted.
     public func decode(_ z: [Float]) -> [Float] {
         let d = featureCount
@@ -409,7 +422,13 @@ public struct ConditionalDiffusion: Generator, Equatable {
         return x
     }
 
-    /// Runs the DDIM chain from `z_T` (`rows x D`) with `labels`; returns the model coordinates of the samples.
+    /// Runs the DDIM chain from `z_T` with `labels`.
+    /// - Parameters:
+    ///   - start: `rows x D` starting noise.
+    ///   - labels: one class per row.
+    ///   - temperature: scales the η noise.
+    ///   - rng: the source of the η noise (unused for η = 0).
+    /// - Returns: the `rows x D` model coordinates of the samples (``decode(_:)`` maps them to images).
     /// - Precondition: the model is fitted and the shapes agree.
     public func denoise(_ start: [Float], labels: [Int32], temperature: Double = 1, using rng: inout some RandomNumberGenerator) -> [Float] {
         let d = coordinates.dimension

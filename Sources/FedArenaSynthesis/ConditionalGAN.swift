@@ -132,7 +132,7 @@ public struct ConditionalGAN: Generator, Equatable {
     public private(set) var featureCount = 0
 
     /// Creates an untrained GAN.
-    /// - Parameter configuration: the hyper-parameters.
+    /// - Parameter configuration: the hyper-parameters (checked with ``Configuration/problem``).
     /// - Throws: ``GeneratorError`` naming the first option out of range.
     public init(_ configuration: Configuration = Configuration()) throws(GeneratorError) {
         if let problem = configuration.problem { throw GeneratorError("gan: \(problem.key) \(problem.reason)") }
@@ -210,6 +210,9 @@ public struct ConditionalGAN: Generator, Equatable {
     enum Stream: UInt64 { case initialise = 1, powerIteration, shuffle, noise }
 
     /// Trains the two networks on `samples` from a fresh initialisation.
+    /// - Parameters:
+    ///   - samples: the client's samples (features in [0, 1]).
+    ///   - rng: the generator the fit's seed is taken from (one `next()`).
     /// - Throws: ``GeneratorError`` for an empty or malformed set, or a loss that stops being finite.
     public mutating func fit(_ samples: LabeledSamples, using rng: inout some RandomNumberGenerator) throws(GeneratorError) {
         try ClassSplit.validate(samples, generator: name)
@@ -234,7 +237,11 @@ public struct ConditionalGAN: Generator, Equatable {
         return LabeledSamples(features: features, labels: labels, featureCount: featureCount, classCount: classCounts.count)
     }
 
-    /// Maps latent codes (`rows x latent`) with their labels to images through the fitted generator.
+    /// Maps latent codes with their labels to images through the fitted generator.
+    /// - Parameters:
+    ///   - z: `rows x latent` codes, row-major.
+    ///   - labels: one class per row.
+    /// - Returns: `rows x d` images in (0, 1).
     /// - Precondition: the model is fitted and the shapes agree.
     public func generate(_ z: [Float], labels: [Int32]) -> [Float] {
         let shape = layout(d: featureCount, classes: classCounts.count)

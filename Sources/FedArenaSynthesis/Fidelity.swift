@@ -143,6 +143,11 @@ public enum Fidelity {
     }
 
     /// The accuracy on `test` of the TSTR classifier (see the type's notes) trained on `train`.
+    /// - Parameters:
+    ///   - train: the labelled samples to train on (synthetic for TSTR).
+    ///   - test: the labelled samples to score (real).
+    ///   - seed: the classifier's initialisation and shuffling seed.
+    /// - Returns: the share of `test` classified correctly.
     /// - Throws: ``SynthesisError`` `.invalidArgument` when the classifier cannot be built or trained.
     public static func tstrAccuracy(train: LabeledSamples, test: LabeledSamples, seed: UInt64) throws(SynthesisError) -> Double {
         guard train.count > 0, test.count > 0, train.featureCount == test.featureCount, train.classCount == test.classCount else {
@@ -162,7 +167,12 @@ public enum Fidelity {
         }
     }
 
-    /// The Euclidean distance from each row of `a` to its nearest row of `b` (rows of `dimension`).
+    /// The Euclidean distance from each row of `a` to its nearest row of `b`.
+    /// - Parameters:
+    ///   - a: row-major rows of `dimension` values.
+    ///   - b: row-major rows of `dimension` values (at least one).
+    ///   - dimension: values per row.
+    /// - Returns: one distance per row of `a`.
     public static func nearestDistances(from a: [Float], to b: [Float], dimension: Int) -> [Double] {
         let n = a.count / dimension
         let m = b.count / dimension
