@@ -75,8 +75,10 @@ public struct ConditionalDiffusion: Generator, Equatable {
     /// The hyper-parameters; the names in parentheses are the YAML keys.
     public struct Configuration: Sendable, Equatable {
         /// Principal components the model runs on (`components`; 0 = pixel space), capped at
-        /// the training set's size − 1 and at d.
-        public var components = 128
+        /// the training set's size − 1 and at d. On 600 Fashion-MNIST images 64 gave cleaner
+        /// samples (C2ST 0.71, coverage 0.90) than 128 (0.89, 0.75) or 256 (0.89, 0.57), at
+        /// some recall (0.30 against 0.50 and 0.60).
+        public var components = 64
         /// What the network predicts (`prediction`).
         public var prediction = Prediction.edm
         /// The width of every hidden layer (`hidden`).

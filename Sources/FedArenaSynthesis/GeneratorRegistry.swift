@@ -7,7 +7,7 @@ import FedArenaCore
 /// generator: { kind: gmm, components: 5, covariance: diagonal, iterations: 100, variance_floor: 0.001 }
 /// generator: { kind: vae, latent: 8, hidden: 256, epochs: 30, batch_size: 32, lr: 0.005 }
 /// generator: { kind: gan, steps: 2000, loss: non-saturating, label_smoothing: 0.1, generator_hidden: [256, 512], discriminator_hidden: [256, 128] }
-/// generator: { kind: diffusion, components: 128, steps: 3000, schedule: cosine, hidden: 256, layers: 3, sampling_steps: 50 }
+/// generator: { kind: diffusion, components: 64, steps: 3000, schedule: cosine, hidden: 256, layers: 3, sampling_steps: 50 }
 /// ```
 ///
 /// Options are read through ``ConfigReader``; ``ConfigReader/finish()`` rejects unknown keys
