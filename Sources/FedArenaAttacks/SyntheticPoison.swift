@@ -163,6 +163,7 @@ public struct SyntheticPoison: DataAttack {
         let seed = rng.next()
         var poisonRng = SeededGenerator(seed: seed, stream: [1])
         let poisoned = try poisonedSet(samples, using: &poisonRng)
+        precondition(poisoned.count == n, "the poisoned set keeps the client's sample count")
         var combined = samples
         combined.features += poisoned.features
         combined.labels += poisoned.labels
