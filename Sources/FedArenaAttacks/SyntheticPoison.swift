@@ -29,8 +29,9 @@ import FedArenaSynthesis
 ///   pixels lie on (raw generator output lies between grid points almost surely).
 /// - `poisonedStepFraction` p < 1: only a share p of the local SGD steps trains on poison; the
 ///   others train on real batches. Such an attack cannot be expressed as one sample set:
-///   runtimes call ``stepPlan(_:epochs:batchSize:using:)`` (``poison(_:using:)`` refuses, see
-///   ``needsStepPlan``).
+///   runtimes call ``stepPlan(_:using:)`` once per client and
+///   ``PoisonStepPlan/schedule(epochs:batchSize:using:)`` every round (``poison(_:using:)``
+///   refuses, see ``needsStepPlan``).
 public struct SyntheticPoison: DataAttack {
     /// How the synthetic samples are poisoned.
     public enum Mode: Sendable {
@@ -119,7 +120,7 @@ public struct SyntheticPoison: DataAttack {
     }
 
     /// Whether only part of the local steps is poisoned, so that the runtime must train from
-    /// ``stepPlan(_:epochs:batchSize:using:)`` rather than from ``poison(_:using:)``.
+    /// ``stepPlan(_:using:)`` rather than from ``poison(_:using:)``.
     public var needsStepPlan: Bool { poisonedStepFraction < 1 }
 
     /// The poisoned training set (every local step on it).
@@ -130,73 +131,28 @@ public struct SyntheticPoison: DataAttack {
         guard !needsStepPlan else {
             throw AttackError(
                 .invalidConfiguration,
-                "synthetic-poison with poison_steps \(poisonedStepFraction) poisons a share of the local steps; the runtime must train from stepPlan(_:epochs:batchSize:using:)")
+                "synthetic-poison with poison_steps \(poisonedStepFraction) poisons a share of the local steps; the runtime must train from stepPlan(_:using:) and its per-round schedule")
         }
         return try poisonedSet(samples, using: &rng)
     }
 
-    /// A plan of local training that poisons a share ``poisonedStepFraction`` of the steps.
-    ///
-    /// The plan's samples are the client's real samples (rows `0..<n`) followed by the
-    /// poisoned set ``poison(_:using:)`` would return (rows `n..<2n`, of which a share `mix`
-    /// synthetic). Each epoch has `S = ⌈n / batchSize⌉` steps, the last possibly shorter, as
-    /// the local trainer runs them; `round(p · S)` of them (at least 1) are chosen uniformly
-    /// and draw their rows from a fresh permutation of the poisoned rows, the others from a
-    /// fresh permutation of the real rows. Streams: one 64-bit seed is taken from `rng`; the
-    /// poisoned set comes from `SeededGenerator(seed:, stream: [1])`, epoch `e`'s choice of
-    /// steps and permutations from `stream: [2, e]`.
+    /// The data of a client that poisons only a share ``poisonedStepFraction`` of its local
+    /// steps: its real samples (rows `0..<n`) followed by the poisoned set ``poison(_:using:)``
+    /// would return for `poison_steps: 1` (rows `n..<2n`, a share `mix` of them synthetic).
+    /// Fit once per client (like ``poison(_:using:)``); each round then draws its batches with
+    /// ``PoisonStepPlan/schedule(epochs:batchSize:using:)``.
     /// - Parameters:
     ///   - samples: the client's real samples.
-    ///   - epochs: local epochs, ≥ 1.
-    ///   - batchSize: the local batch size, ≥ 1.
-    ///   - rng: the client's seeded generator.
-    /// - Returns: the plan (for p = 1 every step is poisoned).
-    /// - Throws: ``AttackError`` `.invalidConfiguration` for a non-positive epoch count or batch
-    ///   size, `.invalidInput` when the generator fails.
-    public func stepPlan(
-        _ samples: LabeledSamples, epochs: Int, batchSize: Int, using rng: inout some RandomNumberGenerator
-    ) throws(AttackError) -> PoisonStepPlan {
-        guard epochs >= 1, batchSize >= 1 else {
-            throw AttackError(.invalidConfiguration, "a step plan needs epochs and batch size ≥ 1, got \(epochs) and \(batchSize)")
-        }
-        let n = samples.count
-        let seed = rng.next()
-        var poisonRng = SeededGenerator(seed: seed, stream: [1])
-        let poisoned = try poisonedSet(samples, using: &poisonRng)
-        precondition(poisoned.count == n, "the poisoned set keeps the client's sample count")
+    ///   - rng: the client's seeded generator (the generator's fit and draws come from it).
+    /// - Returns: the plan.
+    /// - Throws: ``AttackError`` `.invalidInput` when the generator cannot be fitted or sampled.
+    public func stepPlan(_ samples: LabeledSamples, using rng: inout some RandomNumberGenerator) throws(AttackError) -> PoisonStepPlan {
+        let poisoned = try poisonedSet(samples, using: &rng)
+        precondition(poisoned.count == samples.count, "the poisoned set keeps the client's sample count")
         var combined = samples
         combined.features += poisoned.features
         combined.labels += poisoned.labels
-        var orders = [[Int]](), chosen = [[Int]]()
-        let steps = n == 0 ? 0 : (n + batchSize - 1) / batchSize
-        let poisonedSteps = steps == 0 ? 0 : min(steps, max(1, Int((poisonedStepFraction * Double(steps)).rounded())))
-        for epoch in 0..<epochs {
-            var planRng = SeededGenerator(seed: seed, stream: [2, UInt64(epoch)])
-            let picked = planRng.sample(poisonedSteps, from: steps)
-            let realOrder = planRng.permutation(n)
-            let poisonOrder = planRng.permutation(poisoned.count)
-            var order = [Int]()
-            order.reserveCapacity(n)
-            var realCursor = 0, poisonCursor = 0
-            var pickedSet = Set(picked)
-            for step in 0..<steps {
-                let rows = min(batchSize, n - step * batchSize)
-                if pickedSet.remove(step) != nil {
-                    for _ in 0..<rows {
-                        order.append(n + poisonOrder[poisonCursor])
-                        poisonCursor += 1
-                    }
-                } else {
-                    for _ in 0..<rows {
-                        order.append(realOrder[realCursor])
-                        realCursor += 1
-                    }
-                }
-            }
-            orders.append(order)
-            chosen.append(picked)
-        }
-        return PoisonStepPlan(samples: combined, realCount: n, batchSize: batchSize, orders: orders, poisonedSteps: chosen)
+        return PoisonStepPlan(samples: combined, realCount: samples.count, poisonedStepFraction: poisonedStepFraction)
     }
 
     /// The poisoned set: real samples mixed with post-processed, filtered, poisoned draws.
@@ -327,27 +283,88 @@ public struct SyntheticPoison: DataAttack {
     }
 }
 
-/// The local training of a client that poisons only a share of its steps (see
-/// ``SyntheticPoison/stepPlan(_:epochs:batchSize:using:)``).
+/// The training data of a client that poisons only a share of its local steps (made by
+/// ``SyntheticPoison/stepPlan(_:using:)``), and the per-round choice of its batches.
+public struct PoisonStepPlan: Sendable, Equatable {
+    /// The client's real samples (rows `0..<realCount`), then the poisoned set (as many rows).
+    public var samples: LabeledSamples
+    /// The number of real samples `n`: the rows each epoch visits, and the update's sample count.
+    public var realCount: Int
+    /// The share of steps trained on poison, in (0, 1].
+    public var poisonedStepFraction: Double
+
+    /// Creates a plan.
+    public init(samples: LabeledSamples, realCount: Int, poisonedStepFraction: Double) {
+        self.samples = samples
+        self.realCount = realCount
+        self.poisonedStepFraction = poisonedStepFraction
+    }
+
+    /// The batches of one round of local training.
+    ///
+    /// Each epoch has `S = ⌈n / batchSize⌉` steps, the last possibly shorter, as the local
+    /// trainer runs them; `round(p · S)` of them (at least 1) are chosen uniformly and take
+    /// their rows from a fresh permutation of the poisoned rows, the others from a fresh
+    /// permutation of the real rows, so every step is wholly real or wholly poisoned. Epoch
+    /// `e` draws, from `rng`, the poisoned steps (`sampledIndices`), then the real rows'
+    /// permutation, then the poisoned rows' (`shuffledIndices`).
+    /// - Parameters:
+    ///   - epochs: local epochs, ≥ 1.
+    ///   - batchSize: the local batch size, ≥ 1.
+    ///   - rng: the round's generator (e.g. seeded by round and client).
+    /// - Returns: the schedule; for p = 1 every step is poisoned.
+    /// - Throws: ``AttackError`` `.invalidConfiguration` for a non-positive epoch count or batch size.
+    public func schedule(epochs: Int, batchSize: Int, using rng: inout some RandomNumberGenerator) throws(AttackError) -> PoisonStepSchedule {
+        guard epochs >= 1, batchSize >= 1 else {
+            throw AttackError(.invalidConfiguration, "a step schedule needs epochs and batch size ≥ 1, got \(epochs) and \(batchSize)")
+        }
+        let n = realCount
+        let steps = n == 0 ? 0 : (n + batchSize - 1) / batchSize
+        let poisonedSteps = steps == 0 ? 0 : min(steps, max(1, Int((poisonedStepFraction * Double(steps)).rounded())))
+        var orders = [[Int]](), chosen = [[Int]]()
+        for _ in 0..<epochs {
+            let picked = rng.sampledIndices(poisonedSteps, from: steps)
+            let realOrder = rng.shuffledIndices(n)
+            let poisonOrder = rng.shuffledIndices(n)
+            var order = [Int]()
+            order.reserveCapacity(n)
+            var realCursor = 0, poisonCursor = 0
+            var pickedSet = Set(picked)
+            for step in 0..<steps {
+                let rows = min(batchSize, n - step * batchSize)
+                if pickedSet.remove(step) != nil {
+                    for _ in 0..<rows {
+                        order.append(n + poisonOrder[poisonCursor])
+                        poisonCursor += 1
+                    }
+                } else {
+                    for _ in 0..<rows {
+                        order.append(realOrder[realCursor])
+                        realCursor += 1
+                    }
+                }
+            }
+            orders.append(order)
+            chosen.append(picked)
+        }
+        return PoisonStepSchedule(batchSize: batchSize, orders: orders, poisonedSteps: chosen)
+    }
+}
+
+/// One round's batches of a ``PoisonStepPlan``.
 ///
 /// A trainer reproduces it by running, for epoch `e`, the batches `orders[e][k·B ..< (k+1)·B]`
-/// (the last shorter) of ``samples``, in order. The update's sample count is ``realCount``.
-public struct PoisonStepPlan: Sendable, Equatable {
-    /// The client's real samples (rows `0..<realCount`), then the poisoned set.
-    public var samples: LabeledSamples
-    /// The number of real samples `n` (also the number of rows each epoch visits).
-    public var realCount: Int
-    /// The batch size `B` the plan was made for.
+/// (the last shorter) of the plan's samples, in order.
+public struct PoisonStepSchedule: Sendable, Equatable {
+    /// The batch size `B`.
     public var batchSize: Int
-    /// Per epoch, the `n` row indices into ``samples``, batch after batch.
+    /// Per epoch, `n` row indices into ``PoisonStepPlan/samples``, batch after batch.
     public var orders: [[Int]]
     /// Per epoch, the steps (0-based, ascending) whose batch is poisoned.
     public var poisonedSteps: [[Int]]
 
-    /// Creates a plan.
-    public init(samples: LabeledSamples, realCount: Int, batchSize: Int, orders: [[Int]], poisonedSteps: [[Int]]) {
-        self.samples = samples
-        self.realCount = realCount
+    /// Creates a schedule.
+    public init(batchSize: Int, orders: [[Int]], poisonedSteps: [[Int]]) {
         self.batchSize = batchSize
         self.orders = orders
         self.poisonedSteps = poisonedSteps

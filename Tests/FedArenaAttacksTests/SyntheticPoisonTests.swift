@@ -174,32 +174,40 @@ import Testing
         var rng = SeededGenerator(seed: 3)
         #expect(throws: AttackError.self) { try attack.poison(Self.data, using: &rng) }
         var planRng = SeededGenerator(seed: 3)
-        let plan = try attack.stepPlan(Self.data, epochs: 3, batchSize: 8, using: &planRng)
-        // 60 samples in batches of 8: 8 steps (the last of 4); a quarter of 8 is 2 poisoned steps.
-        #expect(plan.realCount == 60 && plan.samples.count == 120 && plan.orders.count == 3)
+        let plan = try attack.stepPlan(Self.data, using: &planRng)
+        #expect(plan.realCount == 60 && plan.samples.count == 120)
         #expect(Array(plan.samples.features[0..<(60 * 16)]) == Self.data.features)
+        // The poisoned half carries the flipped labels (every draw is synthetic at mix 1).
+        #expect(plan.samples.labels[60...].allSatisfy { $0 != 0 })
+        var roundRng = SeededGenerator(seed: 4)
+        let schedule = try plan.schedule(epochs: 3, batchSize: 8, using: &roundRng)
+        // 60 samples in batches of 8: 8 steps (the last of 4); a quarter of 8 is 2 poisoned steps.
+        #expect(schedule.orders.count == 3)
         for epoch in 0..<3 {
-            let order = plan.orders[epoch]
+            let order = schedule.orders[epoch]
             #expect(order.count == 60)
-            #expect(plan.poisonedSteps[epoch].count == 2)
+            #expect(schedule.poisonedSteps[epoch].count == 2)
             for step in 0..<8 {
                 let rows = order[(step * 8)..<min(step * 8 + 8, 60)]
-                let poisoned = plan.isPoisoned(epoch: epoch, step: step)
+                let poisoned = schedule.isPoisoned(epoch: epoch, step: step)
                 #expect(rows.allSatisfy { ($0 >= 60) == poisoned }, "epoch \(epoch) step \(step)")
             }
-            // No row is visited twice in an epoch; poisoned rows carry the flipped labels.
+            // No row is visited twice in an epoch.
             #expect(Set(order).count == 60)
-            #expect(order.filter { $0 >= 60 }.allSatisfy { plan.samples.labels[$0] != 0 })
         }
-        #expect(plan.orders[0] != plan.orders[1])
+        #expect(schedule.orders[0] != schedule.orders[1])
         var again = SeededGenerator(seed: 3)
-        #expect(try attack.stepPlan(Self.data, epochs: 3, batchSize: 8, using: &again) == plan)
+        #expect(try attack.stepPlan(Self.data, using: &again) == plan)
+        var sameRound = SeededGenerator(seed: 4)
+        #expect(try plan.schedule(epochs: 3, batchSize: 8, using: &sameRound) == schedule)
+        var otherRound = SeededGenerator(seed: 5)
+        #expect(try plan.schedule(epochs: 3, batchSize: 8, using: &otherRound) != schedule)
         // p = 1: every step is poisoned.
         var fullRng = SeededGenerator(seed: 3)
-        let full = try self.attack(.none).stepPlan(Self.data, epochs: 1, batchSize: 8, using: &fullRng)
+        let full = try self.attack(.none).stepPlan(Self.data, using: &fullRng).schedule(epochs: 1, batchSize: 8, using: &fullRng)
         #expect(full.poisonedSteps == [Array(0..<8)] && full.orders[0].allSatisfy { $0 >= 60 })
         #expect(throws: AttackError.self) { try SyntheticPoison(generator: try GaussianPCA(components: 2), mode: .none, poisonedStepFraction: 0) }
-        #expect(throws: AttackError.self) { try attack.stepPlan(Self.data, epochs: 0, batchSize: 8, using: &fullRng) }
+        #expect(throws: AttackError.self) { try plan.schedule(epochs: 0, batchSize: 8, using: &fullRng) }
     }
 
     @Test func registryReadsTheStealthOptions() throws {
