@@ -263,11 +263,15 @@ extension AttackRegistry {
             let temperature = try r.positiveDouble("temperature", default: 1)
             let keep: Double? = r.contains("stealth_keep") ? try r.double("stealth_keep", range: 0.01...1) : nil
             _ = r.raw("stealth_keep")
+            let quantise = try r.bool("quantise", default: false)
+            let clampBackground = try r.bool("clamp_background", default: false)
+            let poisonSteps = try r.double("poison_steps", default: 1, range: 0.000_001...1)
             let chosen = mode
             return .data(try building(r, key: nil) { () throws(AttackError) in
                 try SyntheticPoison(
                     generator: generator, mode: chosen, mix: mix, generations: generations, temperature: temperature,
-                    stealthKeep: keep, classCount: shape.classCount)
+                    stealthKeep: keep, quantise: quantise, clampBackground: clampBackground, poisonedStepFraction: poisonSteps,
+                    classCount: shape.classCount)
             })
         },
         Entry(kind: "boost", summary: "scale the honest update by a factor (naive model replacement)") { r, _ throws(ConfigError) in

@@ -17,13 +17,26 @@ public struct FidelityMetrics: Sendable, Equatable {
     public var coverage: Double
     /// Held-out accuracy of a logistic classifier telling real from synthetic (0.5 = indistinguishable).
     public var c2stAccuracy: Double
+    /// Train on synthetic, test on real: the accuracy on the real samples of a classifier
+    /// trained on the labelled synthetic ones (`nil` when not computed).
+    public var tstrAccuracy: Double?
+    /// The median pixel-space distance from a synthetic sample to its nearest training sample
+    /// (`nil` without the training set).
+    public var nearestTrainingDistance: Double?
+    /// The same median for the held-out real samples: what a generator that does not copy its
+    /// training set matches (`nil` without the training set).
+    public var heldOutNearestTrainingDistance: Double?
+    /// The share of synthetic samples nearer to a training sample than 95% of held-out real
+    /// samples are (≈ 0.05 for fresh samples, → 1 for copies; `nil` without the training set).
+    public var copyShare: Double?
     /// The real and synthetic sample counts used.
     public var realCount: Int, syntheticCount: Int
 
     /// Creates a set of metrics.
     public init(
         frechetDistance: Double, precision: Double, recall: Double, density: Double, coverage: Double, c2stAccuracy: Double,
-        realCount: Int, syntheticCount: Int
+        tstrAccuracy: Double? = nil, nearestTrainingDistance: Double? = nil, heldOutNearestTrainingDistance: Double? = nil,
+        copyShare: Double? = nil, realCount: Int, syntheticCount: Int
     ) {
         self.frechetDistance = frechetDistance
         self.precision = precision
@@ -31,8 +44,19 @@ public struct FidelityMetrics: Sendable, Equatable {
         self.density = density
         self.coverage = coverage
         self.c2stAccuracy = c2stAccuracy
+        self.tstrAccuracy = tstrAccuracy
+        self.nearestTrainingDistance = nearestTrainingDistance
+        self.heldOutNearestTrainingDistance = heldOutNearestTrainingDistance
+        self.copyShare = copyShare
         self.realCount = realCount
         self.syntheticCount = syntheticCount
+    }
+
+    /// ``nearestTrainingDistance`` over ``heldOutNearestTrainingDistance`` (< 1: nearer to
+    /// the training set than fresh real data is, a sign of memorisation).
+    public var nearestDistanceRatio: Double? {
+        guard let synthetic = nearestTrainingDistance, let real = heldOutNearestTrainingDistance, real > 0 else { return nil }
+        return synthetic / real
     }
 }
 
@@ -55,6 +79,15 @@ public struct FidelityMetrics: Sendable, Equatable {
 ///   logistic (softmax) regression on the pixels and their squares (so per-pixel variance
 ///   differences are linearly visible), 20 epochs of SGD (lr 0.05, momentum 0.9, batch 64);
 ///   the accuracy on the second half.
+/// - Train on synthetic, test on real (TSTR; Esteban, Hyland and Rätsch 2017, "Real-valued
+///   (medical) time series generation with recurrent conditional GANs"): an MLP with one
+///   hidden layer of 128 ReLU units (Models' `MLP`), 15 epochs of SGD (lr 0.05, momentum 0.9,
+///   batch 32) on the synthetic samples and their labels, its accuracy on the real samples.
+/// - Memorisation (the data-copying comparison of Meehan, Chaudhuri and Dasgupta 2020, "A
+///   non-parametric test to detect data-copying in generative models", AISTATS): Euclidean
+///   pixel-space distances from each synthetic sample, and from each held-out real sample,
+///   to its nearest training sample; the medians of both and the share of synthetic samples
+///   below the held-out distances' 5th percentile.
 public enum Fidelity {
     /// The width of the feature space.
     public static let featureDimension = 64
@@ -66,13 +99,23 @@ public enum Fidelity {
     /// Computes every metric.
     /// - Parameters:
     ///   - real: held-out real samples (at least `neighbours + 2`).
-    ///   - synthetic: the samples to judge, same feature count.
-    ///   - seed: the seed of the C2ST shuffle and classifier.
+    ///   - synthetic: the samples to judge, same feature count and classes.
+    ///   - training: the samples the generator was fitted on, for the memorisation metrics
+    ///     (`nil`: left out).
+    ///   - seed: the seed of the C2ST shuffle and of both classifiers.
     /// - Returns: the metrics.
     /// - Throws: ``SynthesisError`` `.invalidArgument` for mismatched or too small sets.
-    public static func evaluate(real: LabeledSamples, synthetic: LabeledSamples, seed: UInt64 = 0) throws(SynthesisError) -> FidelityMetrics {
+    public static func evaluate(
+        real: LabeledSamples, synthetic: LabeledSamples, training: LabeledSamples? = nil, seed: UInt64 = 0
+    ) throws(SynthesisError) -> FidelityMetrics {
         guard real.featureCount == synthetic.featureCount else {
             throw SynthesisError(.invalidArgument, "real has \(real.featureCount) features, synthetic \(synthetic.featureCount)")
+        }
+        guard real.classCount == synthetic.classCount else {
+            throw SynthesisError(.invalidArgument, "real has \(real.classCount) classes, synthetic \(synthetic.classCount)")
+        }
+        if let training, training.featureCount != real.featureCount || training.count == 0 {
+            throw SynthesisError(.invalidArgument, "the training set has \(training.count) samples of \(training.featureCount) features; need at least one of \(real.featureCount)")
         }
         guard real.count > neighbours + 1, synthetic.count > neighbours + 1 else {
             throw SynthesisError(.invalidArgument, "fidelity needs more than \(neighbours + 1) samples on each side, got \(real.count) and \(synthetic.count)")
@@ -83,9 +126,80 @@ public enum Fidelity {
         let fd = frechetDistance(fr, fs, dimension: featureDimension)
         let prdc = precisionRecallDensityCoverage(real: fr, synthetic: fs, dimension: featureDimension, k: neighbours)
         let c2st = try c2stAccuracy(real: real.features, synthetic: synthetic.features, featureCount: d, seed: seed)
+        let tstr = try tstrAccuracy(train: synthetic, test: real, seed: seed)
+        var memorisation: (synthetic: Double, real: Double, copies: Double)?
+        if let training {
+            let toSynthetic = nearestDistances(from: synthetic.features, to: training.features, dimension: d)
+            let toReal = nearestDistances(from: real.features, to: training.features, dimension: d)
+            let threshold = quantile(toReal, 0.05)
+            let copies = Double(toSynthetic.filter { $0 < threshold }.count) / Double(toSynthetic.count)
+            memorisation = (quantile(toSynthetic, 0.5), quantile(toReal, 0.5), copies)
+        }
         return FidelityMetrics(
             frechetDistance: fd, precision: prdc.precision, recall: prdc.recall, density: prdc.density, coverage: prdc.coverage,
-            c2stAccuracy: c2st, realCount: real.count, syntheticCount: synthetic.count)
+            c2stAccuracy: c2st, tstrAccuracy: tstr, nearestTrainingDistance: memorisation?.synthetic,
+            heldOutNearestTrainingDistance: memorisation?.real, copyShare: memorisation?.copies, realCount: real.count,
+            syntheticCount: synthetic.count)
+    }
+
+    /// The accuracy on `test` of the TSTR classifier (see the type's notes) trained on `train`.
+    /// - Parameters:
+    ///   - train: the labelled samples to train on (synthetic for TSTR).
+    ///   - test: the labelled samples to score (real).
+    ///   - seed: the classifier's initialisation and shuffling seed.
+    /// - Returns: the share of `test` classified correctly.
+    /// - Throws: ``SynthesisError`` `.invalidArgument` when the classifier cannot be built or trained.
+    public static func tstrAccuracy(train: LabeledSamples, test: LabeledSamples, seed: UInt64) throws(SynthesisError) -> Double {
+        guard train.count > 0, test.count > 0, train.featureCount == test.featureCount, train.classCount == test.classCount else {
+            throw SynthesisError(.invalidArgument, "TSTR needs non-empty sets of the same shape, got \(train.count) and \(test.count) samples")
+        }
+        do throws(ModelError) {
+            let model = try MLP(inputs: train.featureCount, hidden: [128], classes: train.classCount)
+            let configuration = try LocalTrainer.Configuration(epochs: 15, batchSize: 32, optimizer: try SGD(learningRate: 0.05, momentum: 0.9))
+            var initRng = SeededGenerator(seed: seed, stream: [0x7577, 1])
+            let start = model.initialParameters(using: &initRng)
+            let trained = try LocalTrainer(model: model, configuration: configuration).train(from: start, on: train, seed: seed, stream: [0x7577, 2])
+            let predictions = try model.predict(parameters: trained.parameters, features: test.features)
+            let correct = zip(predictions, test.labels).filter { $0 == $1 }.count
+            return Double(correct) / Double(test.count)
+        } catch {
+            throw SynthesisError(.invalidArgument, "TSTR classifier: \(error)")
+        }
+    }
+
+    /// The Euclidean distance from each row of `a` to its nearest row of `b`.
+    /// - Parameters:
+    ///   - a: row-major rows of `dimension` values.
+    ///   - b: row-major rows of `dimension` values (at least one).
+    ///   - dimension: values per row.
+    /// - Returns: one distance per row of `a`.
+    public static func nearestDistances(from a: [Float], to b: [Float], dimension: Int) -> [Double] {
+        let n = a.count / dimension
+        let m = b.count / dimension
+        var nearest = [Double](repeating: .infinity, count: n)
+        // Blocks of 512 rows of `a` keep the distance matrix small.
+        var start = 0
+        while start < n {
+            let rows = min(512, n - start)
+            let block = pairwiseDistances(Array(a[(start * dimension)..<((start + rows) * dimension)]), b, dimension: dimension)
+            for i in 0..<rows {
+                var best = Float.infinity
+                for j in 0..<m where block[i * m + j] < best { best = block[i * m + j] }
+                nearest[start + i] = Double(best)
+            }
+            start += rows
+        }
+        return nearest
+    }
+
+    /// The `q`-quantile of `values` (linear interpolation between order statistics, numpy's default).
+    static func quantile(_ values: [Double], _ q: Double) -> Double {
+        let sorted = values.sorted()
+        guard sorted.count > 1 else { return sorted.first ?? .nan }
+        let position = q * Double(sorted.count - 1)
+        let lower = Int(position.rounded(.down))
+        let upper = min(lower + 1, sorted.count - 1)
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
     }
 
     /// The fixed embedding `ReLU(x W)` of `count` rows (`count x 64`).
@@ -223,7 +337,7 @@ public enum Fidelity {
     }
 
     /// Euclidean distances (not squared) between the rows of `a` and of `b`, `|a| x |b|`.
-    private static func pairwiseDistances(_ a: [Float], _ b: [Float], dimension: Int) -> [Float] {
+    static func pairwiseDistances(_ a: [Float], _ b: [Float], dimension: Int) -> [Float] {
         let n = a.count / dimension
         let m = b.count / dimension
         var product = BLAS.matmulTransposed(a, b, m: n, n: m, k: dimension)
@@ -266,29 +380,34 @@ public struct FidelityRow: Sendable, Equatable {
     public var fitSeconds: Double
     /// Seconds spent sampling.
     public var sampleSeconds: Double
+    /// Process CPU seconds spent fitting (0 for the reference).
+    public var fitCPUSeconds: Double
 
     /// Creates a row.
-    public init(name: String, metrics: FidelityMetrics, fitSeconds: Double, sampleSeconds: Double) {
+    public init(name: String, metrics: FidelityMetrics, fitSeconds: Double, sampleSeconds: Double, fitCPUSeconds: Double = 0) {
         self.name = name
         self.metrics = metrics
         self.fitSeconds = fitSeconds
         self.sampleSeconds = sampleSeconds
+        self.fitCPUSeconds = fitCPUSeconds
     }
 
     /// The rows as a Markdown table (header, separator, one line per row).
     public static func markdown(_ rows: [FidelityRow]) -> String {
         var lines = [
-            "| generator | fit s | FD (rand-ReLU-64) | precision | recall | density | coverage | C2ST acc |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| generator | fit s | fit cpu s | FD (rand-ReLU-64) | precision | recall | density | coverage | C2ST acc | TSTR acc | NN dist | NN ratio | copies |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in rows {
             let m = row.metrics
             lines.append(
-                "| \(row.name) | \(format(row.fitSeconds, 2)) | \(format(m.frechetDistance, 3)) | \(format(m.precision, 3)) | "
-                    + "\(format(m.recall, 3)) | \(format(m.density, 3)) | \(format(m.coverage, 3)) | \(format(m.c2stAccuracy, 3)) |")
+                "| \(row.name) | \(format(row.fitSeconds, 2)) | \(format(row.fitCPUSeconds, 2)) | \(format(m.frechetDistance, 3)) | \(format(m.precision, 3)) | "
+                    + "\(format(m.recall, 3)) | \(format(m.density, 3)) | \(format(m.coverage, 3)) | \(format(m.c2stAccuracy, 3)) | "
+                    + "\(format(m.tstrAccuracy, 3)) | \(format(m.nearestTrainingDistance, 2)) | \(format(m.nearestDistanceRatio, 2)) | \(format(m.copyShare, 3)) |")
         }
         return lines.joined(separator: "\n")
     }
 
     private static func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+    private static func format(_ value: Double?, _ digits: Int) -> String { value.map { format($0, digits) } ?? "-" }
 }

@@ -16,14 +16,21 @@ struct SynthCommand: ParsableCommand {
               fedarena synth --generator gaussian-pca --count 8 --out pca.png
               fedarena synth --generator gmm --components 3 --class 7 --count 100 --out sneakers.npy
               fedarena synth --generator vae --scenario scenarios/synthetic/flip-gaussian-pca.yaml --client 3 --out c3.png
-              fedarena synth --fidelity
+              fedarena synth --generator gan --steps 3000 --loss hinge --out gan.png
+              fedarena synth --generator diffusion --sampling-steps 50 --schedule cosine --out diffusion.png
+              fedarena synth --fidelity --train 600
+              fedarena synth --fidelity --train 6000 --generators gan,diffusion
               fedarena synth --generator gaussian-pca --recursive 5
             Generator options are the generator's YAML keys as flags (--components 10, --latent 8, --epochs 30).
             Without --scenario the generator is fitted on the first --train training samples.
+            --fidelity fits every generator (or --generators) with its defaults on the first --train
+            training samples and scores --held-out test samples; the reference rows are the training
+            samples themselves and --held-out further training samples no generator saw. Generator
+            options given with --fidelity apply to every listed generator (pick one with --generators).
             NPY output writes FILE (n x 784 float32 in [0, 1]) and FILE-labels.npy (float32 classes).
             """)
 
-    @Option(help: "The generator's YAML name (gaussian-pca, gmm, vae).")
+    @Option(help: "The generator's YAML name (gaussian-pca, gmm, vae, gan, diffusion).")
     var generator: String?
 
     @Option(name: .customLong("class"), help: "Draw only this class (default: every class the data has).")
@@ -56,6 +63,12 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Held-out real test samples for --fidelity.")
     var heldOut: Int = 2_000
 
+    @Option(help: "Comma-separated generators for --fidelity (default: every registered one).")
+    var generators: String?
+
+    @Option(help: "With --fidelity: also write each generator's draws as DIR/NAME.png (10 per class).")
+    var grids: String?
+
     @Option(help: "Run recursive generation for this many generations and print the per-class variance.")
     var recursive: Int?
 
@@ -87,9 +100,15 @@ struct SynthCommand: ParsableCommand {
     private func execute() throws {
         if fidelity {
             let data = try FashionMNIST.load()
-            let generators = try ["gaussian-pca", "gmm", "vae"].map { try makeGenerator($0, options: [:]) }
+            let kinds = generators.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+                ?? GeneratorRegistry.standard.kinds
+            let models = try kinds.map { try makeGenerator($0, options: try ComponentOptions.parse(generatorOptions)) }
+            guard train + heldOut <= data.train.count, heldOut <= data.test.count else {
+                throw CommandFailure("--train \(train) plus --held-out \(heldOut) exceed the \(data.train.count) training samples")
+            }
             let rows = try SynthesisDemo.fidelityTable(
-                generators: generators, real: data.train.subset(0..<train), heldOut: data.test.subset(0..<heldOut), seed: seed)
+                generators: models, real: data.train.subset(0..<train), heldOut: data.test.subset(0..<heldOut),
+                unseen: data.train.subset(train..<(train + heldOut)), seed: seed, gridDirectory: grids)
             print(FidelityRow.markdown(rows))
             return
         }
@@ -122,7 +141,10 @@ struct SynthCommand: ParsableCommand {
         }
         let result = try SynthesisDemo.fitAndSample(generator, on: source, perClass: count, temperature: temperature, seed: seed)
         try write(result.samples)
-        printError(String(format: "fitted %@ on %d samples in %.2f s, drew %d in %.2f s", generator.name, source.count, result.fitSeconds, result.samples.count, result.sampleSeconds))
+        printError(
+            String(
+                format: "fitted %@ on %d samples in %.2f s (%.2f CPU s), drew %d in %.2f s", generator.name, source.count, result.fitSeconds,
+                result.fitCPUSeconds, result.samples.count, result.sampleSeconds))
     }
 
     private func makeGenerator(_ kind: String, options: [String: ConfigValue]) throws -> any Generator {

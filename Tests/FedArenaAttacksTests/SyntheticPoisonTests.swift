@@ -128,4 +128,102 @@ import Testing
             #expect(error.keyPath == "attack.mixx")
         }
     }
+
+    @Test func quantisationLandsOnThePixelGrid() throws {
+        // By hand: 0.5·255 = 127.5 rounds away from zero to 128; 0.0019·255 = 0.48 → 0; 0.002·255 = 0.51 → 1.
+        var values: [Float] = [0.5, 0.0019, 0.002, 1.2, -0.1, 1]
+        SyntheticPoison.quantise(&values)
+        #expect(values == [128 / 255, 0, 1 / 255, 1, 0, 1])
+        let attack = try SyntheticPoison(generator: try GaussianPCA(components: 2), mode: .none, quantise: true)
+        var rng = SeededGenerator(seed: 1)
+        let poisoned = try attack.poison(Self.data, using: &rng)
+        #expect(poisoned.features.allSatisfy { abs($0 * 255 - ($0 * 255).rounded()) < 1e-4 })
+        // Unquantised draws are off the grid.
+        var plainRng = SeededGenerator(seed: 1)
+        let plain = try self.attack(.none).poison(Self.data, using: &plainRng)
+        #expect(plain.features.filter { abs($0 * 255 - ($0 * 255).rounded()) > 1e-3 }.count > plain.features.count / 2)
+    }
+
+    @Test func backgroundClampZeroesOnlyPixelsTheClassNeverLights() throws {
+        // Class 0 never lights pixels 0..<4 (exactly 0 there); class 1 does.
+        var data = Self.data
+        for row in 0..<data.count where data.labels[row] == 0 {
+            for j in 0..<4 { data.features[row * 16 + j] = 0 }
+        }
+        // The residual term of the PCA Gaussian spreads isotropic noise over every pixel: a haze.
+        let clamped = try SyntheticPoison(generator: try GaussianPCA(components: 2, residual: true), mode: .none, clampBackground: true)
+        var rng = SeededGenerator(seed: 2)
+        let poisoned = try clamped.poison(data, using: &rng)
+        var plainRng = SeededGenerator(seed: 2)
+        let plain = try SyntheticPoison(generator: try GaussianPCA(components: 2, residual: true), mode: .none).poison(data, using: &plainRng)
+        func litBackground(_ samples: LabeledSamples, label: Int32) -> Int {
+            (0..<samples.count).filter { samples.labels[$0] == label }.reduce(0) { total, row in
+                total + (0..<4).filter { samples.features[row * 16 + $0] != 0 }.count
+            }
+        }
+        #expect(litBackground(poisoned, label: 0) == 0)
+        #expect(litBackground(plain, label: 0) > 0)  // the generator's haze the clamp removes
+        #expect(litBackground(poisoned, label: 1) == litBackground(plain, label: 1))
+        #expect(litBackground(poisoned, label: 1) > 0)
+    }
+
+    @Test func stepPlanPoisonsTheRequestedShareOfWholeBatches() throws {
+        let flip = try LabelFlip(source: 0, target: 6, rate: 1)
+        let attack = try SyntheticPoison(generator: try GaussianPCA(components: 2), mode: .labelFlip(flip), poisonedStepFraction: 0.25)
+        #expect(attack.needsStepPlan)
+        var rng = SeededGenerator(seed: 3)
+        #expect(throws: AttackError.self) { try attack.poison(Self.data, using: &rng) }
+        var planRng = SeededGenerator(seed: 3)
+        let plan = try attack.stepPlan(Self.data, using: &planRng)
+        #expect(plan.realCount == 60 && plan.samples.count == 120)
+        #expect(Array(plan.samples.features[0..<(60 * 16)]) == Self.data.features)
+        // The poisoned half carries the flipped labels (every draw is synthetic at mix 1).
+        #expect(plan.samples.labels[60...].allSatisfy { $0 != 0 })
+        var roundRng = SeededGenerator(seed: 4)
+        let schedule = try plan.schedule(epochs: 3, batchSize: 8, using: &roundRng)
+        // 60 samples in batches of 8: 8 steps (the last of 4); a quarter of 8 is 2 poisoned steps.
+        #expect(schedule.orders.count == 3)
+        for epoch in 0..<3 {
+            let order = schedule.orders[epoch]
+            #expect(order.count == 60)
+            #expect(schedule.poisonedSteps[epoch].count == 2)
+            for step in 0..<8 {
+                let rows = order[(step * 8)..<min(step * 8 + 8, 60)]
+                let poisoned = schedule.isPoisoned(epoch: epoch, step: step)
+                #expect(rows.allSatisfy { ($0 >= 60) == poisoned }, "epoch \(epoch) step \(step)")
+            }
+            // No row is visited twice in an epoch.
+            #expect(Set(order).count == 60)
+        }
+        #expect(schedule.orders[0] != schedule.orders[1])
+        var again = SeededGenerator(seed: 3)
+        #expect(try attack.stepPlan(Self.data, using: &again) == plan)
+        var sameRound = SeededGenerator(seed: 4)
+        #expect(try plan.schedule(epochs: 3, batchSize: 8, using: &sameRound) == schedule)
+        var otherRound = SeededGenerator(seed: 5)
+        #expect(try plan.schedule(epochs: 3, batchSize: 8, using: &otherRound) != schedule)
+        // p = 1: every step is poisoned.
+        var fullRng = SeededGenerator(seed: 3)
+        let full = try self.attack(.none).stepPlan(Self.data, using: &fullRng).schedule(epochs: 1, batchSize: 8, using: &fullRng)
+        #expect(full.poisonedSteps == [Array(0..<8)] && full.orders[0].allSatisfy { $0 >= 60 })
+        #expect(throws: AttackError.self) { try SyntheticPoison(generator: try GaussianPCA(components: 2), mode: .none, poisonedStepFraction: 0) }
+        #expect(throws: AttackError.self) { try plan.schedule(epochs: 0, batchSize: 8, using: &fullRng) }
+    }
+
+    @Test func registryReadsTheStealthOptions() throws {
+        var options: [String: ConfigValue] = [
+            "generator": .object(["kind": .string("gaussian-pca")]), "quantise": .bool(true), "clamp_background": .bool(true),
+            "poison_steps": .double(0.5),
+        ]
+        let plan = try AttackRegistry.standard.make(ComponentSpec(kind: "synthetic-poison", options: options, keyPath: "attack"))
+        let attack = try #require(plan.dataAttack as? SyntheticPoison)
+        #expect(attack.quantise && attack.clampBackground && attack.poisonedStepFraction == 0.5 && attack.needsStepPlan)
+        options["poison_steps"] = .double(0)
+        do {
+            _ = try AttackRegistry.standard.make(ComponentSpec(kind: "synthetic-poison", options: options, keyPath: "attack"))
+            Issue.record("poison_steps 0 was accepted")
+        } catch {
+            #expect(error.keyPath == "attack.poison_steps")
+        }
+    }
 }
