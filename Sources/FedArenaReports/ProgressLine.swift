@@ -18,12 +18,27 @@ public struct ProgressLine: Sendable {
             public var elapsed: Double
             /// Metrics to show (`acc 0.8123`).
             public var detail: String
+
+            /// Creates a step.
+            public init(label: String, done: Int, total: Int, elapsed: Double, detail: String) {
+                self.label = label
+                self.done = done
+                self.total = total
+                self.elapsed = elapsed
+                self.detail = detail
+            }
         }
 
         /// The text a terminal would show.
         public var text: String
         /// The step, or `nil` for a note.
         public var step: Step?
+
+        /// Creates an entry.
+        public init(text: String, step: Step?) {
+            self.text = text
+            self.step = step
+        }
     }
 
     /// Whether the line is rewritten in place.
