@@ -141,6 +141,12 @@ import Testing
         let line = try #require(StartedProcesses.jsonLines(client.stderr, of: "client").first)
         #expect(line["level"] as? String == "error")
         #expect(line["message"] as? String == "FEDARENA_PROCESS_INDEX=\"two\" is not an integer")
+        // A bad option value exits 2 as well (not ArgumentParser's 64).
+        let flagged = try processes.start(
+            "client-flag", FedArenaProcess.executable, ["client", "--connect", "tcp://127.0.0.1:9", "--clients", "1,x"],
+            environment: StartedProcesses.environment([:]))
+        #expect(try await processes.wait(flagged, timeout: 60) == 2)
+        #expect(flagged.stderr.contains("--clients / FEDARENA_CLIENTS expects comma-separated client indexes"), "\(flagged.stderr)")
 
         let coordinator = try processes.start(
             "coordinator", FedArenaProcess.executable, ["coordinator"],
