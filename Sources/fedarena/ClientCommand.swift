@@ -201,9 +201,9 @@ enum CoordinatorWatchdog {
                 }
                 if status.silence >= timeout {
                     let seconds = Int(timeout.components.seconds)
+                    let failure = status.lastFailure.map { " (last failure: \($0))" } ?? ""
                     logger.error(
-                        "fedarena client \(index): no connection to the coordinator at \(transport.endpoint) for \(seconds) s"
-                            + (status.lastFailure.map { " (last failure: \($0))" } ?? "") + "; exiting (--coordinator-timeout)")
+                        "fedarena client \(index): no connection to the coordinator at \(transport.endpoint) for \(seconds) s\(failure); exiting (--coordinator-timeout)")
                     Foundation.exit(exitStatus)
                 }
                 do {

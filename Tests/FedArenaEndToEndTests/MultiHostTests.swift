@@ -68,11 +68,16 @@ import Testing
         let file = scratch + "/scenario.yaml"
         try Self.scenario(endpoint: endpoint).write(toFile: file, atomically: true, encoding: .utf8)
 
+        // CURVE on, as in the manifests: one key folder, each process reading its own key.
+        let keys = scratch + "/keys"
+        let generated = try NetworkNamespaces.run(FedArenaProcess.executable, ["keys", "generate", keys, "--clients", "2"])
+        try #require(generated.status == 0, "\(generated.output)")
+
         let (ip, coordinatorArguments) = namespaces.command(on: coordinatorHost, [FedArenaProcess.executable, "coordinator"])
         let coordinator = try processes.start(
             "coordinator", ip, coordinatorArguments,
             environment: StartedProcesses.environment([
-                "FEDARENA_SCENARIO": file, "FEDARENA_BIND": endpoint, "FEDARENA_OUT": scratch + "/run",
+                "FEDARENA_SCENARIO": file, "FEDARENA_BIND": endpoint, "FEDARENA_OUT": scratch + "/run", "FEDARENA_KEYS": keys,
             ]))
         var clients = [StartedProcesses.Started]()
         for index in 0..<2 {
@@ -80,7 +85,9 @@ import Testing
             clients.append(
                 try processes.start(
                     "client-\(index)", ip, arguments,
-                    environment: StartedProcesses.environment(["FEDARENA_CONNECT": endpoint, "FEDARENA_PROCESS_INDEX": "\(index)"])))
+                    environment: StartedProcesses.environment([
+                        "FEDARENA_CONNECT": endpoint, "FEDARENA_PROCESS_INDEX": "\(index)", "FEDARENA_KEYS": keys,
+                    ])))
         }
         let status = try await processes.wait(coordinator, timeout: 300)
         #expect(status == 0, "coordinator:\n\(coordinator.stderr)")
@@ -88,7 +95,7 @@ import Testing
             let clientStatus = try await processes.wait(client, timeout: 60)
             #expect(clientStatus == 0, "\(client.name):\n\(client.stderr)")
             Self.expectJSONLog(client)
-            #expect(client.stderr.contains("connecting to \(endpoint)"))
+            #expect(client.stderr.contains("connecting to \(endpoint), CURVE"), "\(client.stderr)")
         }
         Self.expectJSONLog(coordinator)
 
@@ -114,12 +121,12 @@ import Testing
             .write(toFile: file, atomically: true, encoding: .utf8)
         let coordinator = try processes.start(
             "coordinator", FedArenaProcess.executable, ["coordinator", file, "--out", scratch + "/run", "--set", "transport.connect_timeout_s=4"],
-            environment: StartedProcesses.environment([:]))
+            environment: StartedProcesses.environment(["FEDARENA_CURVE": "false"]))
         let bound = try await Self.boundEndpoint(in: scratch + "/run", of: coordinator)
         for index in [0, 2] {
             try processes.start(
                 "client-\(index)", FedArenaProcess.executable, ["client", "--connect", bound],
-                environment: StartedProcesses.environment(["FEDARENA_PROCESS_INDEX": "\(index)"]))
+                environment: StartedProcesses.environment(["FEDARENA_PROCESS_INDEX": "\(index)", "FEDARENA_CURVE": "false"]))
         }
         let status = try await processes.wait(coordinator, timeout: 120)
         #expect(status == 1)
@@ -127,6 +134,26 @@ import Testing
         let message = try #require(errors.last?["message"] as? String, "\(coordinator.stderr)")
         #expect(message.contains("only 2 of 3 client processes connected"), "\(message)")
         #expect(message.contains("missing process indexes: 1)"), "\(message)")
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func sigtermStopsAWaitingCoordinatorWith143() async throws {
+        let scratch = try Self.folder("sigterm")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let processes = StartedProcesses(folder: scratch)
+        defer { processes.stopAll() }
+        let file = scratch + "/scenario.yaml"
+        try Self.scenario(endpoint: "tcp://127.0.0.1:0").write(toFile: file, atomically: true, encoding: .utf8)
+        let coordinator = try processes.start(
+            "coordinator", FedArenaProcess.executable, ["coordinator", file, "--no-curve"],
+            environment: StartedProcesses.environment(["FEDARENA_OUT": scratch + "/run"]))
+        // Bound and waiting for its clients, which never come.
+        _ = try await Self.boundEndpoint(in: scratch + "/run", of: coordinator)
+        kill(coordinator.pid, SIGTERM)
+        #expect(try await processes.wait(coordinator, timeout: 60) == 143, "\(coordinator.stderr)")
+        let last = try #require(StartedProcesses.jsonLines(coordinator.stderr, of: "coordinator").last)
+        #expect(last["level"] as? String == "error")
+        #expect((last["message"] as? String)?.hasPrefix("fedarena coordinator stopped") == true, "\(last)")
     }
 
     @Test func anInvalidVariableExitsTwoAndNamesIt() async throws {

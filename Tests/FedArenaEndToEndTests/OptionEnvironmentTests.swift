@@ -52,7 +52,10 @@ import Testing
     }
 
     @Test func clientProcessIndexPrecedence() throws {
-        let all = ["FEDARENA_CONNECT": "tcp://coordinator:5555", "FEDARENA_PROCESS_INDEX": "7", "JOB_COMPLETION_INDEX": "5", "SLURM_PROCID": "3"]
+        let all = [
+            "FEDARENA_CONNECT": "tcp://coordinator:5555", "FEDARENA_CURVE": "false", "FEDARENA_PROCESS_INDEX": "7", "JOB_COMPLETION_INDEX": "5",
+            "SLURM_PROCID": "3",
+        ]
         #expect(try ClientCommand.parse(["--process-index", "1"]).resolve(OptionEnvironment(all)).processIndex == 1)
         #expect(try ClientCommand.parse([]).resolve(OptionEnvironment(all)).processIndex == 7)
         var kubernetes = all
@@ -67,36 +70,64 @@ import Testing
     @Test func clientSettingsFromTheEnvironment() throws {
         let environment = OptionEnvironment([
             "FEDARENA_CONNECT": "tcp://coordinator:5555", "FEDARENA_CLIENTS": "4, 9", "FEDARENA_DATA": "/data/fmnist",
+            "FEDARENA_KEYS": "/keys", "FEDARENA_COORDINATOR_TIMEOUT": "30",
         ])
         let settings = try ClientCommand.parse([]).resolve(environment)
-        #expect(settings == ClientCommand.Settings(connect: "tcp://coordinator:5555", processIndex: 0, clients: [ClientID(4), ClientID(9)], data: "/data/fmnist"))
-        let flagged = try ClientCommand.parse(["--connect", "tcp://10.1.2.3:6000", "--clients", "1"]).resolve(environment)
-        #expect(flagged.connect == "tcp://10.1.2.3:6000" && flagged.clients == [ClientID(1)])
+        var expected = ClientCommand.Settings(connect: "tcp://coordinator:5555", processIndex: 0, clients: [ClientID(4), ClientID(9)], data: "/data/fmnist")
+        expected.keys = "/keys"
+        expected.coordinatorTimeout = 30
+        #expect(settings == expected)
+        let flagged = try ClientCommand.parse(["--connect", "tcp://10.1.2.3:6000", "--clients", "1", "--coordinator-timeout", "5"]).resolve(environment)
+        #expect(flagged.connect == "tcp://10.1.2.3:6000" && flagged.clients == [ClientID(1)] && flagged.coordinatorTimeout == 5)
+    }
+
+    @Test func clientCurveSettings() throws {
+        let connect = ["FEDARENA_CONNECT": "tcp://coordinator:5555"]
+        // CURVE is on by default and needs keys.
+        #expect {
+            _ = try ClientCommand.parse([]).resolve(OptionEnvironment(connect))
+        } throws: { ($0 as? OptionError)?.code == .missingValue && ($0 as? OptionError)?.message.contains("FEDARENA_KEYS") == true }
+        let pair = try ClientCommand.parse([]).resolve(
+            OptionEnvironment(connect.merging(["FEDARENA_SECRET_KEY": "/run/secrets/client.key", "FEDARENA_SERVER_KEY": "/run/secrets/coordinator.pub"]) { $1 }))
+        #expect(pair.curve && pair.secretKey == "/run/secrets/client.key" && pair.serverKey == "/run/secrets/coordinator.pub")
+        // A secret key alone does not say which coordinator to trust.
+        #expect(throws: OptionError.self) {
+            _ = try ClientCommand.parse(["--secret-key", "k"]).resolve(OptionEnvironment(connect))
+        }
+        // --no-curve with a key is a contradiction; --curve on the command line beats FEDARENA_CURVE=false.
+        #expect {
+            _ = try ClientCommand.parse(["--no-curve"]).resolve(OptionEnvironment(connect.merging(["FEDARENA_KEYS": "/keys"]) { $1 }))
+        } throws: { ($0 as? OptionError)?.code == .conflict }
+        let flagged = try ClientCommand.parse(["--curve", "--keys", "/k"]).resolve(OptionEnvironment(connect.merging(["FEDARENA_CURVE": "false"]) { $1 }))
+        #expect(flagged.curve && flagged.keys == "/k")
+        #expect(throws: OptionError.self) {
+            _ = try ClientCommand.parse(["--no-curve"]).resolve(OptionEnvironment(connect.merging(["FEDARENA_COORDINATOR_TIMEOUT": "0"]) { $1 }))
+        }
     }
 
     @Test func aClientNeedsAnEndpointAndValidClients() {
         #expect {
             _ = try ClientCommand.parse([]).resolve(OptionEnvironment([:]))
-        } throws: { ($0 as? OptionError)?.code == .missingValue }
+        } throws: { ($0 as? OptionError)?.code == .missingValue && ($0 as? OptionError)?.message.contains("FEDARENA_CONNECT") == true }
         #expect {
-            _ = try ClientCommand.parse([]).resolve(OptionEnvironment(["FEDARENA_CONNECT": "tcp://h:1", "FEDARENA_CLIENTS": "1,x"]))
+            _ = try ClientCommand.parse(["--no-curve"]).resolve(OptionEnvironment(["FEDARENA_CONNECT": "tcp://h:1", "FEDARENA_CLIENTS": "1,x"]))
         } throws: { ($0 as? OptionError)?.message.contains("FEDARENA_CLIENTS") == true }
     }
 
     @Test func coordinatorSettingsFromTheEnvironment() throws {
         let environment = OptionEnvironment([
             "FEDARENA_SCENARIO": "/etc/fedarena/scenario.yaml", "FEDARENA_BIND": "tcp://0.0.0.0:5555", "FEDARENA_OUT": "/results/run",
-            "FEDARENA_AUTO_RESUME": "true", "FEDARENA_SET": "training.rounds=3",
+            "FEDARENA_AUTO_RESUME": "true", "FEDARENA_SET": "training.rounds=3", "FEDARENA_KEYS": "/run/secrets/keys",
         ])
         let settings = try CoordinatorCommand.parse(["--set", "seed=9"]).resolve(environment)
         #expect(
             settings
                 == CoordinatorCommand.Settings(
                     file: "/etc/fedarena/scenario.yaml", overrides: ["training.rounds=3", "seed=9"], bind: "tcp://0.0.0.0:5555",
-                    out: "/results/run", mode: .automatic))
+                    out: "/results/run", mode: .automatic, keys: "/run/secrets/keys"))
         // Flags win: a file argument, --no-auto-resume, another --out.
-        let flagged = try CoordinatorCommand.parse(["other.yaml", "--no-auto-resume", "--out", "elsewhere"]).resolve(environment)
-        #expect(flagged.file == "other.yaml" && flagged.mode == .start && flagged.out == "elsewhere")
+        let flagged = try CoordinatorCommand.parse(["other.yaml", "--no-auto-resume", "--out", "elsewhere", "--no-curve"]).resolve(environment)
+        #expect(flagged.file == "other.yaml" && flagged.mode == .start && flagged.out == "elsewhere" && flagged.curve == false)
     }
 
     @Test func coordinatorModesExcludeEachOther() {
