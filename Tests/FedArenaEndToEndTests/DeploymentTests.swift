@@ -5,8 +5,9 @@ import Yams
 /// The deploy/ files, checked offline: the Kubernetes manifests against the API schemas
 /// (PyPI's `kubernetes-validate`) and through kustomize, the compose file against the compose
 /// specification (PyPI's `check-jsonschema`), the Dockerfile's runtime stage against the
-/// libraries the binary links, the Slurm script with `shellcheck` and run end to end with a
-/// stand-in `srun`; and each file against its scenario (process counts, names, ports, keys).
+/// libraries the binary links, the Slurm script run end to end with a stand-in `srun` (its
+/// `shellcheck` pass is in ``DeployFilesTests``); and each file against its scenario (process
+/// counts, names, ports, keys).
 /// .ci/setup installs the PyPI tools in a virtual environment outside the repository
 /// (`$FEDARENA_VENV`, default `~/.cache/fedarena/venv`); a test whose tool is missing is
 /// skipped with a message that says so.
@@ -15,20 +16,18 @@ import Yams
 
     // MARK: tools
 
-    /// A tool: `$variable`, else the project's virtual environment, else PATH.
+    /// A tool: `$variable`, else the project's virtual environment, else PATH (through
+    /// ``DeployFilesTests/tool(_:extra:)``, the sweep files' lookup).
     static func tool(_ name: String, variable: String? = nil) -> String? {
         let environment = ProcessInfo.processInfo.environment
         let cache = environment["XDG_CACHE_HOME"] ?? (environment["HOME"] ?? "/root") + "/.cache"
         let venv = (environment["FEDARENA_VENV"] ?? cache + "/fedarena/venv") + "/bin/" + name
-        let path = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/\(name)" }
-        let candidates = [variable.flatMap { environment[$0] }, venv].compactMap { $0 } + path
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return DeployFilesTests.tool(name, extra: [variable.flatMap { environment[$0] }, venv].compactMap { $0 })
     }
 
     static let kubernetesValidate = tool("kubernetes-validate", variable: "FEDARENA_KUBERNETES_VALIDATE")
     static let checkJSONSchema = tool("check-jsonschema", variable: "FEDARENA_CHECK_JSONSCHEMA")
     static let kustomize: [String]? = tool("kustomize").map { [$0, "build"] } ?? tool("kubectl").map { [$0, "kustomize"] }
-    static let shellcheck = tool("shellcheck")
     static let ldd = tool("ldd")
     static let dpkgQuery = tool("dpkg-query")
 
@@ -435,19 +434,6 @@ import Yams
     }
 
     // MARK: Slurm
-
-    @Test(.enabled(if: shellcheck != nil, "shellcheck is not installed: .ci/setup installs Debian's shellcheck"))
-    func slurmScriptPassesShellcheck() throws {
-        let checker = try #require(Self.shellcheck)
-        let result = try Self.run(checker, ["--shell=bash", "--severity=style", Self.repository + "/deploy/slurm/fedarena.sbatch"])
-        #expect(result.status == 0, "\(result.output)")
-        // The checker does fail on a real mistake (an unquoted variable, SC2086).
-        let scratch = try MultiHostTests.folder("shellcheck")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        try "#!/usr/bin/env bash\nout=$1\nrm -rf $out/x\n".write(toFile: scratch + "/bad.sh", atomically: true, encoding: .utf8)
-        let bad = try Self.run(checker, [scratch + "/bad.sh"])
-        #expect(bad.status != 0 && bad.output.contains("SC2086"), "\(bad.output)")
-    }
 
     /// A free TCP port on loopback (bound and released: the script needs a fixed port).
     static func freePort() throws -> Int {
