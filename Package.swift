@@ -78,7 +78,13 @@ var targets: [Target] = [
         dependencies: ["FedArenaRuntime", "FedArenaTesting", "FedArenaWire", "FedArenaModels"]),
     .testTarget(name: "FedArenaScenariosTests", dependencies: ["FedArenaScenarios", "FedArenaRuntime", "FedArenaData"]),
     // Drives the built `fedarena` binary: real processes, real ZeroMQ over loopback.
-    .testTarget(name: "FedArenaEndToEndTests", dependencies: ["fedarena", "FedArenaScenarios", "FedArenaWire", "FedArenaData"]),
+    .testTarget(
+        name: "FedArenaEndToEndTests",
+        dependencies: [
+            "fedarena", "FedArenaCore", "FedArenaScenarios", "FedArenaWire", "FedArenaData",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+        ]),
 ]
 
 for index in targets.indices where targets[index].type != .system {

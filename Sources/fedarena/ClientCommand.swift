@@ -14,56 +14,110 @@ struct ClientCommand: AsyncParsableCommand {
         discussion: """
             CURVE is on by default: give --keys DIR (a folder from `fedarena keys generate`, whose client-INDEX.key \
             and coordinator.pub are used) or --secret-key FILE --server-key FILE, or --no-curve for a plaintext \
-            coordinator. The process exits with status 3 when it has had no connection to the coordinator for \
-            --coordinator-timeout seconds (heartbeats notice a vanished host within 15 s).
+            coordinator. Heartbeats notice a vanished coordinator host within 15 s.
+
+            Every option can also be set by the FEDARENA_* variable its help names (a container's or \
+            a pod's environment); an option on the command line wins over its variable.
+
+            \(ExitStatus.documentation(extra: [(CoordinatorWatchdog.exitStatus, "no connection to the coordinator for --coordinator-timeout seconds")]))
             """)
 
-    @Option(help: "The coordinator's endpoint, e.g. tcp://127.0.0.1:5555.")
-    var connect: String
+    @Option(help: "The coordinator's endpoint, e.g. tcp://127.0.0.1:5555 (env FEDARENA_CONNECT; required).")
+    var connect: String?
 
-    @Option(help: "This process's index in 0..<clients.processes (default: $JOB_COMPLETION_INDEX, $SLURM_PROCID, or 0).")
+    @Option(help: "This process's index in 0..<clients.processes (env FEDARENA_PROCESS_INDEX, then $JOB_COMPLETION_INDEX, $SLURM_PROCID; default 0).")
     var processIndex: Int?
 
-    @Option(help: "Logical clients to host, comma-separated (default: the round-robin share of the process index).")
+    @Option(help: "Logical clients to host, comma-separated (env FEDARENA_CLIENTS; default: the round-robin share of the process index).")
     var clients: String?
 
-    @Option(help: "A Fashion-MNIST folder overriding the scenario's dataset.path and $FEDARENA_DATA.")
+    @Option(help: "A Fashion-MNIST folder overriding the scenario's dataset.path (env FEDARENA_DATA).")
     var data: String?
 
-    @Flag(inversion: .prefixedNo, help: "Encrypt and authenticate with CurveZMQ (the coordinator must use CURVE too).")
-    var curve = true
+    @Flag(inversion: .prefixedNo, help: "Encrypt and authenticate with CurveZMQ; the coordinator must use CURVE too (env FEDARENA_CURVE; default on).")
+    var curve: Bool?
 
-    @Option(help: "A key folder from `fedarena keys generate`: uses DIR/client-INDEX.key and DIR/coordinator.pub.")
+    @Option(help: "A key folder from `fedarena keys generate`: uses DIR/client-INDEX.key and DIR/coordinator.pub (env FEDARENA_KEYS).")
     var keys: String?
 
-    @Option(help: "This process's secret key file (client-N.key).")
+    @Option(help: "This process's secret key file, client-N.key (env FEDARENA_SECRET_KEY).")
     var secretKey: String?
 
-    @Option(help: "The coordinator's public key: a coordinator.pub file or the 40 Z85 characters.")
+    @Option(help: "The coordinator's public key: a coordinator.pub file or the 40 Z85 characters (env FEDARENA_SERVER_KEY).")
     var serverKey: String?
 
-    @Option(help: "Exit (status 3) after this many seconds without a connection to the coordinator.")
-    var coordinatorTimeout: Double = 120
+    @Option(help: "Exit (status 3) after this many seconds without a connection to the coordinator (env FEDARENA_COORDINATOR_TIMEOUT; default 120).")
+    var coordinatorTimeout: Double?
 
     @Option(help: ArgumentHelp("The launching coordinator's process id: die with it (set by `fedarena run`).", visibility: .hidden))
     var parentPid: Int32?
 
-    func validate() throws {
-        if let clients, parsedClients(clients) == nil {
-            throw ValidationError("--clients expects comma-separated client indexes such as 0,1,2, got \"\(clients)\"")
-        }
-        if coordinatorTimeout <= 0 { throw ValidationError("--coordinator-timeout must be > 0 seconds, got \(coordinatorTimeout)") }
-        if curve, keys == nil, secretKey == nil || serverKey == nil {
-            throw ValidationError(
-                "CURVE is on by default for `fedarena client`: pass --keys DIR (from `fedarena keys generate`), or --secret-key FILE "
-                    + "and --server-key FILE, or --no-curve to talk to a plaintext coordinator")
-        }
-        if !curve, keys != nil || secretKey != nil || serverKey != nil {
-            throw ValidationError("--no-curve contradicts --keys/--secret-key/--server-key; drop one of them")
-        }
+    @OptionGroup var logging: LogOptions
+
+    /// The settings of one client process, from the options and the environment.
+    struct Settings: Equatable {
+        var connect: String
+        var processIndex: Int
+        var clients: [ClientID]
+        var data: String?
+        var curve: Bool = true
+        var keys: String?
+        var secretKey: String?
+        var serverKey: String?
+        var coordinatorTimeout: Double = 120
     }
 
-    private func parsedClients(_ text: String) -> [ClientID]? {
+    /// The settings: each option, else its `FEDARENA_*` variable, else its default.
+    /// - Parameter environment: Where the variables are read.
+    /// - Returns: The settings to run with.
+    /// - Throws: ``OptionError`` naming the option and its variable when a value is missing,
+    ///   malformed, or contradicts another.
+    func resolve(_ environment: OptionEnvironment) throws(OptionError) -> Settings {
+        guard let endpoint = environment.string(connect, "FEDARENA_CONNECT") else {
+            throw OptionError(.missingValue, "give the coordinator's endpoint with --connect or FEDARENA_CONNECT, e.g. tcp://coordinator:5555")
+        }
+        var index = try environment.int(processIndex, "FEDARENA_PROCESS_INDEX")
+        for fallback in ["JOB_COMPLETION_INDEX", "SLURM_PROCID"] where index == nil {
+            index = try environment.int(nil, fallback)
+        }
+        let processIndex = index ?? 0
+        guard processIndex >= 0 else {
+            throw OptionError(.invalidValue, "the process index must be >= 0, got \(processIndex) (--process-index, FEDARENA_PROCESS_INDEX)")
+        }
+        var hosted = [ClientID]()
+        if let list = environment.string(clients, "FEDARENA_CLIENTS") {
+            guard let parsed = Self.parsedClients(list) else {
+                throw OptionError(
+                    .invalidValue, "--clients / FEDARENA_CLIENTS expects comma-separated client indexes such as 0,1,2, got \"\(list)\"")
+            }
+            hosted = parsed
+        }
+        var settings = Settings(connect: endpoint, processIndex: processIndex, clients: hosted, data: environment.string(data, "FEDARENA_DATA"))
+        settings.curve = try environment.bool(curve, "FEDARENA_CURVE") ?? true
+        settings.keys = environment.string(keys, "FEDARENA_KEYS")
+        settings.secretKey = environment.string(secretKey, "FEDARENA_SECRET_KEY")
+        settings.serverKey = environment.string(serverKey, "FEDARENA_SERVER_KEY")
+        settings.coordinatorTimeout = try environment.double(coordinatorTimeout, "FEDARENA_COORDINATOR_TIMEOUT") ?? 120
+        guard settings.coordinatorTimeout > 0 else {
+            throw OptionError(
+                .invalidValue, "--coordinator-timeout / FEDARENA_COORDINATOR_TIMEOUT must be > 0 seconds, got \(settings.coordinatorTimeout)")
+        }
+        let anyKey = settings.keys != nil || settings.secretKey != nil || settings.serverKey != nil
+        if settings.curve, settings.keys == nil, settings.secretKey == nil || settings.serverKey == nil {
+            throw OptionError(
+                .missingValue,
+                "CURVE is on by default for `fedarena client`: pass --keys DIR (FEDARENA_KEYS, from `fedarena keys generate`), or "
+                    + "--secret-key FILE and --server-key FILE (FEDARENA_SECRET_KEY, FEDARENA_SERVER_KEY), or --no-curve "
+                    + "(FEDARENA_CURVE=false) to talk to a plaintext coordinator")
+        }
+        if !settings.curve, anyKey {
+            throw OptionError(.conflict, "--no-curve (FEDARENA_CURVE=false) contradicts the key options (--keys, --secret-key, --server-key or their variables); drop one of them")
+        }
+        return settings
+    }
+
+    /// `0,1,2` as client IDs, or `nil` when malformed.
+    static func parsedClients(_ text: String) -> [ClientID]? {
         var result = [ClientID]()
         for part in text.split(separator: ",") {
             guard let value = Int(part.trimmingCharacters(in: .whitespaces)), value >= 0 else { return nil }
@@ -72,58 +126,61 @@ struct ClientCommand: AsyncParsableCommand {
         return result.isEmpty ? nil : result
     }
 
-    /// The socket's security from the options.
-    private func security(index: Int) throws(CurveKeyError) -> ZMQSecurity {
-        guard curve else { return .plaintext }
-        let pair: CurveKeyPair
-        if let secretKey {
-            pair = try CurveKeyDirectory.readSecret(secretKey)
-        } else {
-            pair = try CurveKeyDirectory.readSecret(CurveKeyDirectory.join(keys ?? ".", CurveKeyDirectory.FileName.clientKey(index)))
-        }
+    /// The socket's security from the settings.
+    static func security(_ settings: Settings) throws(CurveKeyError) -> ZMQSecurity {
+        guard settings.curve else { return .plaintext }
+        let folder = settings.keys ?? "."
+        let pair = try CurveKeyDirectory.readSecret(
+            settings.secretKey ?? CurveKeyDirectory.join(folder, CurveKeyDirectory.FileName.clientKey(settings.processIndex)))
         let server = try CurveKeyDirectory.readPublic(
-            serverKey ?? CurveKeyDirectory.join(keys ?? ".", CurveKeyDirectory.FileName.coordinatorPublicKey))
+            settings.serverKey ?? CurveKeyDirectory.join(folder, CurveKeyDirectory.FileName.coordinatorPublicKey))
         return .curveClient(keyPair: pair, serverKey: server)
     }
 
     func run() async throws {
+        let environment = OptionEnvironment()
+        let log = try logging.bootstrap(environment, command: "client")
         if let parentPid {
             do {
                 try ParentWatch.dieWith(parent: parentPid)
             } catch {
-                printError("fedarena client: \(error)")
-                throw ExitCode(1)
+                log.logger("client").error("\(error)")
+                throw ExitCode(ExitStatus.failure)
             }
         }
-        let environment = ProcessInfo.processInfo.environment
-        let index = processIndex
-            ?? environment["JOB_COMPLETION_INDEX"].flatMap(Int.init)
-            ?? environment["SLURM_PROCID"].flatMap(Int.init)
-            ?? 0
-        var logger = Logger(label: "client-\(index)")
-        logger.logLevel = .info
+        let settings: Settings
+        do throws(OptionError) {
+            settings = try resolve(environment)
+        } catch {
+            log.logger("client").error("\(error.message)")
+            throw ExitCode(ExitStatus.invalid)
+        }
+        let index = settings.processIndex
+        let logger = Logger(label: "client-\(index)")
         let options: ZMQTransportOptions
         do {
-            options = ZMQTransportOptions(security: try security(index: index))
+            options = ZMQTransportOptions(security: try Self.security(settings))
         } catch {
-            printError("fedarena client \(index): \(error.message)")
-            throw ExitCode(2)
+            logger.error("\(error.message)", metadata: ["process_index": "\(index)"])
+            throw ExitCode(ExitStatus.invalid)
         }
         let context = ZMQContext()
         do {
-            let transport = try ZMQClientTransport(context: context, endpoint: connect, options: options)
+            let transport = try ZMQClientTransport(context: context, endpoint: settings.connect, options: options)
             defer { transport.close() }
-            logger.info("process \(index): connecting to \(connect), \(options.security.summary)")
-            let watchdog = CoordinatorWatchdog.start(transport: transport, timeout: .seconds(coordinatorTimeout), index: index, logger: logger)
+            logger.notice("process \(index): connecting to \(settings.connect), \(options.security.summary)", metadata: ["process_index": "\(index)"])
+            let watchdog = CoordinatorWatchdog.start(
+                transport: transport, timeout: .seconds(settings.coordinatorTimeout), index: index, logger: logger)
             defer { watchdog.cancel() }
             let runtime = ClientRuntime(
-                transport: transport, processIndex: index, clients: clients.flatMap(parsedClients) ?? [],
-                dataDirectory: data, adversaryContext: context, logger: logger)
+                transport: transport, processIndex: index, clients: settings.clients,
+                dataDirectory: settings.data, adversaryContext: context, logger: logger)
             try await runtime.run()
         } catch {
-            printError("fedarena client \(index): \(error)")
-            throw ExitCode(1)
+            logger.error("fedarena client \(index) failed: \(error)", metadata: ["process_index": "\(index)"])
+            throw ExitCode(ExitStatus.failure)
         }
+        logger.notice("process \(index): finished", metadata: ["process_index": "\(index)"])
     }
 }
 
@@ -144,9 +201,9 @@ enum CoordinatorWatchdog {
                 }
                 if status.silence >= timeout {
                     let seconds = Int(timeout.components.seconds)
-                    printError(
-                        "fedarena client \(index): no connection to the coordinator at \(transport.endpoint) for \(seconds) s"
-                            + (status.lastFailure.map { " (last failure: \($0))" } ?? "") + "; exiting (--coordinator-timeout)")
+                    let failure = status.lastFailure.map { " (last failure: \($0))" } ?? ""
+                    logger.error(
+                        "fedarena client \(index): no connection to the coordinator at \(transport.endpoint) for \(seconds) s\(failure); exiting (--coordinator-timeout)")
                     Foundation.exit(exitStatus)
                 }
                 do {

@@ -94,15 +94,18 @@ enum RunFolder {
     ///   - existing: What to do with a folder that holds a run.
     ///   - startsClients: Whether to start the client processes here.
     ///   - command: `run` or `coordinator`, for messages and the CURVE default (off for `run`).
+    ///   - progress: The launcher's progress output (the coordinator's JSON log hands its own).
+    ///   - report: Where the closing error goes (standard error by default, or a logger).
     /// - Returns: The summary.
     /// - Throws: `ExitCode` 1 on failure; exits with 128 + the signal when interrupted.
     static func runInterruptibly(
-        config: ScenarioConfig, folder: String, existing: LocalLauncher.ExistingRun, startsClients: Bool, command: String
+        config: ScenarioConfig, folder: String, existing: LocalLauncher.ExistingRun, startsClients: Bool, command: String,
+        progress: ProgressLine = ProgressLine(), report: (String) -> Void = printError
     ) async throws -> RunSummary {
         let task = Mutex<Task<Result<RunSummary, RuntimeError>, Never>?>(nil)
         let interruption = RunInterruption { _ in task.withLock { $0?.cancel() } }
         var launcher = LocalLauncher(
-            config: config, outputDirectory: folder, executable: currentExecutable(), startsClients: startsClients,
+            config: config, outputDirectory: folder, executable: currentExecutable(), progress: progress, startsClients: startsClients,
             curveByDefault: command != "run", interruption: interruption)
         launcher.existing = existing
         let running = Task { [launcher] () -> Result<RunSummary, RuntimeError> in
@@ -119,14 +122,14 @@ enum RunFolder {
         case .success(let summary):
             return summary
         case .failure(let error) where error.code == .interrupted:
-            printError("fedarena \(command) stopped: \(error)")
+            report("fedarena \(command) stopped: \(error)")
             // The children are reaped and every record is written (unbuffered). Skip the
             // atexit handlers: libraries join their threads there, and a coordinator task
             // still inside a BLAS call can hold them up.
             fflush(nil)
             _exit(interruption.exitStatus ?? 1)
         case .failure(let error):
-            printError("fedarena \(command) failed: \(error)")
+            report("fedarena \(command) failed: \(error)")
             throw ExitCode(1)
         }
     }

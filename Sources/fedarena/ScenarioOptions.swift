@@ -17,8 +17,15 @@ struct ScenarioOptions: ParsableArguments {
         try Self.load(file, overrides: overrides)
     }
 
-    /// Reads `file`, applies `overrides` and validates; prints the error and exits 2 when invalid.
-    static func load(_ file: String, overrides: [String]) throws -> ScenarioConfig {
+    /// Reads `file`, applies `overrides` and validates; reports the error and exits 2 when invalid.
+    /// - Parameters:
+    ///   - file: The scenario YAML file.
+    ///   - overrides: `key.path=value` overrides, applied in order.
+    ///   - report: Where the error goes (standard error by default; a logger for the commands
+    ///     that log JSON).
+    /// - Returns: The validated scenario.
+    /// - Throws: `ExitCode(2)` after reporting, when the file or an override is invalid.
+    static func load(_ file: String, overrides: [String], report: (String) -> Void = printError) throws -> ScenarioConfig {
         do throws(ConfigError) {
             var document = try ScenarioDocument(contentsOf: file)
             for override in overrides { try document.apply(override: override) }
@@ -26,7 +33,7 @@ struct ScenarioOptions: ParsableArguments {
             try Preflight.check(config).mapError { $0.inFile(file) }.get()
             return config
         } catch {
-            printError("invalid scenario: \(error)")
+            report("invalid scenario: \(error)")
             throw ExitCode(2)
         }
     }
