@@ -27,6 +27,40 @@ enum ChildProcess {
         _ = await waitForExit(process, timeout: 10)
     }
 
+    /// Polls `condition` every 10 ms on a thread of its own and runs `action` there the moment
+    /// it holds.
+    ///
+    /// Not on the cooperative pool: a test that must act at the right moment (signal a run
+    /// after its second cell, kill a coordinator after its fourth round) would otherwise act
+    /// only when the pool has a thread free, which on a loaded two-core machine can be after
+    /// the child has finished.
+    /// - Returns: `true` if the condition held (and `action` ran) before `timeout` seconds.
+    static func when(
+        _ condition: @escaping @Sendable () -> Bool, timeout: Double, do action: @escaping @Sendable () -> Void = {}
+    ) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let deadline = Date().addingTimeInterval(timeout)
+            let thread = Thread {
+                while !condition() {
+                    if Date() >= deadline {
+                        continuation.resume(returning: false)
+                        return
+                    }
+                    usleep(10_000)
+                }
+                action()
+                continuation.resume(returning: true)
+            }
+            thread.start()
+        }
+    }
+
+    /// The number of lines in the text file at `path` (0 if it cannot be read yet).
+    static func lineCount(_ path: String) -> Int {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n").count
+    }
+
     /// Runs `executable ARGUMENTS` to completion, standard output and error together.
     static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeout: Double = 600

@@ -31,19 +31,8 @@ import Yams
     static let ldd = tool("ldd")
     static let dpkgQuery = tool("dpkg-query")
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
+        try await ChildProcess.run(executable, arguments, environment: environment)
     }
 
     // MARK: YAML
@@ -107,8 +96,8 @@ import Yams
     }
 
     /// `fedarena validate FILE` passes, and `clients.processes`.
-    static func validatedProcesses(_ relative: String) throws -> Int {
-        let result = try run(FedArenaProcess.executable, ["validate", repository + "/" + relative])
+    static func validatedProcesses(_ relative: String) async throws -> Int {
+        let result = try await run(FedArenaProcess.executable, ["validate", repository + "/" + relative])
         #expect(result.status == 0, "\(relative): \(result.output)")
         let scenario = try yaml(relative)
         return try #require(try value(scenario, "clients.processes") as? Int)
@@ -116,8 +105,8 @@ import Yams
 
     // MARK: Kubernetes
 
-    @Test func kubernetesManifestsAgreeWithTheirScenario() throws {
-        let processes = try Self.validatedProcesses("deploy/kubernetes/scenario.yaml")
+    @Test func kubernetesManifestsAgreeWithTheirScenario() async throws {
+        let processes = try await Self.validatedProcesses("deploy/kubernetes/scenario.yaml")
         let manifest = try Self.documents(try Self.text("deploy/kubernetes/fedarena-job.yaml"), "fedarena-job.yaml")
         let kustomization = try Self.yaml("deploy/kubernetes/kustomization.yaml")
 
@@ -182,9 +171,9 @@ import Yams
     }
 
     @Test(.enabled(if: kubernetesValidate != nil, "kubernetes-validate is not installed: .ci/setup installs it from PyPI into $FEDARENA_VENV (default ~/.cache/fedarena/venv)"))
-    func kubernetesManifestsValidateAgainstTheSchemas() throws {
+    func kubernetesManifestsValidateAgainstTheSchemas() async throws {
         let validator = try #require(Self.kubernetesValidate)
-        let result = try Self.run(validator, ["--strict", Self.repository + "/deploy/kubernetes/fedarena-job.yaml"])
+        let result = try await Self.run(validator, ["--strict", Self.repository + "/deploy/kubernetes/fedarena-job.yaml"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.components(separatedBy: " passed for resource ").count - 1 == 4, "\(result.output)")
         // The same file with one misspelt field fails, so a pass means something.
@@ -192,7 +181,7 @@ import Yams
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let misspelt = try Self.text("deploy/kubernetes/fedarena-job.yaml").replacingOccurrences(of: "  backoffLimitPerIndex:", with: "  backoffLimitPerIndx:")
         try misspelt.write(toFile: scratch + "/bad.yaml", atomically: true, encoding: .utf8)
-        let bad = try Self.run(validator, ["--strict", scratch + "/bad.yaml"])
+        let bad = try await Self.run(validator, ["--strict", scratch + "/bad.yaml"])
         #expect(bad.status != 0 && bad.output.contains("backoffLimitPerIndx"), "\(bad.output)")
     }
 
@@ -200,7 +189,7 @@ import Yams
         .enabled(
             if: kubernetesValidate != nil && kustomize != nil,
             "needs kustomize (or kubectl, which embeds it) and kubernetes-validate; neither is required by the build"))
-    func theKustomizationBuildsValidResources() throws {
+    func theKustomizationBuildsValidResources() async throws {
         let validator = try #require(Self.kubernetesValidate)
         let kustomize = try #require(Self.kustomize)
         let scratch = try MultiHostTests.folder("kustomize")
@@ -210,12 +199,12 @@ import Yams
         }
         // The key folder the kustomization reads, as the instructions make it.
         let processes = try #require(try Self.value(try Self.yaml("deploy/kubernetes/scenario.yaml"), "clients.processes") as? Int)
-        let generated = try Self.run(FedArenaProcess.executable, ["keys", "generate", scratch + "/keys", "--clients", "\(processes)"])
+        let generated = try await Self.run(FedArenaProcess.executable, ["keys", "generate", scratch + "/keys", "--clients", "\(processes)"])
         try #require(generated.status == 0, "\(generated.output)")
-        let built = try Self.run(kustomize[0], Array(kustomize.dropFirst()) + [scratch])
+        let built = try await Self.run(kustomize[0], Array(kustomize.dropFirst()) + [scratch])
         try #require(built.status == 0, "\(built.output)")
         try built.output.write(toFile: scratch + "/built.yaml", atomically: true, encoding: .utf8)
-        let result = try Self.run(validator, ["--strict", scratch + "/built.yaml"])
+        let result = try await Self.run(validator, ["--strict", scratch + "/built.yaml"])
         #expect(result.status == 0, "\(result.output)")
 
         let resources = try Self.documents(built.output, "kustomize output")
@@ -239,8 +228,8 @@ import Yams
 
     // MARK: Compose
 
-    @Test func composeFileAgreesWithItsScenario() throws {
-        let processes = try Self.validatedProcesses("deploy/container/scenario.yaml")
+    @Test func composeFileAgreesWithItsScenario() async throws {
+        let processes = try await Self.validatedProcesses("deploy/container/scenario.yaml")
         let compose = try Self.yaml("deploy/container/compose.yaml")
         let services = try Self.mapping(compose["services"], "services")
         #expect(Set(services.keys) == Set(["coordinator"] + (0..<processes).map { "client-\($0)" }))
@@ -288,15 +277,15 @@ import Yams
     }
 
     @Test(.enabled(if: checkJSONSchema != nil, "check-jsonschema is not installed: .ci/setup installs it from PyPI into $FEDARENA_VENV (default ~/.cache/fedarena/venv)"))
-    func composeFileValidatesAgainstTheComposeSpecification() throws {
+    func composeFileValidatesAgainstTheComposeSpecification() async throws {
         let checker = try #require(Self.checkJSONSchema)
-        let result = try Self.run(checker, ["--builtin-schema", "vendor.compose-spec", Self.repository + "/deploy/container/compose.yaml"])
+        let result = try await Self.run(checker, ["--builtin-schema", "vendor.compose-spec", Self.repository + "/deploy/container/compose.yaml"])
         #expect(result.status == 0, "\(result.output)")
         let scratch = try MultiHostTests.folder("compose-misspelt")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let misspelt = try Self.text("deploy/container/compose.yaml").replacingOccurrences(of: "    restart: on-failure", with: "    restarts: on-failure")
         try misspelt.write(toFile: scratch + "/compose.yaml", atomically: true, encoding: .utf8)
-        let bad = try Self.run(checker, ["--builtin-schema", "vendor.compose-spec", scratch + "/compose.yaml"])
+        let bad = try await Self.run(checker, ["--builtin-schema", "vendor.compose-spec", scratch + "/compose.yaml"])
         #expect(bad.status != 0 && bad.output.contains("restarts"), "\(bad.output)")
     }
 
@@ -377,7 +366,7 @@ import Yams
     }
 
     /// The Debian package that owns `path` (trying its /usr-merged twin), or `nil`.
-    static func owner(of path: String) throws -> String? {
+    static func owner(of path: String) async throws -> String? {
         let dpkg = try #require(dpkgQuery)
         var candidates = [path, URL(fileURLWithPath: path).resolvingSymlinksInPath().path]
         for candidate in candidates {
@@ -385,7 +374,7 @@ import Yams
             if candidate.hasPrefix("/lib/") { candidates.append("/usr" + candidate) }
         }
         for candidate in candidates {
-            let result = try run(dpkg, ["-S", candidate])
+            let result = try await run(dpkg, ["-S", candidate])
             if result.status == 0, let line = result.output.split(separator: "\n").first, let colon = line.firstIndex(of: ":") {
                 return String(line[..<colon])
             }
@@ -395,14 +384,14 @@ import Yams
 
     /// The installed packages that `roots` pull in (Depends and Pre-Depends, every installed
     /// alternative), the roots included.
-    static func dependencyClosure(of roots: [String]) throws -> Set<String> {
+    static func dependencyClosure(of roots: [String]) async throws -> Set<String> {
         let dpkg = try #require(dpkgQuery)
         var seen = Set<String>()
         var queue = roots
         while let package = queue.popLast() {
             let name = String(package.split(separator: ":").first ?? Substring(package))
             guard seen.insert(name).inserted else { continue }
-            let result = try run(dpkg, ["-W", "-f=${Depends}, ${Pre-Depends}", name])
+            let result = try await run(dpkg, ["-W", "-f=${Depends}, ${Pre-Depends}", name])
             guard result.status == 0 else { continue }  // not installed here (another alternative)
             for clause in result.output.split(separator: ",") {
                 for alternative in clause.split(separator: "|") {
@@ -415,8 +404,8 @@ import Yams
     }
 
     @Test(.enabled(if: ldd != nil && dpkgQuery != nil, "needs ldd and dpkg-query (a Debian machine, as the runtime image is)"))
-    func theRuntimeStageInstallsEveryLibraryTheBinaryLinks() throws {
-        let linked = try Self.run(try #require(Self.ldd), [FedArenaProcess.executable])
+    func theRuntimeStageInstallsEveryLibraryTheBinaryLinks() async throws {
+        let linked = try await Self.run(try #require(Self.ldd), [FedArenaProcess.executable])
         try #require(linked.status == 0, "\(linked.output)")
         var needed = Set<String>()
         for line in linked.output.split(separator: "\n") {
@@ -425,11 +414,11 @@ import Yams
             let path = fields.firstIndex(of: "=>").map { fields.indices.contains($0 + 1) ? fields[$0 + 1] : "" } ?? fields.first { $0.hasPrefix("/") } ?? ""
             // The Swift runtime is linked statically in the image (--static-swift-stdlib).
             guard path.hasPrefix("/"), !path.contains("/lib/swift/") else { continue }
-            let package = try #require(try Self.owner(of: path), "no Debian package owns \(path)")
+            let package = try await #require(try Self.owner(of: path), "no Debian package owns \(path)")
             needed.insert(String(package.split(separator: ":").first!))
         }
         #expect(needed.contains("libzmq5") && needed.contains("zlib1g"), "\(needed)")
-        let provided = try Self.dependencyClosure(of: try Self.runtimePackages())
+        let provided = try await Self.dependencyClosure(of: try Self.runtimePackages())
         #expect(needed.subtracting(provided).isEmpty, "the runtime stage lacks \(needed.subtracting(provided).sorted()) (needed: \(needed.sorted()))")
     }
 

@@ -86,12 +86,8 @@ struct FedArenaProcess {
         try await start(scenario: scenario, name: name, overrides: overrides, environment: environment).wait(timeout: 600)
     }
 
-    static func waitForLines(in path: String, count: Int, timeout: Double) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8), text.split(separator: "\n").count >= count { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+    static func waitForLines(in path: String, count: Int, timeout: Double, then action: @escaping @Sendable () -> Void = {}) async throws {
+        if await ChildProcess.when({ ChildProcess.lineCount(path) >= count }, timeout: timeout, do: action) { return }
         Issue.record("\(path) did not reach \(count) lines within \(timeout) s")
     }
 

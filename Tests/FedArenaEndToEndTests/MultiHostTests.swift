@@ -100,7 +100,7 @@ import Testing
         Self.expectJSONLog(coordinator)
 
         // The same scenario in one process tree on loopback gives the same bytes.
-        let local = try FedArenaProcess.run(
+        let local = try await FedArenaProcess.run(
             scenario: Self.scenario(endpoint: endpoint), name: "deploy-netns-local", overrides: ["transport.endpoint=tcp://127.0.0.1:0"])
         #expect(local.exitCode == 0, "\(local.output)")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch + "/run/summary.json"))) as? [String: Any]

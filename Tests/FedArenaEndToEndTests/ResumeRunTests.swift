@@ -20,8 +20,8 @@ import Testing
         let running = try FedArenaProcess.start(scenario: LocalRunTests.scenario, name: "resume-cut", overrides: Self.overrides)
         let processes = try await running.processes(timeout: 120)
         // Kill the coordinator once a few rounds (and their checkpoints) are written.
-        try await FedArenaProcess.waitForLines(in: running.folder + "/metrics.jsonl", count: 4, timeout: 120)
-        #expect(kill(processes.coordinator, SIGKILL) == 0)
+        let coordinator = processes.coordinator
+        try await FedArenaProcess.waitForLines(in: running.folder + "/metrics.jsonl", count: 4, timeout: 120) { kill(coordinator, SIGKILL) }
         _ = await ChildProcess.waitForExit(running.process, timeout: 60)
         // Its client processes are ended by PID (they are not this test's to leave running).
         for pid in processes.clients + [processes.adversary].compactMap({ $0 }) { kill(pid, SIGKILL) }

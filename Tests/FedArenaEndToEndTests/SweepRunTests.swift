@@ -33,11 +33,11 @@ import Testing
         let arguments = ["sweep", sweep, "--out", out, "--jobs", "1"]
         let first = try SweepProcess.start(arguments, outputPath: scratch + "/first.txt")
         // Wait for two finished cells, then SIGKILL the sweep (no chance to clean up).
-        let deadline = Date().addingTimeInterval(300)
-        while SweepProcess.states(in: out).values.filter({ $0 == "done" }).count < 2, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        let pid = first.pid
+        let signalled = await ChildProcess.when({ SweepProcess.states(in: out).values.filter { $0 == "done" }.count >= 2 }, timeout: 300) {
+            kill(pid, SIGKILL)
         }
-        kill(first.pid, SIGKILL)
+        #expect(signalled, "the sweep never finished two cells")
         let killed = await first.wait(timeout: 30)
         #expect(killed.status == SIGKILL)
         let before = SweepProcess.states(in: out)
@@ -69,10 +69,14 @@ import Testing
         let sweep = try Self.writeSweep("axes:\n  seed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n", in: scratch)
         let out = scratch + "/out"
         let running = try SweepProcess.start(["sweep", sweep, "--out", out, "--jobs", "1"], outputPath: scratch + "/output.txt")
-        let deadline = Date().addingTimeInterval(300)
-        while !SweepProcess.states(in: out).values.contains("done"), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        while !SweepProcess.states(in: out).values.contains("running"), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        kill(running.pid, SIGINT)
+        let pid = running.pid
+        let signalled = await ChildProcess.when(
+            {
+                let states = SweepProcess.states(in: out).values
+                return states.contains("done") && states.contains("running")
+            }, timeout: 300
+        ) { kill(pid, SIGINT) }
+        #expect(signalled, "the sweep never had a finished cell and a running one")
         let stopped = await running.wait(timeout: 60)
         #expect(stopped.status == 130, "\(stopped.output)")
         #expect(SweepProcess.processes(mentioning: out).isEmpty, "processes left: \(SweepProcess.processes(mentioning: out))")
