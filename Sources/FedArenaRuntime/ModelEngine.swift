@@ -53,13 +53,14 @@ struct ModelEngine: Sendable {
     }
 
     /// The coordinator's own update on its root set (FLTrust's `Δ_root`), or `nil` without a root set.
-    func rootUpdate(global: ParameterVector, rootSet: LabeledSamples, round: Int, plan: RoundPlan) -> ParameterVector? {
+    /// - Throws: ``ModelError`` when the model cannot train on the root set (a validated
+    ///   scenario rules it out; the round pipeline reports it rather than running without it).
+    func rootUpdate(global: ParameterVector, rootSet: LabeledSamples, round: Int, plan: RoundPlan) throws(ModelError) -> ParameterVector? {
         guard rootSet.count > 0 else { return nil }
         let localTrainer = LocalTrainer(model: model, configuration: trainer)
-        let result = try? localTrainer.train(from: global, on: rootSet) { epoch in
+        return try localTrainer.train(from: global, on: rootSet) { epoch in
             plan.rootTrainingGenerator(round: round, epoch: epoch)
-        }
-        return result?.delta
+        }.delta
     }
 
     /// Test loss, accuracy and per-class accuracy of `parameters` (NaN when the evaluation

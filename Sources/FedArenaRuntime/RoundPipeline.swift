@@ -57,6 +57,9 @@ public struct RoundPipeline: Sendable {
     /// The model's parameter count `d`.
     public var parameterCount: Int { model.parameterCount }
 
+    /// The scenario's initial global model `w_0` (seeded), as every run of it starts.
+    public var initialModel: ParameterVector { model.initialParameters(plan: plan) }
+
     /// The name of the configured aggregation rule.
     public var ruleName: String { defense.name }
 
@@ -98,7 +101,14 @@ public struct RoundPipeline: Sendable {
             round: round, globalModel: input.globalModel, previousAggregate: state.previousAggregate,
             expectedUpdates: input.selected.count, memory: state.aggregatorMemory)
         if defense.requiresReferenceUpdate || detection?.requirements.rootUpdate == true {
-            context.referenceUpdate = model.rootUpdate(global: input.globalModel, rootSet: rootSet, round: round, plan: plan)
+            do {
+                context.referenceUpdate = try model.rootUpdate(global: input.globalModel, rootSet: rootSet, round: round, plan: plan)
+            } catch {
+                // Said, not swallowed: the rule or detectors that needed it then fail or fall
+                // back, and the round's record carries this reason with theirs.
+                outcome.rootUpdateFailure = "the root update could not be computed: \(error)"
+                logger.error("round \(round): \(outcome.rootUpdateFailure!)")
+            }
         }
         var screened = valid
         if let detection {
@@ -142,8 +152,9 @@ public struct RoundPipeline: Sendable {
         let merged = defense.aggregate(screened, context: context, using: &generator, logger: logger)
         outcome.ruleUsed = merged.ruleUsed
         outcome.degradedReason = merged.degradedReason
-        if let detectionFailure = outcome.detectionFailure {
-            outcome.degradedReason = [detectionFailure, merged.degradedReason].compactMap { $0 }.joined(separator: "; ")
+        let failures = [outcome.rootUpdateFailure, outcome.detectionFailure].compactMap { $0 }
+        if !failures.isEmpty {
+            outcome.degradedReason = (failures + [merged.degradedReason].compactMap { $0 }).joined(separator: "; ")
         }
         if let result = merged.result {
             outcome.step = result.aggregate
@@ -227,6 +238,9 @@ public struct RoundOutcome: Sendable {
     public var detection: DetectionReport?
     /// Why detection could not run this round, if it failed.
     public var detectionFailure: String?
+    /// Why the coordinator's root update (FLTrust's reference, root-audit's yardstick) could not
+    /// be computed this round, if so.
+    public var rootUpdateFailure: String?
     /// Clients whose updates reached the aggregation rule (after detection), ascending.
     public var screened: [ClientID] = []
     /// The merged step `Δ`, or `nil` when the round leaves the model unchanged.

@@ -4,10 +4,14 @@ import FedArenaData
 import FedArenaDefenses
 import FedArenaNumerics
 import FedArenaReports
+import FedArenaRuntime
 import FedArenaScenarios
 import Foundation
+import Logging
 
-/// `fedarena aggregate`: run one aggregation rule offline on updates saved as NPY.
+/// `fedarena aggregate`: run one aggregation rule, or a scenario's whole round pipeline
+/// (validation, detection, the decision, pre-aggregation and the rule through the degraded-round
+/// policy), offline on updates saved as NPY.
 struct AggregateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregate",
@@ -43,11 +47,31 @@ struct AggregateCommand: ParsableCommand {
         lines.append("--reference is FLTrust's root update and centered clipping's previous aggregate; --trust gives")
         lines.append("each row's trust weight in [0, 1] (0 excludes). Runs recorded with output.record_updates write")
         lines.append("updates/round-NNNN.npy in the --in format.")
+        lines.append("")
+        lines.append("With --scenario FILE instead of --rule, the rows go through the scenario's round pipeline, the same")
+        lines.append("code a coordinator runs: content validation, the quorum, the detectors, the decision,")
+        lines.append("pre-aggregation and the rule through the degraded-round policy. Rows are clients 0..<n (no")
+        lines.append("sketches or revealed samples: detectors that need them score those clients as sending none);")
+        lines.append("--global is the model they started from (default: the scenario's initial model); the root set")
+        lines.append("is the scenario's. The JSON says what each stage did and which rule actually ran.")
+        lines.append("  fedarena aggregate --scenario scenarios/defenses/fltrust.yaml --in updates.npy --round 3")
         return lines.joined(separator: "\n")
     }
 
     @Option(help: ArgumentHelp("The rule's YAML name: \(AggregatorRegistry.standard.kinds.joined(separator: ", ")).", valueName: "kind"))
-    var rule: String
+    var rule: String?
+
+    @Option(help: "A scenario file: run its whole round pipeline (detection, decision, rule) instead of one --rule.")
+    var scenario: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a key of the --scenario file (repeatable).", valueName: "key.path=value"))
+    var overrides: [String] = []
+
+    @Option(help: "With --scenario: a length-d NPY, the global model the updates started from (default: the scenario's initial model).")
+    var global: String?
+
+    @Option(help: "With --scenario: the round number (detectors' calibration and seeded draws depend on it).")
+    var round: Int = 1
 
     @Option(name: .customLong("in"), help: "The updates: an n x d float32 NPY, one update per row.")
     var input: String
@@ -80,6 +104,16 @@ struct AggregateCommand: ParsableCommand {
     }
 
     private func execute() throws(CommandFailure) {
+        switch (rule, scenario) {
+        case (nil, nil): throw CommandFailure("give --rule KIND (one rule) or --scenario FILE (the scenario's round pipeline)")
+        case (.some, .some): throw CommandFailure("give --rule or --scenario, not both")
+        case (nil, .some(let file)): try executePipeline(file)
+        case (.some(let rule), nil): try executeRule(rule)
+        }
+    }
+
+    private func executeRule(_ rule: String) throws(CommandFailure) {
+        if !overrides.isEmpty || global != nil { throw CommandFailure("--set and --global go with --scenario") }
         let options = try ComponentOptions.parse(ruleOptions)
         let spec = ComponentSpec(kind: rule, options: options, keyPath: rule)
         let aggregator: any Aggregator
@@ -93,15 +127,7 @@ struct AggregateCommand: ParsableCommand {
             throw CommandFailure("--in \(input): expected an n x d array (one update per row), got shape \(shape)")
         }
         let (n, d) = (shape[0], shape[1])
-        var counts = [Int](repeating: 1, count: n)
-        if let weights {
-            let (raw, weightShape) = try readNPY(weights, what: "--weights")
-            guard weightShape == [n] else { throw CommandFailure("--weights \(weights): expected shape [\(n)], got \(weightShape)") }
-            guard raw.allSatisfy({ $0.isFinite && $0 >= 1 && $0 == $0.rounded() }) else {
-                throw CommandFailure("--weights \(weights): sample counts must be whole numbers >= 1")
-            }
-            counts = raw.map { Int($0) }
-        }
+        let counts = try sampleCounts(n: n)
         var referenceVector: ParameterVector?
         if let reference {
             let (raw, referenceShape) = try readNPY(reference, what: "--reference")
@@ -155,6 +181,113 @@ struct AggregateCommand: ParsableCommand {
             "milliseconds": JSONText.number(Double(elapsed.components.attoseconds) * 1e-15 + Double(elapsed.components.seconds) * 1e3),
         ])
         print(JSONText.render(report, pretty: true))
+    }
+
+    /// Runs the rows through the round pipeline of the scenario in `file`.
+    private func executePipeline(_ file: String) throws(CommandFailure) {
+        if !ruleOptions.isEmpty {
+            throw CommandFailure("rule options (\(ruleOptions.joined(separator: " "))) go with --rule; a --scenario sets its rule in defense.aggregator")
+        }
+        if trust != nil { throw CommandFailure("--trust goes with --rule: with --scenario, the detectors decide the trust weights") }
+        if reference != nil { throw CommandFailure("--reference goes with --rule: with --scenario, the root update comes from the scenario's root set") }
+        guard round >= 1 else { throw CommandFailure("--round must be at least 1, got \(round)") }
+        let config: ScenarioConfig
+        do {
+            config = try ScenarioOptions.load(file, overrides: overrides) { message in printError("fedarena aggregate: \(message)") }
+        } catch {
+            throw CommandFailure("the --scenario \(file) is not valid (see above)")
+        }
+        let (values, shape) = try readNPY(input, what: "--in")
+        guard shape.count == 2, shape[0] >= 1, shape[1] >= 1 else {
+            throw CommandFailure("--in \(input): expected an n x d array (one update per row), got shape \(shape)")
+        }
+        let (n, d) = (shape[0], shape[1])
+        let counts = try sampleCounts(n: n)
+        let pipeline: RoundPipeline
+        do {
+            let data = try FederationData.load(config: config, role: .coordinator)
+            pipeline = try RoundPipeline(config: config, rootSet: data.rootSet)
+        } catch {
+            throw CommandFailure("\(file): \(error.message)")
+        }
+        guard d == pipeline.parameterCount else {
+            throw CommandFailure("--in \(input): rows have \(d) values, the scenario's model has \(pipeline.parameterCount) parameters")
+        }
+        var model = pipeline.initialModel
+        if let global {
+            let (raw, globalShape) = try readNPY(global, what: "--global")
+            guard globalShape == [d] else { throw CommandFailure("--global \(global): expected shape [\(d)], got \(globalShape)") }
+            model = ParameterVector(raw)
+        }
+        let updates = (0..<n).map { row in
+            ClientUpdate(
+                client: ClientID(row), round: round, sampleCount: counts[row], delta: ParameterVector(Array(values[(row * d)..<((row + 1) * d)])))
+        }
+        var state = PipelineState()
+        let start = ContinuousClock.now
+        let outcome = pipeline.run(
+            RoundInput(round: round, selected: (0..<n).map(ClientID.init), updates: updates, globalModel: model), state: &state,
+            // What the pipeline would log is in the JSON (reasons, flags, the rule used), which
+            // stays the only output so that it parses.
+            logger: Logger(label: "aggregate", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let elapsed = start.duration(to: .now)
+        if let out, let step = outcome.step {
+            do {
+                try NPYFile.write(step.values, shape: [d], to: out)
+            } catch {
+                throw CommandFailure("cannot write --out \(out): \(error)")
+            }
+        }
+        print(JSONText.render(Self.report(outcome, file: file, round: round, n: n, d: d, rule: pipeline.ruleName, out: out, elapsed: elapsed), pretty: true))
+    }
+
+    /// The JSON `fedarena aggregate --scenario` prints: what each stage of the round did.
+    static func report(
+        _ outcome: RoundOutcome, file: String, round: Int, n: Int, d: Int, rule: String, out: String?, elapsed: Duration
+    ) -> ConfigValue {
+        func ids(_ clients: [ClientID]) -> ConfigValue { .array(clients.map { .int($0.rawValue) }) }
+        var detection = ConfigValue.null
+        if let report = outcome.detection {
+            let decisions: [ConfigValue] = report.decisions.keys.sorted().compactMap { client in
+                guard let decision = report.decisions[client] else { return nil }
+                return .object([
+                    "client": .int(client.rawValue), "score": JSONText.number(decision.score), "flagged": .bool(decision.flagged),
+                    "weight": JSONText.number(decision.weight), "reasons": .array(decision.reasons.map(ConfigValue.string)),
+                ])
+            }
+            detection = .object([
+                "threshold": JSONText.number(report.threshold), "calibrating": .bool(report.calibrating), "decisions": .array(decisions),
+            ])
+        }
+        return .object([
+            "scenario": .string(file), "round": .int(round), "n": .int(n), "d": .int(d),
+            "rejected": .array(outcome.rejections.map { .object(["client": .int($0.client.rawValue), "reason": .string($0.reason)]) }),
+            "validated": ids(outcome.validated),
+            "detection": detection,
+            "detection_failure": outcome.detectionFailure.map(ConfigValue.string) ?? .null,
+            "root_update_failure": outcome.rootUpdateFailure.map(ConfigValue.string) ?? .null,
+            "screened": ids(outcome.screened),
+            "rule": .string(rule),
+            "rule_used": .string(outcome.ruleUsed),
+            "weights": .array((0..<n).map { JSONText.number(outcome.weights[ClientID($0)] ?? 0) }),
+            "note": outcome.note.map(ConfigValue.string) ?? .null,
+            "degraded": outcome.degradedReason.map(ConfigValue.string) ?? .null,
+            "applied": .bool(outcome.step != nil),
+            "aggregate_norm": outcome.step.map { JSONText.number($0.norm) } ?? .null,
+            "out": (outcome.step == nil ? nil : out).map(ConfigValue.string) ?? .null,
+            "milliseconds": JSONText.number(Double(elapsed.components.attoseconds) * 1e-15 + Double(elapsed.components.seconds) * 1e3),
+        ])
+    }
+
+    /// The `--weights` sample counts, or all 1.
+    private func sampleCounts(n: Int) throws(CommandFailure) -> [Int] {
+        guard let weights else { return [Int](repeating: 1, count: n) }
+        let (raw, weightShape) = try readNPY(weights, what: "--weights")
+        guard weightShape == [n] else { throw CommandFailure("--weights \(weights): expected shape [\(n)], got \(weightShape)") }
+        guard raw.allSatisfy({ $0.isFinite && $0 >= 1 && $0 == $0.rounded() }) else {
+            throw CommandFailure("--weights \(weights): sample counts must be whole numbers >= 1")
+        }
+        return raw.map { Int($0) }
     }
 
     private func readNPY(_ path: String, what: String) throws(CommandFailure) -> ([Float], [Int]) {
