@@ -343,13 +343,20 @@ public actor Coordinator {
                 return
             }
         }
+        // A HELLO for a registered index rebinds it to the new connection: a restarted process,
+        // or a transport that reconnected (a process stopped past the heartbeat timeout) and
+        // said HELLO again. Its clients get TRAIN there from the next round on; a process that
+        // missed a deadline stays late until it answers, so rounds do not wait for it meanwhile.
+        var late = false
         if let previous = processes[hello.processIndex] {
-            processOfPeer[previous.peer] = nil
+            if previous.peer != peer { processOfPeer[previous.peer] = nil }
+            late = previous.late
             logger.notice("process \(hello.processIndex) reconnected (\(hello.label))")
         } else {
             logger.info("process \(hello.processIndex) connected (\(hello.label)), hosting \(clients.count) clients")
         }
-        processes[hello.processIndex] = HostedProcess(index: hello.processIndex, peer: peer, clients: clients, alive: true, label: hello.label)
+        processes[hello.processIndex] = HostedProcess(
+            index: hello.processIndex, peer: peer, clients: clients, alive: true, late: late, label: hello.label)
         processOfPeer[peer] = hello.processIndex
         for client in clients { hostOfClient[client] = hello.processIndex }
         send(welcome, to: peer)
