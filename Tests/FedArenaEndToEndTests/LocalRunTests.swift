@@ -132,10 +132,16 @@ import Testing
         try await FedArenaProcess.waitForLines(in: metrics, count: 2, timeout: 120)
         let stopped = processes.clients[1]  // hosts clients 1 and 5
         let port = try #require(processes.endpoint.split(separator: ":").last.flatMap { Int($0) }, "\(processes.endpoint)")
+        // The stopped process's connection, as the coordinator's end sees it (local port = the
+        // coordinator's, remote port = the client's).
+        let clientPort = try #require(Self.connections(of: stopped).first { $0.remote == port }?.local, "no connection to port \(port)")
         #expect(kill(stopped, SIGSTOP) == 0)
         // The coordinator gives up on the silent connection after the heartbeat timeout (15 s)
-        // and closes it: the stopped process's end is then half-closed (CLOSE_WAIT).
-        let dropped = try await Self.waitFor(timeout: 120) { Self.tcpStates(of: stopped, remotePort: port).contains(Self.closeWait) }
+        // and closes it: its end leaves ESTABLISHED (FIN-WAIT, with the TRAINs the stopped
+        // process never read still queued) or is gone.
+        let dropped = try await Self.waitFor(timeout: 120) {
+            !Self.connections(of: getpid(), ownedOnly: false).contains { $0.local == port && $0.remote == clientPort && $0.state == Self.established }
+        }
         #expect(dropped, "the coordinator never closed the stopped process's connection")
         let linesAtContinue = try Self.lineCount(metrics)
         #expect(kill(stopped, SIGCONT) == 0)
@@ -157,31 +163,46 @@ import Testing
         #expect(!log.contains("HELLO from process 1 refused") && !log.contains("HELLO claiming process 1"), "a re-HELLO was refused")
     }
 
-    /// The `st` column of /proc/net/tcp for CLOSE_WAIT.
-    static let closeWait = "08"
+    /// The `st` column of /proc/net/tcp for ESTABLISHED.
+    static let established = "01"
 
-    /// The TCP states of `pid`'s sockets connected to `remotePort` (from /proc, so it works
-    /// while the process is stopped).
-    static func tcpStates(of pid: Int32, remotePort: Int) -> [String] {
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
-        let inodes = Set(fds.compactMap { fd -> String? in
-            guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
-                link.hasPrefix("socket:[")
-            else { return nil }
-            return String(link.dropFirst(8).dropLast())
-        })
-        var states = [String]()
-        for table in ["tcp", "tcp6"] {
-            let text = (try? String(contentsOfFile: "/proc/\(pid)/net/\(table)", encoding: .utf8)) ?? ""
-            for line in text.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: " ")
-                guard fields.count > 9, inodes.contains(String(fields[9])),
-                    let remote = fields[2].split(separator: ":").last, Int(remote, radix: 16) == remotePort
-                else { continue }
-                states.append(String(fields[3]))
+    /// A TCP connection from /proc/net/tcp: ports and the `st` column.
+    struct Connection {
+        var local: Int
+        var remote: Int
+        var state: String
+        var inode: String
+    }
+
+    /// The TCP connections of `pid`'s network namespace; `pid`'s own sockets only when
+    /// `ownedOnly` (from /proc, so it works while the process is stopped).
+    static func connections(of pid: Int32, ownedOnly: Bool = true) -> [Connection] {
+        var inodes = Set<String>()
+        if ownedOnly {
+            for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
+                guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"), link.hasPrefix("socket:[") else {
+                    continue
+                }
+                inodes.insert(String(link.dropFirst(8).dropLast()))
             }
         }
-        return states
+        var found = [Connection]()
+        for table in ["tcp", "tcp6"] {
+            // Read to the end: the kernel makes /proc/net/tcp a page per read, and
+            // String(contentsOfFile:) stops after the first read of a file whose size is 0.
+            let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/net/\(table)")
+            defer { try? handle?.close() }
+            let text = ((try? handle?.readToEnd()) ?? nil).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                guard fields.count > 9, !ownedOnly || inodes.contains(String(fields[9])),
+                    let local = fields[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) }),
+                    let remote = fields[2].split(separator: ":").last.flatMap({ Int($0, radix: 16) })
+                else { continue }
+                found.append(Connection(local: local, remote: remote, state: String(fields[3]), inode: String(fields[9])))
+            }
+        }
+        return found
     }
 
     static func lineCount(_ path: String) throws -> Int {
