@@ -1,5 +1,6 @@
 import FedArenaCore
 import FedArenaScenarios
+import Foundation
 import Testing
 
 /// How ``ScenarioDocument`` turns YAML scalars into values.
