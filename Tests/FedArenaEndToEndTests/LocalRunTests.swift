@@ -132,8 +132,8 @@ import Testing
         try await FedArenaProcess.waitForLines(in: metrics, count: 2, timeout: 120)
         let stopped = processes.clients[1]  // hosts clients 1 and 5
         let port = try #require(processes.endpoint.split(separator: ":").last.flatMap { Int($0) }, "\(processes.endpoint)")
-        // The stopped process's connection, as the coordinator's end sees it (local port = the
-        // coordinator's, remote port = the client's).
+        // The stopped process's port on its connection to the coordinator, which names the
+        // coordinator's end of that connection too.
         let clientPort = try #require(Self.connections(of: stopped).first { $0.remote == port }?.local, "no connection to port \(port)")
         #expect(kill(stopped, SIGSTOP) == 0)
         // The coordinator gives up on the silent connection after the heartbeat timeout (15 s)

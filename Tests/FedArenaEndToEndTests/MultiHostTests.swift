@@ -130,7 +130,7 @@ import Testing
         let relayed = "tcp://\(relayHost.address):6000"
         let file = scratch + "/scenario.yaml"
         // More rounds than the three-host test, so that the faults land inside the run.
-        let scenario = Self.scenario(endpoint: endpoint).replacingOccurrences(of: "rounds: 3", with: "rounds: 8")
+        let scenario = Self.scenario(endpoint: endpoint).replacingOccurrences(of: "rounds: 3", with: "rounds: 20")
         try scenario.write(toFile: file, atomically: true, encoding: .utf8)
         let keys = scratch + "/keys"
         let generated = try NetworkNamespaces.run(FedArenaProcess.executable, ["keys", "generate", keys, "--clients", "2"])
@@ -139,7 +139,7 @@ import Testing
         let (ip, relayArguments) = namespaces.command(
             on: relayHost,
             [FedArenaProcess.executable, "relay", "--listen", "\(relayHost.address):6000", "--to", "\(coordinatorHost.address):5555",
-             "--delay-ms", "30", "--stall-every-s", "5", "--stall-s", "1", "--cut-every-s", "3"])
+             "--delay-ms", "30", "--stall-every-s", "2.5", "--stall-s", "0.5", "--cut-every-s", "1.5"])
         let relay = try processes.start("relay", ip, relayArguments, environment: StartedProcesses.environment([:]))
         let (_, coordinatorArguments) = namespaces.command(on: coordinatorHost, [FedArenaProcess.executable, "coordinator"])
         let coordinator = try processes.start(
@@ -165,7 +165,7 @@ import Testing
             scenario: scenario, name: "deploy-relay-local", overrides: ["transport.endpoint=tcp://127.0.0.1:0"])
         #expect(local.exitCode == 0, "\(local.output)")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch + "/run/summary.json"))) as? [String: Any]
-        #expect(summary?["rounds_completed"] as? Int == 8)
+        #expect(summary?["rounds_completed"] as? Int == 20)
         #expect(summary?["dropouts"] as? Int == 0, "\(String(describing: summary))")
         let remote = try #require(summary?["model_sha256"] as? String)
         #expect(remote == (try local.summary()["model_sha256"] as? String))
