@@ -59,7 +59,7 @@ var targets: [Target] = [
         dependencies: [
             "FedArenaCore", "FedArenaNumerics", "FedArenaData", "FedArenaModels", "FedArenaWire",
             "FedArenaDefenses", "FedArenaRuntime", "FedArenaScenarios", "FedArenaReports", "FedArenaAttacks",
-            "FedArenaSynthesis",
+            "FedArenaSynthesis", "FedArenaTesting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -81,7 +81,7 @@ var targets: [Target] = [
     .testTarget(
         name: "FedArenaEndToEndTests",
         dependencies: [
-            "fedarena", "FedArenaCore", "FedArenaScenarios", "FedArenaWire", "FedArenaData",
+            "fedarena", "FedArenaCore", "FedArenaScenarios", "FedArenaWire", "FedArenaData", "FedArenaTesting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
         ]),

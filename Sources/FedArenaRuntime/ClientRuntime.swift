@@ -5,6 +5,7 @@ import FedArenaModels
 import FedArenaWire
 import Foundation
 import Logging
+import Synchronization
 
 /// One client process: it hosts one or more logical clients, receives the scenario from the
 /// coordinator, trains its clients when asked, and sends their updates.
@@ -63,6 +64,13 @@ public struct ClientRuntime: Sendable {
         let continuation: AsyncStream<Inbound>.Continuation
         var iterator: AsyncStream<Inbound>.Iterator
         var tasks: [Task<Void, Never>] = []
+        /// Forwarded events not taken yet (timer events are not counted).
+        let buffered = BufferedCount()
+
+        /// A count shared with the forwarding tasks.
+        final class BufferedCount: Sendable {
+            let value = Atomic<Int>(0)
+        }
 
         init() {
             (stream, continuation) = AsyncStream<Inbound>.makeStream()
@@ -71,11 +79,21 @@ public struct ClientRuntime: Sendable {
 
         func forward(_ source: AsyncStream<[UInt8]>, as wrap: @escaping @Sendable ([UInt8]) -> Inbound, closing: Bool) {
             let continuation = self.continuation
+            let buffered = self.buffered
             tasks.append(Task {
-                for await bytes in source { continuation.yield(wrap(bytes)) }
-                if closing { continuation.yield(.closed) }
+                for await bytes in source {
+                    buffered.value.add(1, ordering: .sequentiallyConsistent)
+                    continuation.yield(wrap(bytes))
+                }
+                if closing {
+                    buffered.value.add(1, ordering: .sequentiallyConsistent)
+                    continuation.yield(.closed)
+                }
             })
         }
+
+        /// Whether a forwarded event is waiting, so that ``next(timeout:)`` returns at once.
+        var hasWaiting: Bool { buffered.value.load(ordering: .sequentiallyConsistent) > 0 }
 
         /// The next event, or `.silence` after `timeout` seconds without one.
         func next(timeout: Double) async -> Inbound {
@@ -89,7 +107,10 @@ public struct ClientRuntime: Sendable {
             while true {
                 switch await iterator.next() {
                 case .silence(let fired)? where fired != token: continue
-                case let event?: return event
+                case .silence?: return .silence(token)
+                case let event?:
+                    buffered.value.subtract(1, ordering: .sequentiallyConsistent)
+                    return event
                 case nil: return .closed
                 }
             }
@@ -178,6 +199,18 @@ public struct ClientRuntime: Sendable {
             }
             switch message {
             case .train(let train):
+                // A process that fell behind (stopped, overloaded, reconnected) may hold TRAINs
+                // of several rounds. Only the newest can still count: the coordinator sends a
+                // round's TRAIN once the previous round stopped collecting, so an update for an
+                // older round would be ignored as late. Skipping those lets the process catch up
+                // instead of staying behind by its backlog; results do not change.
+                try await takeWaiting(events, limits: limits, into: &deferred)
+                if let newer = deferred.lazy.compactMap({ if case .train(let next) = $0 { next.round } else { nil } }).max(),
+                    newer > train.round
+                {
+                    logger.notice("process \(processIndex): skipped the TRAIN of round \(train.round), round \(newer)'s is waiting")
+                    continue
+                }
                 do throws(RuntimeError) {
                     try await serve(
                         train, engine: engine, trainer: trainer, plan: plan, config: config, federation: federation, poisoned: poisoned,
@@ -357,6 +390,22 @@ public struct ClientRuntime: Sendable {
             try transport.send(WireCodec.encode(message))
         } catch {
             throw RuntimeError(.transport, "cannot send to the coordinator: \(error)", cause: error)
+        }
+    }
+
+    /// Moves the coordinator's messages that already arrived into `deferred`, in order, without waiting.
+    private func takeWaiting(_ events: Events, limits: DecodeLimits, into deferred: inout [WireMessage]) async throws(RuntimeError) {
+        while events.hasWaiting {
+            switch await events.next(timeout: 120) {
+            case .coordinator(let bytes):
+                do {
+                    deferred.append(try WireCodec.decode(bytes, limits: limits))
+                } catch {
+                    logger.warning("process \(processIndex): undecodable message from the coordinator ignored: \(error)")
+                }
+            case .adversary, .silence: continue
+            case .closed: throw RuntimeError(.coordinatorLost, "the connection to the coordinator closed")
+            }
         }
     }
 

@@ -50,6 +50,8 @@ public actor Coordinator {
         var lateUpdates = 0
         var started: ContinuousClock.Instant
         var collected: ContinuousClock.Instant?
+        /// The model the round's TRAIN carries (sent again to a process that reconnects mid-round).
+        var model: ParameterVector
     }
 
     private let environment: CoordinatorEnvironment
@@ -126,6 +128,16 @@ public actor Coordinator {
     ///   error of a record that cannot be written.
     public func run(resumingFrom checkpoint: Checkpoint?, earlierRounds: [RoundMetrics]) async throws(RuntimeError) -> RunResult {
         let config = environment.config
+        // Stopped after the last round's checkpoint but before its summary (a coordinator
+        // killed at the very end): nothing is left to train, so the run ends from the
+        // checkpoint without waiting for clients.
+        if let checkpoint, checkpoint.round == config.training.rounds {
+            logger.notice("the checkpoint is after the last round (\(checkpoint.round)): finishing the run from it")
+            return RunResult(
+                rounds: earlierRounds, finalModel: checkpoint.model, dropouts: checkpoint.dropouts, droppedClients: checkpoint.droppedClients,
+                rejectedMessages: checkpoint.rejectedMessages, connectedProcesses: 0, maliciousClients: attack?.maliciousClients ?? [],
+                detection: pipeline.detection == nil ? nil : checkpoint.detectionMetrics.summary)
+        }
         let (events, continuation) = AsyncStream<Event>.makeStream()
         let inbound = transport.inbound
         let forwarder = Task {
@@ -264,7 +276,12 @@ public actor Coordinator {
         if overBudget(message.peer, log: &state.rejections) { return }
         switch decode(message) {
         case .success(.update(let update)): try accept(update, from: message.peer, in: &state)
-        case .success(.hello(let hello)): register(hello, from: message.peer, authenticated: message.authenticated, log: &state.rejections)
+        case .success(.hello(let hello)):
+            // A repeated HELLO on the same connection changes nothing (and earns no second TRAIN).
+            let known = processOfPeer[message.peer] != nil
+            if let index = register(hello, from: message.peer, authenticated: message.authenticated, log: &state.rejections), !known {
+                trainAgain(index, in: &state)
+            }
         case .success(.error(let report)):
             if let index = processFailed(peer: message.peer, report: report), report.code == UInt16(ClientRuntime.ErrorCode.round) {
                 broadcast(.shutdown(WireMessage.Shutdown(reason: "process \(index) could not serve round \(state.round)")))
@@ -315,7 +332,11 @@ public actor Coordinator {
         }
     }
 
-    private func register(_ hello: WireMessage.Hello, from peer: PeerID, authenticated: AuthenticatedPeer?, log: inout RejectionLog) {
+    /// Binds a process index to the peer that said HELLO and answers WELCOME; refuses (and
+    /// counts) a HELLO the allow-list, the process count or the client hosting forbids.
+    /// - Returns: The index bound, or `nil` if refused.
+    @discardableResult
+    private func register(_ hello: WireMessage.Hello, from peer: PeerID, authenticated: AuthenticatedPeer?, log: inout RejectionLog) -> Int? {
         let config = environment.config
         // Under CURVE the allow-list binds each client key to one process index: a process
         // cannot speak for another index, nor take over a connected process's clients.
@@ -324,13 +345,13 @@ public actor Coordinator {
                 let who = authenticated.map(\.description) ?? "an unauthenticated peer"
                 reject(peer, client: nil, .refusedHello, "HELLO claiming process \(hello.processIndex) from \(who)", log: &log)
                 send(.error(WireMessage.ErrorReport(code: 3, message: "this key is not allowed to speak for process \(hello.processIndex)")), to: peer)
-                return
+                return nil
             }
         }
         guard (0..<config.clients.processes).contains(hello.processIndex) else {
             reject(peer, client: nil, .refusedHello, "HELLO with process index \(hello.processIndex) outside 0..<\(config.clients.processes)", log: &log)
             send(.error(WireMessage.ErrorReport(code: 1, message: "process index \(hello.processIndex) is outside 0..<\(config.clients.processes)")), to: peer)
-            return
+            return nil
         }
         let clients = hello.clients.isEmpty ? plan.clients(ofProcess: hello.processIndex) : hello.clients.sorted()
         for client in clients {
@@ -340,19 +361,49 @@ public actor Coordinator {
                 let reason = outOfRange ? "\(client) does not exist" : "\(client) is already hosted by process \(hostOfClient[client]!)"
                 reject(peer, client: client, .refusedHello, "HELLO from process \(hello.processIndex) refused: \(reason)", log: &log)
                 send(.error(WireMessage.ErrorReport(code: 2, message: reason)), to: peer)
-                return
+                return nil
             }
         }
+        // A HELLO for a registered index rebinds it to the new connection: a restarted process,
+        // or a transport that reconnected (a process stopped past the heartbeat timeout) and
+        // said HELLO again. Its clients get TRAIN there from the next round on; a process that
+        // missed a deadline stays late until it answers, so rounds do not wait for it meanwhile.
+        var late = false
         if let previous = processes[hello.processIndex] {
-            processOfPeer[previous.peer] = nil
+            if previous.peer != peer { processOfPeer[previous.peer] = nil }
+            late = previous.late
             logger.notice("process \(hello.processIndex) reconnected (\(hello.label))")
         } else {
             logger.info("process \(hello.processIndex) connected (\(hello.label)), hosting \(clients.count) clients")
         }
-        processes[hello.processIndex] = HostedProcess(index: hello.processIndex, peer: peer, clients: clients, alive: true, label: hello.label)
+        processes[hello.processIndex] = HostedProcess(
+            index: hello.processIndex, peer: peer, clients: clients, alive: true, late: late, label: hello.label)
         processOfPeer[peer] = hello.processIndex
         for client in clients { hostOfClient[client] = hello.processIndex }
         send(welcome, to: peer)
+        return hello.processIndex
+    }
+
+    /// Sends the current round's TRAIN again to a process that (re)registered mid-round, for
+    /// its selected clients that have not answered: the first TRAIN (or their UPDATEs) may
+    /// have been lost with the old connection, or never sent (the process was unreachable).
+    /// Training is a function of the seed, the round and the client, so an update trained
+    /// again is the same; one that did arrive makes the second a counted duplicate.
+    private func trainAgain(_ index: Int, in state: inout RoundState) {
+        guard let process = processes[index], process.alive else { return }
+        let owed = state.selected.filter { hostOfClient[$0] == index && state.updates[$0] == nil }
+        guard !owed.isEmpty else { return }
+        let message = WireCodec.encode(
+            .train(
+                WireMessage.Train(
+                    round: state.round, roundSeed: plan.roundSeed(state.round), nonce: nonces.nonce(round: state.round), clients: owed,
+                    model: state.model)))
+        guard send(message, to: process.peer) else { return }
+        logger.notice("process \(index) registered during round \(state.round): TRAIN sent again for \(owed.count) clients")
+        for client in owed {
+            state.dropped.remove(client)
+            if process.late { state.optional.insert(client) } else { state.pending.insert(client) }
+        }
     }
 
     @discardableResult
@@ -430,7 +481,7 @@ public actor Coordinator {
 
     private func startRound(_ round: Int, model: ParameterVector) -> RoundState {
         let selected = plan.selectedClients(round: round)
-        var state = RoundState(round: round, selected: selected, pending: [], started: .now)
+        var state = RoundState(round: round, selected: selected, pending: [], started: .now, model: model)
         state.rejections.absorb(preRoundRejections)
         preRoundRejections = RejectionLog()
         var byProcess = [Int: [ClientID]]()

@@ -88,6 +88,11 @@ public struct ScenarioDocument: Sendable, Equatable {
             guard scalar.style == .plain else { return .string(scalar.string) }
             if node.null != nil { return .null }
             if let value = node.bool { return .bool(value) }
+            // YAML 1.1 reads `1:30` as the base-60 number 90, and Yams traps on an overflowing
+            // one (found by Tests/Fuzz: `2222220000000000001:3971058432973:392`). No scenario
+            // value is written that way: such a scalar stays a string, which the schema refuses
+            // where it wants a number.
+            if scalar.string.contains(":") { return .string(scalar.string) }
             if let value = node.int { return .int(value) }
             if let value = node.float { return .double(value) }
             return .string(scalar.string)

@@ -8,6 +8,16 @@ import Foundation
 /// background and reconnects after a drop; messages sent before the connection is up are
 /// queued (up to the high-water mark). Inbound messages must be a single frame; others are
 /// dropped and counted.
+///
+/// ## Reconnection
+/// A connection that drops (the coordinator restarted, or this process was stopped past the
+/// heartbeat timeout) comes back under a new ROUTER identity, which the coordinator does not
+/// know. So after every reconnection (a handshake after the first) the transport sends again
+/// the last HELLO sent through it and counts it in ``ZMQTransportStatistics/reannouncements``;
+/// the coordinator binds the process to the new connection and answers WELCOME, which the
+/// client runtime ignores as a repeat. Messages libzmq still held from before the drop (a late
+/// UPDATE) reach the new connection first; the coordinator refuses those as coming from a peer
+/// that has not said HELLO yet.
 public final class ZMQClientTransport: ClientTransport {
     /// Messages from the coordinator, in arrival order; finishes after ``close()``. Iterate it from one task.
     public let inbound: AsyncStream<[UInt8]>

@@ -41,6 +41,8 @@ final class ZMQSocketLoop: @unchecked Sendable {
         var lastContact: ContinuousClock.Instant = .now
         /// The last handshake failure, in words.
         var lastFailure: String?
+        /// The last HELLO a DEALER sent, sent again after every reconnection.
+        var announcement: [UInt8]?
     }
 
     private let context: ZMQContext
@@ -124,6 +126,7 @@ final class ZMQSocketLoop: @unchecked Sendable {
             if let peer, !state.knownPeers.contains(peer) {
                 return TransportError(.unknownPeer, "\(description): \(PeerID(peer)) is not connected (never sent a message, or gone)")
             }
+            if peer == nil, Self.isHello(payload) { state.announcement = payload }
             let wasEmpty = state.queue.isEmpty
             state.queue.append(Outbound(peer: peer, payload: payload))
             if wasEmpty, let waker = state.waker {
@@ -306,18 +309,29 @@ final class ZMQSocketLoop: @unchecked Sendable {
                 value = raw.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
             }
             while zmq_msg_more(message) != 0, zmq_msg_recv(message, monitor, ZMQ_DONTWAIT) >= 0 {}
-            record(event: Int32(event), value: value)
+            if let announcement = record(event: Int32(event), value: value) {
+                transmit([Outbound(peer: nil, payload: announcement)])
+                state.withLock { $0.statistics.reannouncements += 1 }
+            }
         }
     }
 
-    private func record(event: Int32, value: UInt32) {
-        state.withLock { state in
+    /// Whether `payload` is an encoded HELLO (the magic, then the HELLO type byte).
+    static func isHello(_ payload: [UInt8]) -> Bool {
+        payload.count >= WireCodec.headerSize && Array(payload[0..<4]) == WireCodec.magic && payload[6] == WireMessage.Kind.hello.rawValue
+    }
+
+    /// Books a monitor event; returns the HELLO to send again when a DEALER has just
+    /// reconnected (a handshake after its first).
+    private func record(event: Int32, value: UInt32) -> [UInt8]? {
+        state.withLock { state -> [UInt8]? in
             switch event {
             case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
                 state.statistics.handshakes += 1
                 state.liveConnections += 1
                 state.lastContact = .now
                 state.lastFailure = nil
+                if case .dealer = role, state.statistics.handshakes > 1 { return state.announcement }
             case ZMQ_EVENT_DISCONNECTED:
                 state.statistics.disconnects += 1
                 // A disconnect also follows a failed handshake, which never counted as live.
@@ -338,6 +352,7 @@ final class ZMQSocketLoop: @unchecked Sendable {
             default:
                 break
             }
+            return nil
         }
     }
 

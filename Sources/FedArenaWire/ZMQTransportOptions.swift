@@ -73,6 +73,8 @@ public struct ZMQTransportStatistics: Sendable, Equatable {
     public var protocolFailures = 0
     /// Connections that ended (the peer closed, died, or missed its heartbeats).
     public var disconnects = 0
+    /// HELLOs a client transport sent again by itself after reconnecting.
+    public var reannouncements = 0
 
     /// All zero.
     public init() {}

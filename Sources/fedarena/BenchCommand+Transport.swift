@@ -8,7 +8,8 @@ extension BenchCommand {
     /// Updates per second from one client to the coordinator over tcp loopback, plaintext and
     /// CURVE: the client queues `count` UPDATEs of the MLP 784-100-10 (79,510 floats), the
     /// server takes them off its socket; the time runs from the first send to the last
-    /// delivery. The median over `repetitions` is reported, with the CURVE/plaintext ratio.
+    /// delivery. Medians over `repetitions` of wall time and of the process's CPU time (both
+    /// ends run in this process), which a loaded machine disturbs much less than wall time.
     func benchTransport(count: Int = 200) throws {
         var generator = SeededGenerator(seed: 2)
         let delta = ParameterVector((0..<79_510).map { _ in Float(generator.normal()) * 0.01 })
@@ -22,7 +23,7 @@ extension BenchCommand {
         ]
         var rates = [String: Double]()
         print("\n## Transport (tcp loopback, one client, UPDATE of \(bytes.count) bytes, \(count) per batch)\n")
-        print("| security | median updates/s | median MB/s | round trip ms |\n|---|---|---|---|")
+        print("| security | median updates/s (wall) | median MB/s (wall) | updates per CPU second (both ends) | round trip ms |\n|---|---|---|---|---|")
         for (name, serverSecurity, clientSecurity) in cases {
             let context = ZMQContext()
             let server = try ZMQServerTransport(
@@ -39,17 +40,31 @@ extension BenchCommand {
                 try server.send(inbound.payload, to: inbound.peer)
                 guard Self.blockingFirst(client.inbound) != nil else { throw CommandFailure("client stream ended") }
             }
+            var cpuSeconds = [Double]()
             let batch = try Self.median(repetitions) {
+                let before = Self.processCPUSeconds()
                 for _ in 0..<count { try client.send(bytes) }
                 guard Self.blockingTake(count, from: server.inbound) == count else { throw CommandFailure("server stream ended") }
+                cpuSeconds.append(Self.processCPUSeconds() - before)
             }
+            cpuSeconds.sort()
             let perSecond = Double(count) / (batch / 1_000)
-            rates[name] = perSecond
-            print(String(format: "| %@ | %.0f | %.0f | %.3f |", name, perSecond, perSecond * Double(bytes.count) / 1e6, roundTrip))
+            let perCPUSecond = Double(count) / cpuSeconds[cpuSeconds.count / 2]
+            rates[name] = perCPUSecond
+            print(String(
+                format: "| %@ | %.0f | %.0f | %.0f | %.3f |", name, perSecond, perSecond * Double(bytes.count) / 1e6, perCPUSecond, roundTrip))
         }
         if let plain = rates["plaintext"], let curve = rates["CURVE"] {
-            print(String(format: "\nCURVE moves %.2fx the updates per second of plaintext.", curve / plain))
+            print(String(format: "\nPer CPU second (process user + system time, sender and receiver together), CURVE moves %.2fx the updates of plaintext.", curve / plain))
         }
+    }
+
+    /// User plus system CPU time of this process so far (all threads), in seconds.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) * 1e-6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Waits for `count` elements of an async stream from synchronous code; returns how many came.

@@ -14,6 +14,6 @@ struct FedArena: AsyncParsableCommand {
                                         fedarena client --connect tcp://HOST:5555 --process-index N --keys keys
             """,
         subcommands: [
-            RunCommand.self, SweepCommand.self, ReportCommand.self, ValidateCommand.self, AggregateCommand.self, DetectCommand.self, SynthCommand.self, BenchCommand.self, CoordinatorCommand.self, ClientCommand.self, AdversaryCommand.self, VerifyLedgerCommand.self, KeysCommand.self,
+            RunCommand.self, SweepCommand.self, ReportCommand.self, ValidateCommand.self, AggregateCommand.self, DetectCommand.self, SynthCommand.self, BenchCommand.self, CoordinatorCommand.self, ClientCommand.self, AdversaryCommand.self, VerifyLedgerCommand.self, KeysCommand.self, RelayCommand.self,
         ])
 }

@@ -109,6 +109,68 @@ import Testing
         #expect(remote == (try local.summary()["model_sha256"] as? String))
     }
 
+    /// The network between the hosts is bad: the clients reach the coordinator through
+    /// `fedarena relay` on a fourth host, which delays every chunk, stalls the link and cuts
+    /// every connection every few seconds (the kernel here has no `tc netem`). Clients
+    /// reconnect and say HELLO again, the coordinator trains them again for the round in
+    /// progress, and the run ends with the model of a local run.
+    @Test(
+        .enabled("network namespaces cannot be made here (needs root and iproute2's ip; CI runs as root)") { NetworkNamespaces.available() },
+        .timeLimit(.minutes(10)))
+    func aRunThroughAFaultyRelayGivesTheLocalModel() async throws {
+        let scratch = try Self.folder("relay")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let namespaces = try NetworkNamespaces(hosts: 4)
+        defer { namespaces.tearDown() }
+        let processes = StartedProcesses(folder: scratch)
+        defer { processes.stopAll() }
+
+        let (coordinatorHost, relayHost) = (namespaces.hosts[0], namespaces.hosts[1])
+        let endpoint = "tcp://\(coordinatorHost.address):5555"
+        let relayed = "tcp://\(relayHost.address):6000"
+        let file = scratch + "/scenario.yaml"
+        // More rounds than the three-host test, so that the faults land inside the run.
+        let scenario = Self.scenario(endpoint: endpoint).replacingOccurrences(of: "rounds: 3", with: "rounds: 20")
+        try scenario.write(toFile: file, atomically: true, encoding: .utf8)
+        let keys = scratch + "/keys"
+        let generated = try NetworkNamespaces.run(FedArenaProcess.executable, ["keys", "generate", keys, "--clients", "2"])
+        try #require(generated.status == 0, "\(generated.output)")
+
+        let (ip, relayArguments) = namespaces.command(
+            on: relayHost,
+            [FedArenaProcess.executable, "relay", "--listen", "\(relayHost.address):6000", "--to", "\(coordinatorHost.address):5555",
+             "--delay-ms", "30", "--stall-every-s", "2.5", "--stall-s", "0.5", "--cut-every-s", "1.5"])
+        let relay = try processes.start("relay", ip, relayArguments, environment: StartedProcesses.environment([:]))
+        let (_, coordinatorArguments) = namespaces.command(on: coordinatorHost, [FedArenaProcess.executable, "coordinator"])
+        let coordinator = try processes.start(
+            "coordinator", ip, coordinatorArguments,
+            environment: StartedProcesses.environment([
+                "FEDARENA_SCENARIO": file, "FEDARENA_BIND": endpoint, "FEDARENA_OUT": scratch + "/run", "FEDARENA_KEYS": keys,
+            ]))
+        for index in 0..<2 {
+            let (_, arguments) = namespaces.command(on: namespaces.hosts[index + 2], [FedArenaProcess.executable, "client"])
+            try processes.start(
+                "client-\(index)", ip, arguments,
+                environment: StartedProcesses.environment([
+                    "FEDARENA_CONNECT": relayed, "FEDARENA_PROCESS_INDEX": "\(index)", "FEDARENA_KEYS": keys,
+                ]))
+        }
+        let status = try await processes.wait(coordinator, timeout: 400)
+        #expect(status == 0, "coordinator:\n\(coordinator.stderr)")
+        // The faults happened while clients were connected (a cut needs an open connection).
+        #expect(relay.stdout.contains("listening on \(relayHost.address):6000"), "\(relay.stdout)\n\(relay.stderr)")
+        #expect(relay.stderr.contains("cut connection"), "the relay cut nothing: \(relay.stderr)")
+
+        let local = try await FedArenaProcess.run(
+            scenario: scenario, name: "deploy-relay-local", overrides: ["transport.endpoint=tcp://127.0.0.1:0"])
+        #expect(local.exitCode == 0, "\(local.output)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch + "/run/summary.json"))) as? [String: Any]
+        #expect(summary?["rounds_completed"] as? Int == 20)
+        #expect(summary?["dropouts"] as? Int == 0, "\(String(describing: summary))")
+        let remote = try #require(summary?["model_sha256"] as? String)
+        #expect(remote == (try local.summary()["model_sha256"] as? String))
+    }
+
     @Test(.timeLimit(.minutes(5)))
     func theCoordinatorNamesTheMissingProcessIndexes() async throws {
         let scratch = try Self.folder("missing")

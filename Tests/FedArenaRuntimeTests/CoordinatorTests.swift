@@ -1,4 +1,5 @@
 import FedArenaCore
+import FedArenaDefenses
 import FedArenaModels
 import FedArenaNumerics
 import FedArenaReports
@@ -182,6 +183,70 @@ import Testing
         var generator = plan.initialModelGenerator
         let initial = try config.model.makeModel().initialParameters(using: &generator)
         #expect(result.finalModel == initial)
+    }
+}
+
+extension CoordinatorTests {
+    /// A process whose connection is replaced mid-round (a transport that reconnected and said
+    /// HELLO again) is bound to the new connection, trained again for the round in progress,
+    /// and not counted as refused: the run is the one with no reconnection.
+    @Test func aProcessThatSaysHelloAgainMidRoundIsTrainedAgainThere() async throws {
+        let config = Self.config(rounds: 2, quorum: 1.0, timeout: 30)
+        let (plain, _) = try await Self.run(config) { hub in (0..<2).map { ScriptedProcess(index: $0, transport: hub.connect()) } }
+
+        let hub = InProcessTransport()
+        let records = RecordBox()
+        let environment = CoordinatorEnvironment(config: config, testSet: Self.testSet, rootSet: Self.testSet, logger: Logger(label: "test")) {
+            records.append($0)
+        }
+        let coordinator = try Coordinator(environment: environment, transport: hub.server)
+        let first = ScriptedProcess(index: 0, transport: hub.connect())
+        let old = hub.connect()
+        let fresh = ScriptedProcess(index: 1, transport: hub.connect())
+        let result = try await withThrowingTaskGroup(of: RunResult?.self) { group in
+            group.addTask { try await first.run(); return nil }
+            group.addTask {
+                // Process 1's first connection takes round 1's TRAIN and goes silent; the
+                // second says HELLO while round 1 waits for clients 1 and 3.
+                try old.send(WireCodec.encode(.hello(WireMessage.Hello(processIndex: 1, clients: []))))
+                for await bytes in old.inbound {
+                    if case .train = try WireCodec.decode(bytes, limits: DecodeLimits()) { break }
+                }
+                try await fresh.run()
+                return nil
+            }
+            group.addTask { try await coordinator.run() }
+            var result: RunResult?
+            for try await value in group { if let value { result = value } }
+            return result!
+        }
+        #expect(records.values.map(\.applied) == [true, true])
+        #expect(records.values.map(\.accepted) == [[0, 1, 2, 3], [0, 1, 2, 3]])
+        #expect(result.dropouts == 0)
+        #expect(result.rejectedMessages == 0)
+        #expect(result.finalModel == plain.finalModel)
+    }
+}
+
+extension CoordinatorTests {
+    /// A coordinator killed after the last round's checkpoint but before its summary resumes
+    /// to the end at once, from the checkpoint alone: no client needs to connect.
+    @Test(.timeLimit(.minutes(1)))
+    func aCheckpointAfterTheLastRoundFinishesWithoutClients() async throws {
+        let config = Self.config(rounds: 3)
+        let model = Self.delta(client: 2, round: 3)
+        let checkpoint = Checkpoint(
+            round: 3, model: model, pipeline: PipelineState(), detectionMetrics: DetectionMetrics(), dropouts: 2,
+            droppedClients: [ClientID(1)], rejectedMessages: 5, ledgerHead: "", wallSeconds: 0, scenarioSHA256: "")
+        let hub = InProcessTransport()
+        let environment = CoordinatorEnvironment(config: config, testSet: Self.testSet, rootSet: Self.testSet, logger: Logger(label: "test")) { _ in
+            Issue.record("no round may run")
+        }
+        let coordinator = try Coordinator(environment: environment, transport: hub.server)
+        let result = try await coordinator.run(resumingFrom: checkpoint, earlierRounds: [])
+        #expect(result.finalModel == model)
+        #expect(result.dropouts == 2 && result.droppedClients == [ClientID(1)] && result.rejectedMessages == 5)
+        #expect(result.rounds.isEmpty && result.connectedProcesses == 0)
     }
 }
 

@@ -50,3 +50,28 @@ struct ZMQClientTransportTests {
         #expect(await collect(500, from: client.inbound) == (0..<500).map { Frame.le(UInt32($0)) })
     }
 }
+
+/// A client that reconnects says HELLO again by itself, so the coordinator can bind the new
+/// connection to the process (over ipc, where the server can be rebound at once).
+extension ZMQClientTransportTests {
+    @Test func aReconnectedClientSendsItsLastHelloAgain() async throws {
+        let endpoint = ZMQCurveTests.ipcEndpoint()
+        let context = ZMQContext()
+        let first = try ZMQServerTransport(context: context, endpoint: endpoint)
+        let client = try ZMQClientTransport(context: context, endpoint: endpoint)
+        defer { client.close() }
+        let hello = WireCodec.encode(.hello(.init(processIndex: 2, clients: [], label: "p2")))
+        try client.send(hello)
+        try client.send(WireCodec.encode(.error(.init(code: 1, message: "not a HELLO"))))
+        #expect(await collect(2, from: first.inbound).count == 2)
+        first.close()
+        #expect(await eventually { !client.connectionStatus.isConnected })
+        let second = try ZMQServerTransport(context: context, endpoint: endpoint)
+        defer { second.close() }
+        // Only the HELLO comes again, without the client sending anything.
+        let again = try #require(await next(second.inbound).value)
+        #expect(again.payload == hello)
+        #expect(client.statistics.reannouncements == 1)
+        #expect(await next(second.inbound, timeout: .milliseconds(300)).value == nil)
+    }
+}
