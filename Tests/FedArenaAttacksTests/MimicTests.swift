@@ -28,7 +28,7 @@ import Testing
         #expect(crafted == [[-1, 0], [-1, 0], [-1, 0]])
     }
 
-    @Test func needsTheHonestUpdates() {
+    @Test func needsTheHonestUpdates() throws {
         expectAttackError(.insufficientKnowledge) { _ = try craft(try Mimic(), context(malicious: [[1, 1]])) }
         expectAttackError(.insufficientKnowledge) {
             _ = try craft(try Mimic(target: .fixed(4)), context(malicious: [[1, 1]], benign: Self.honest))
