@@ -49,6 +49,12 @@ public struct AttackPlan: Sendable {
     /// detection.
     public var forgesSketch = false
 
+    /// Whether an attack tailored to a kind of rule (``target``) may run against any rule
+    /// (`any_rule: true`), as Cao et al. (NDSS 2021, FLTrust) run Fang et al.'s Krum and trim
+    /// attacks against FedAvg, median and FLTrust too: the attack is crafted as for its own kind
+    /// of rule and transferred unchanged.
+    public var anyRule = false
+
     /// Creates a plan.
     public init(
         kind: String, dataAttack: (any DataAttack)? = nil, updateAttack: (any UpdateAttack)? = nil,
@@ -147,7 +153,7 @@ public struct AttackPlan: Sendable {
     /// Checks, with `m` = ``maliciousPerRound(_:)``:
     /// - an attack tailored to a kind of rule (``target``: `fang-krum` → rules that select by
     ///   Krum scores, `fang-trim` → coordinate-wise rules, as the rules' traits in `catalog`
-    ///   declare) runs against one of them;
+    ///   declare) runs against one of them, unless ``anyRule``;
     /// - `fang-krum` knows an `f` (its own `f` or the rule's);
     /// - the adversary knows at least ``minimumKnownUpdates`` updates per round: `m` under
     ///   `.partial`, `perRound` under `.omniscient`. **Choice:** this uses the expected `m`; a
@@ -165,7 +171,7 @@ public struct AttackPlan: Sendable {
     public func validate(againstRule kind: String, catalog: [String: AggregatorTraits], f: Int?, perRound: Int) throws(ConfigError) {
         guard perRound >= 1 else { throw ConfigError(.invalidValue, keyPath: keyPath, "needs at least one update per round, got \(perRound)") }
         let m = maliciousPerRound(perRound)
-        if let target, catalog[kind]?.has(target) != true {
+        if let target, !anyRule, catalog[kind]?.has(target) != true {
             let targets = catalog.filter { $0.value.has(target) }.keys.sorted()
             throw ConfigError(
                 .invalidValue, keyPath: join("kind"),

@@ -14,7 +14,8 @@ import FedArenaSynthesis
 /// - `fraction` (0 < fraction ≤ 1, default 0.2) or `clients: [ints]` (unique, not both);
 /// - `knowledge: none|partial|omniscient` (default the attack's minimum; a lower one is an error);
 /// - `start`, `every`, `end` or `at` (``AttackSchedule``);
-/// - `boost: k` (data attacks only): send `k·Δ` of the update trained on the poisoned samples.
+/// - `boost: k` (data attacks only): send `k·Δ` of the update trained on the poisoned samples;
+/// - `any_rule: true` (rule-tailored attacks only): run against any rule (``AttackPlan/anyRule``).
 ///
 /// Options are read through ``ConfigReader``; ``ConfigReader/finish()`` rejects unknown keys
 /// with a did-you-mean, and an attack's ``AttackError`` from `init` becomes a ``ConfigError``
@@ -139,6 +140,10 @@ public struct AttackRegistry: Sendable {
             if !(fraction > 0 && fraction <= 1) { throw reader.error("fraction", "must be in (0, 1], got \(fraction)") }
         }
         let schedule = try AttackSchedule.read(from: reader)
+        let anyRule = try reader.bool("any_rule", default: false)
+        if anyRule, entry.traits.target == nil {
+            throw reader.error("any_rule", "\(spec.kind) is not tailored to a kind of rule; any_rule applies only to fang-krum and fang-trim")
+        }
         let forgesSketch = try reader.bool("forge_sketch", default: false)
         if forgesSketch, dataAttack == nil {
             throw reader.error("forge_sketch", "only a data attack trains on data other than its own; \(spec.kind) has nothing to hide")
@@ -149,6 +154,7 @@ public struct AttackRegistry: Sendable {
             fraction: fraction, clients: clients, minimumKnownUpdates: entry.traits.minimumKnownUpdates, target: entry.traits.target,
             keyPath: spec.keyPath)
         plan.forgesSketch = forgesSketch
+        plan.anyRule = anyRule
         return plan
     }
 
@@ -294,6 +300,20 @@ extension AttackRegistry {
         Entry(kind: "ipm", summary: "-epsilon times the honest mean, inner-product manipulation (Xie et al. 2019)") { r, _ throws(ConfigError) in
             let epsilon = try r.double("epsilon", default: 0.5)
             return .update(try building(r, key: "epsilon") { () throws(AttackError) in try InnerProductManipulation(epsilon: epsilon) })
+        },
+        Entry(kind: "mimic", summary: "copy one honest client's update (Karimireddy, He and Jaggi 2022)") { r, _ throws(ConfigError) in
+            let target: Mimic.Target
+            switch r.raw("target") {
+            case nil, .string("auto")?: target = .mostExtreme
+            case .int(let index)?:
+                if index < 0 { throw r.error("target", "must be auto or a client index >= 0 among the round's honest updates, got \(index)") }
+                target = .fixed(index)
+            case .string(let word)?:
+                throw r.error("target", "must be auto or a client index >= 0, got \"\(word)\"")
+            case let other?:
+                throw r.error("target", "expected auto or an index >= 0, got \(other.typeName) \(other)", code: .wrongType)
+            }
+            return .update(try building(r, key: "target") { () throws(AttackError) in try Mimic(target: target) })
         },
         Entry(kind: "fang-krum", summary: "-lambda sign(mean), lambda halved until Krum picks it (Fang et al. 2020)", target: .krumSelection) { r, _ throws(ConfigError) in
             let f = try r.optionalInt("f", atLeast: 0)

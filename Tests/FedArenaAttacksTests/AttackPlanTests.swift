@@ -58,6 +58,11 @@ import Testing
         #expect(configError { try plan("fang-trim").validate(againstRule: "krum", catalog: catalog, f: 2, perRound: 20) }?.message
             == "fang-trim targets coordinate-wise rules (median, trimmed-mean) but defense.aggregator is krum")
         try plan("fang-trim").validate(againstRule: "median", catalog: catalog, f: nil, perRound: 20)
+        // any_rule: true transfers a tailored attack to any rule (Cao et al. 2021); f is still needed.
+        try plan("fang-trim", ["any_rule": .bool(true)]).validate(againstRule: "fltrust", catalog: catalog, f: nil, perRound: 20)
+        try plan("fang-krum", ["any_rule": .bool(true), "f": .int(4)]).validate(againstRule: "fedavg", catalog: catalog, f: nil, perRound: 20)
+        #expect(configError { try plan("fang-krum", ["any_rule": .bool(true)]).validate(againstRule: "median", catalog: catalog, f: nil, perRound: 20) }?.keyPath == "attack.f")
+        #expect(configError { _ = try plan("ipm", ["any_rule": .bool(true)]) }?.keyPath == "attack.any_rule")
         #expect(configError { try plan("fang-trim", ["fraction": .int(1)]).validate(againstRule: "median", catalog: catalog, f: nil, perRound: 20) } != nil)
 
         // Partial knowledge with one malicious update per round cannot estimate a spread.

@@ -48,7 +48,7 @@ import Testing
             #expect(plan.knowledge == plan.requiredKnowledge)
             #expect(plan.fraction == 0.2)
         }
-        #expect(AttackRegistry.standard.kinds.count == 12)
+        #expect(AttackRegistry.standard.kinds.count == 13)
     }
 
     @Test func unknownKindAndKeySuggestTheNearestName() throws {

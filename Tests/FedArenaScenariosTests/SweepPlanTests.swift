@@ -155,4 +155,21 @@ import Testing
             }
         }
     }
+
+    /// The papers' settings (scenarios/papers) expand with every cell valid and keep the
+    /// papers' client counts, partitions and axes (see each file's header).
+    @Test func papersSweepsExpandWithEveryCellValid() throws {
+        let root = URLPaths.packageRoot + "/scenarios/papers"
+        let fltrust = try SweepPlan.expand(try SweepFile(contentsOf: "\(root)/fltrust-cao2021.yaml"))
+        // 5 attacks (none included) x 5 defenses x 3 seeds; Fang's attacks against every rule.
+        #expect(fltrust.cells.count == 5 * 5 * 3)
+        #expect(fltrust.cells.allSatisfy { $0.role == .cell && $0.config.clients.count == 100 })
+        #expect(fltrust.cells.allSatisfy { $0.config.dataset.partition == .biasQ(q: 0.5) && $0.config.dataset.rootSamples == 100 })
+        #expect(Set(fltrust.cells.map(\.seed)) == [1, 2, 3])
+        let bucketing = try SweepPlan.expand(try SweepFile(contentsOf: "\(root)/bucketing-karimireddy2022.yaml"))
+        // 6 attacks (none included) x 4 rules x (without, with bucketing) x 3 seeds.
+        #expect(bucketing.cells.count == 6 * 8 * 3)
+        #expect(bucketing.cells.allSatisfy { $0.config.clients.count == 25 && $0.config.dataset.partition == .sorted })
+        #expect(Set(bucketing.cells.map(\.seed)) == [1, 2, 3])
+    }
 }
