@@ -326,6 +326,11 @@ public struct TransportConfig: Sendable, Equatable, Codable {
     /// The adversary process's CURVE public key (Z85), filled in by the coordinator before it
     /// sends the scenario in WELCOME, so malicious client processes can authenticate it.
     public var adversaryPublicKey: String?
+    /// How clients encode their updates on the wire (`transport.compression`, default none).
+    public var compression: UpdateCompression = .none
+    /// Whether clients keep what a lossy ``compression`` lost and add it to their next update
+    /// (`transport.error_feedback`, default true for a lossy encoding).
+    public var errorFeedback: Bool = false
 
     /// Creates a transport section.
     public init(

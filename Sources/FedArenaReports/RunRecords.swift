@@ -210,6 +210,9 @@ public struct RoundMetrics: Codable, Sendable, Equatable {
     public var modelSHA256: String
     /// The detectors' decisions and the round's detection rates, `null` without detectors.
     @Nullable public var detection: DetectionRoundMetrics?
+    /// Bytes of the round's accepted UPDATE messages as they travelled (16-byte header
+    /// included; smaller with `transport.compression`), `null` in records made before this key.
+    @Nullable public var updateBytes: Int? = nil
 
     /// At most this many rejections are kept per round with their reasons.
     public static let keptRejections = 20
@@ -268,6 +271,7 @@ public struct RoundMetrics: Codable, Sendable, Equatable {
         case maliciousAccepted = "malicious_accepted"
         case maliciousWeight = "malicious_weight"
         case modelSHA256 = "model_sha256"
+        case updateBytes = "update_bytes"
     }
 }
 

@@ -188,6 +188,7 @@ public struct ClientRuntime: Sendable {
         }
         let limits = DecodeLimits(expectedParameterCount: engine.parameterCount)
         let trainer = engine.makeTrainer()
+        var compressor = UpdateCompressor(config.transport)
 
         var deferred = [WireMessage]()
         while true {
@@ -215,7 +216,7 @@ public struct ClientRuntime: Sendable {
                     try await serve(
                         train, engine: engine, trainer: trainer, plan: plan, config: config, federation: federation, poisoned: poisoned,
                         attack: attack, requirements: requirements, adversary: adversary, events: events, deferred: &deferred,
-                        limits: limits)
+                        limits: limits, compressor: &compressor)
                 } catch {
                     // A client that cannot train, sketch or craft as the scenario says would
                     // make the run's numbers wrong: the coordinator is told, and stops the run.
@@ -261,7 +262,7 @@ public struct ClientRuntime: Sendable {
         _ train: WireMessage.Train, engine: ModelEngine, trainer: LocalTrainer, plan: RoundPlan, config: ScenarioConfig,
         federation: FederationData, poisoned: [ClientID: LabeledSamples], attack: AttackEngine?,
         requirements: DetectorRequirements, adversary: ZMQClientTransport?, events: Events, deferred: inout [WireMessage],
-        limits: DecodeLimits
+        limits: DecodeLimits, compressor: inout UpdateCompressor
     ) async throws(RuntimeError) {
         var pooled = [WireMessage.Update]()
         for client in train.clients {
@@ -293,13 +294,14 @@ public struct ClientRuntime: Sendable {
                     round: train.round, malicious: [update.delta], benign: [], totalClients: train.clients.count,
                     seed: config.seed, targetRule: config.defense.aggregator.kind, f: nil, clients: [client])[0]
             }
-            try send(.update(update))
+            // Compressed last, on what is actually sent (a crafted update included).
+            try send(.update(compressor.compress(update)))
         }
         if !pooled.isEmpty, let adversary {
             let crafted = try await exchange(
                 pooled, with: adversary, events: events, deferred: &deferred, limits: limits,
                 timeout: 0.8 * config.transport.roundTimeoutSeconds)
-            for update in crafted { try send(.update(update)) }
+            for update in crafted { try send(.update(compressor.compress(update))) }
         }
     }
 

@@ -44,7 +44,12 @@ public actor Coordinator {
         var pending: Set<ClientID>
         /// Clients of late processes: asked to train, accepted when they answer in time, not waited for.
         var optional: Set<ClientID> = []
-        var updates: [ClientID: ClientUpdate] = [:]
+        /// The accepted updates, each delta written once into the round's block.
+        var block: RoundBlock
+        /// The accepted updates' reported training losses (kept after the block is handed over).
+        var trainLosses: [ClientID: Double] = [:]
+        /// Bytes of the accepted UPDATE messages (header included): what the wire carried.
+        var updateBytes = 0
         var dropped: Set<ClientID> = []
         var rejections = RejectionLog()
         var lateUpdates = 0
@@ -218,12 +223,8 @@ public actor Coordinator {
             dropouts += state.dropped.count
             droppedClients.formUnion(state.dropped)
 
-            let input = RoundInput(
-                round: round, selected: state.selected, updates: state.updates.values.sorted { $0.client < $1.client },
-                globalModel: model)
-            if let onUpdates = environment.onUpdates, !input.updates.isEmpty { try onUpdates(round, input.updates) }
             let pipelineStart = ContinuousClock.now
-            let outcome = pipeline.run(input, state: &pipelineState, logger: logger)
+            let outcome = try merge(&state, model: model)
             if let step = outcome.step {
                 engine.apply(step: step, to: &model, globalLearningRate: config.training.globalLearningRate)
             }
@@ -275,7 +276,7 @@ public actor Coordinator {
     private func handle(_ message: InboundMessage, in state: inout RoundState) throws(RuntimeError) {
         if overBudget(message.peer, log: &state.rejections) { return }
         switch decode(message) {
-        case .success(.update(let update)): try accept(update, from: message.peer, in: &state)
+        case .success(.update(let update)): try accept(update, wireBytes: message.payload.count, from: message.peer, in: &state)
         case .success(.hello(let hello)):
             // A repeated HELLO on the same connection changes nothing (and earns no second TRAIN).
             let known = processOfPeer[message.peer] != nil
@@ -391,7 +392,7 @@ public actor Coordinator {
     /// again is the same; one that did arrive makes the second a counted duplicate.
     private func trainAgain(_ index: Int, in state: inout RoundState) {
         guard let process = processes[index], process.alive else { return }
-        let owed = state.selected.filter { hostOfClient[$0] == index && state.updates[$0] == nil }
+        let owed = state.selected.filter { hostOfClient[$0] == index && !state.block.contains($0) }
         guard !owed.isEmpty else { return }
         let message = WireCodec.encode(
             .train(
@@ -418,7 +419,7 @@ public actor Coordinator {
         return index
     }
 
-    private func accept(_ update: WireMessage.Update, from peer: PeerID, in state: inout RoundState) throws(RuntimeError) {
+    private func accept(_ update: WireMessage.Update, wireBytes: Int, from peer: PeerID, in state: inout RoundState) throws(RuntimeError) {
         guard let index = processOfPeer[peer] else {
             reject(peer, client: update.client, .unknownPeer, "UPDATE from a peer that never said HELLO", log: &state.rejections)
             return
@@ -437,7 +438,7 @@ public actor Coordinator {
             problem = (.futureRound, "update for future round \(update.round) (now round \(state.round))")
         } else if hostOfClient[update.client] != index {
             problem = (.notHosted, "\(update.client) is not hosted by process \(index)")
-        } else if state.updates[update.client] != nil {
+        } else if state.block.contains(update.client) {
             problem = (.duplicate, "duplicate update from \(update.client)")
         } else if !state.pending.contains(update.client), !state.optional.contains(update.client) {
             problem = (.notSelected, "\(update.client) was not asked to train in round \(state.round)")
@@ -474,14 +475,27 @@ public actor Coordinator {
                     .transport, "cannot share \(update.client)'s benign update with the adversary (omniscient attack): \(error)", cause: error)
             }
         }
-        state.updates[update.client] = accepted
+        state.updateBytes += wireBytes
+        state.block.store(accepted)
+    }
+
+    /// Hands the round's block to the pipeline (the block is released when this returns, before
+    /// the next round allocates its own).
+    private func merge(_ state: inout RoundState, model: ParameterVector) throws(RuntimeError) -> RoundOutcome {
+        let collected = state.block.take()
+        state.trainLosses = Dictionary(uniqueKeysWithValues: zip(collected.clients, collected.details.map(\.trainLoss)))
+        if let onUpdates = environment.onUpdates, collected.count > 0 { try onUpdates(state.round, collected.matrix) }
+        let input = RoundInput(round: state.round, selected: state.selected, collected: collected, globalModel: model)
+        return pipeline.run(input, state: &pipelineState, logger: logger)
     }
 
     // MARK: - Rounds
 
     private func startRound(_ round: Int, model: ParameterVector) -> RoundState {
         let selected = plan.selectedClients(round: round)
-        var state = RoundState(round: round, selected: selected, pending: [], started: .now, model: model)
+        var state = RoundState(
+            round: round, selected: selected, pending: [], block: RoundBlock(round: round, selected: selected, dimension: pipeline.parameterCount),
+            started: .now, model: model)
         state.rejections.absorb(preRoundRejections)
         preRoundRejections = RejectionLog()
         var byProcess = [Int: [ClientID]]()
@@ -514,7 +528,7 @@ public actor Coordinator {
         if !state.pending.isEmpty { return true }
         guard !state.optional.isEmpty else { return false }
         let needed = max(1, Int((environment.config.clients.quorum * Double(state.selected.count)).rounded(.up)))
-        return state.updates.count < needed
+        return state.block.count < needed
     }
 
     private func closeCollection(_ state: inout RoundState) {
@@ -522,7 +536,7 @@ public actor Coordinator {
             for (index, process) in processes where process.alive && !process.late {
                 let expected = process.clients.filter { state.pending.contains($0) }
                 guard !expected.isEmpty else { continue }
-                if !process.clients.contains(where: { state.updates[$0] != nil }) {
+                if !process.clients.contains(where: { state.block.contains($0) }) {
                     processes[index]?.late = true
                     logger.warning(
                         "process \(index) sent nothing before round \(state.round)'s deadline; it keeps receiving TRAIN and rounds wait for it again once it answers")
@@ -553,7 +567,7 @@ public actor Coordinator {
                 kind: .content)
         }
         let validated = Set(outcome.validated)
-        let losses = outcome.validated.compactMap { state.updates[$0]?.trainLoss }.filter(\.isFinite)
+        let losses = outcome.validated.compactMap { state.trainLosses[$0] }.filter(\.isFinite)
         let attacking = attack.map { attack in state.selected.filter { attack.attacks($0, round: state.round) } }
         let idle = attack.map { attack in outcome.validated.filter { attack.isMalicious($0) && !attack.attacks($0, round: state.round) } } ?? []
         var detectionRecord: DetectionRoundMetrics?
@@ -570,7 +584,7 @@ public actor Coordinator {
         var weights = [String: Double]()
         for (client, weight) in outcome.weights { weights[String(client.rawValue)] = weight }
         let collected = state.collected ?? .now
-        return RoundMetrics(
+        var record = RoundMetrics(
             round: state.round, accuracy: evaluation.accuracy, loss: evaluation.loss, perClassAccuracy: evaluation.perClassAccuracy,
             selected: state.selected.map(\.rawValue), accepted: outcome.validated.map(\.rawValue),
             dropped: state.dropped.sorted().map(\.rawValue), rejected: rejections.kept, rejectedCount: rejections.count,
@@ -584,6 +598,8 @@ public actor Coordinator {
             maliciousAccepted: attacking.map { $0.filter { screened.contains($0) && validated.contains($0) }.count },
             maliciousWeight: attack.map { attack in outcome.weights.filter { attack.isMalicious($0.key) }.map(\.value).reduce(0, +) },
             modelSHA256: modelSHA256, detection: detectionRecord)
+        record.updateBytes = state.updateBytes
+        return record
     }
 
     /// The `detection` object of a metrics line.

@@ -17,9 +17,9 @@ public struct CoordinatorEnvironment: Sendable {
     public var onRound: @Sendable (RoundMetrics) throws(RuntimeError) -> Void
     /// Logger for decisions and rejections.
     public var logger: Logger
-    /// Called with each round's accepted updates (sorted by client) before they are merged,
-    /// when the scenario asks to record them (`output.record_updates`).
-    public var onUpdates: (@Sendable (Int, [ClientUpdate]) throws(RuntimeError) -> Void)?
+    /// Called with each round's accepted updates (one row per client, ascending) before they
+    /// are merged, when the scenario asks to record them (`output.record_updates`).
+    public var onUpdates: (@Sendable (Int, UpdateMatrix) throws(RuntimeError) -> Void)?
     /// Called after every round's record with the coordinator's state (ledger head, wall time
     /// and scenario hash left for the caller to fill in), to write `checkpoint.json`. A thrown
     /// error stops the run.

@@ -34,7 +34,7 @@ struct DefenseEngine: Sendable {
     var name: String { aggregator.name }
     var requiresReferenceUpdate: Bool { aggregator.requiresReferenceUpdate }
 
-    func aggregate(_ updates: [ClientUpdate], context: RoundContext, using generator: inout some RandomNumberGenerator, logger: Logger) -> Merged {
+    func aggregate(_ updates: UpdateMatrix, context: RoundContext, using generator: inout some RandomNumberGenerator, logger: Logger) -> Merged {
         let outcome: DegradedRoundPolicy.Outcome
         do throws(AggregationError) {
             outcome = try policy.aggregate(with: aggregator, updates: updates, context: context, using: &generator)

@@ -75,23 +75,54 @@ public struct RoundPipeline: Sendable {
         let round = input.round
 
         // 1. Validate the content of every update, in client order.
-        var valid = [ClientUpdate]()
-        for update in input.updates.sorted(by: { $0.client < $1.client }) {
-            if let reason = Self.problem(with: update, parameterCount: parameterCount) {
-                logger.warning("round \(round): \(update.client)'s update rejected: \(reason)")
-                outcome.rejections.append(RoundOutcome.Rejection(client: update.client, reason: reason))
-                continue
+        var collected: RoundUpdates
+        var listed: [ClientUpdate]?
+        if let block = input.collected {
+            collected = block
+            var kept = [Int]()
+            for row in 0..<collected.count {
+                let matrix = collected.matrix
+                let reason = Self.problem(
+                    client: matrix.clients[row], count: matrix.dimension, sampleCount: matrix.sampleCounts[row],
+                    firstNonFinite: matrix.firstNonFiniteCoordinate(row), value: { matrix.values[row * matrix.dimension + $0] },
+                    weight: matrix.weights[row], parameterCount: parameterCount)
+                if let reason {
+                    logger.warning("round \(round): \(matrix.clients[row])'s update rejected: \(reason)")
+                    outcome.rejections.append(RoundOutcome.Rejection(client: matrix.clients[row], reason: reason))
+                    continue
+                }
+                if !collected.details[row].trainLoss.isFinite { outcome.nonFiniteTrainLosses += 1 }
+                kept.append(row)
             }
-            if !update.trainLoss.isFinite { outcome.nonFiniteTrainLosses += 1 }
-            valid.append(update)
+            collected.keep(rows: kept)
+        } else {
+            var valid = [ClientUpdate]()
+            for update in input.updates.sorted(by: { $0.client < $1.client }) {
+                if let reason = Self.problem(with: update, parameterCount: parameterCount) {
+                    logger.warning("round \(round): \(update.client)'s update rejected: \(reason)")
+                    outcome.rejections.append(RoundOutcome.Rejection(client: update.client, reason: reason))
+                    continue
+                }
+                if !update.trainLoss.isFinite { outcome.nonFiniteTrainLosses += 1 }
+                valid.append(update)
+            }
+            do throws(AggregationError) {
+                collected = try RoundUpdates(valid, for: defense.name)
+            } catch {
+                outcome.validated = valid.map(\.client)
+                outcome.degradedReason = "\(defense.name) failed: \(error); the model is unchanged"
+                logger.error("round \(round): \(outcome.degradedReason!)")
+                return outcome
+            }
+            listed = valid
         }
-        outcome.validated = valid.map(\.client)
+        outcome.validated = collected.clients
 
         // 2. Quorum.
         let needed = max(1, Int((config.clients.quorum * Double(input.selected.count)).rounded(.up)))
-        guard valid.count >= needed else {
+        guard collected.count >= needed else {
             outcome.degradedReason =
-                "quorum not met: \(valid.count) of \(input.selected.count) updates are valid, \(needed) needed; the model is unchanged"
+                "quorum not met: \(collected.count) of \(input.selected.count) updates are valid, \(needed) needed; the model is unchanged"
             logger.warning("round \(round): \(outcome.degradedReason!)")
             return outcome
         }
@@ -110,8 +141,10 @@ public struct RoundPipeline: Sendable {
                 logger.error("round \(round): \(outcome.rootUpdateFailure!)")
             }
         }
-        var screened = valid
         if let detection {
+            // Detectors read per-client updates: the one place a round's deltas are copied out of the block.
+            let valid = listed ?? collected.updates
+            listed = nil
             let detectionContext = DetectionContext(
                 round: round, roundSeed: plan.roundSeed(round), globalModel: input.globalModel, rootSet: rootSet,
                 referenceUpdate: context.referenceUpdate,
@@ -123,13 +156,22 @@ public struct RoundPipeline: Sendable {
                 let report = try detection.pipeline.run(valid, context: detectionContext, using: &generator)
                 state.detectionMemory = report.memory
                 outcome.detection = report
-                screened = []
-                for var update in valid {
-                    let factor = report.decisions[update.client]?.weight ?? 1
+                var kept = [Int]()
+                for row in 0..<collected.count {
+                    let factor = report.decisions[collected.clients[row]]?.weight ?? 1
                     guard factor > 0 else { continue }
-                    update.weight *= factor
-                    screened.append(update)
+                    if factor != 1 {
+                        do throws(AggregationError) {
+                            try collected.setWeight(collected.matrix.weights[row] * factor, row: row)
+                        } catch {
+                            outcome.degradedReason = "\(defense.name) failed: \(error); the model is unchanged"
+                            logger.error("round \(round): \(outcome.degradedReason!)")
+                            return outcome
+                        }
+                    }
+                    kept.append(row)
                 }
+                collected.keep(rows: kept)
                 for client in report.flagged.sorted() {
                     let decision = report.decisions[client]
                     logger.info(
@@ -140,8 +182,9 @@ public struct RoundPipeline: Sendable {
                 logger.error("round \(round): \(outcome.detectionFailure!)")
             }
         }
-        outcome.screened = screened.map(\.client)
-        guard !screened.isEmpty else {
+        listed = nil
+        outcome.screened = collected.clients
+        guard collected.count > 0 else {
             outcome.degradedReason = "detection excluded every update; the model is unchanged"
             logger.warning("round \(round): \(outcome.degradedReason!)")
             return outcome
@@ -149,7 +192,7 @@ public struct RoundPipeline: Sendable {
 
         // 5. Aggregate.
         var generator = plan.aggregationGenerator(round: round)
-        let merged = defense.aggregate(screened, context: context, using: &generator, logger: logger)
+        let merged = defense.aggregate(collected.matrix, context: context, using: &generator, logger: logger)
         outcome.ruleUsed = merged.ruleUsed
         outcome.degradedReason = merged.degradedReason
         let failures = [outcome.rootUpdateFailure, outcome.detectionFailure].compactMap { $0 }
@@ -168,38 +211,62 @@ public struct RoundPipeline: Sendable {
 
     /// Why an update's content cannot be merged, or `nil` when it can.
     static func problem(with update: ClientUpdate, parameterCount: Int) -> String? {
-        if update.delta.count != parameterCount {
-            return "the update has \(update.delta.count) values, the model \(parameterCount)"
+        problem(
+            client: update.client, count: update.delta.count, sampleCount: update.sampleCount,
+            firstNonFinite: update.delta.count == parameterCount ? update.delta.values.firstIndex(where: { !$0.isFinite }) : nil,
+            value: { update.delta.values[$0] }, weight: update.weight, parameterCount: parameterCount)
+    }
+
+    /// The same checks on the parts of an update (a row of a ``RoundUpdates`` block).
+    static func problem(
+        client: ClientID, count: Int, sampleCount: Int, firstNonFinite: Int?, value: ((Int) -> Float)? = nil, weight: Double,
+        parameterCount: Int
+    ) -> String? {
+        if count != parameterCount {
+            return "the update has \(count) values, the model \(parameterCount)"
         }
-        if update.sampleCount < 1 || update.sampleCount > 100_000_000 {
-            return "it claims \(update.sampleCount) samples (1...100,000,000 allowed)"
+        if sampleCount < 1 || sampleCount > 100_000_000 {
+            return "it claims \(sampleCount) samples (1...100,000,000 allowed)"
         }
-        if let index = update.delta.values.firstIndex(where: { !$0.isFinite }) {
-            return "value \(index) of the update is \(update.delta.values[index]) (updates must be finite)"
+        if let index = firstNonFinite {
+            return "value \(index) of the update is \(value.map { String(describing: $0(index)) } ?? "not finite") (updates must be finite)"
         }
-        if !(update.weight >= 0 && update.weight <= 1) {
-            return "weight \(update.weight) outside [0, 1]"
+        if !(weight >= 0 && weight <= 1) {
+            return "weight \(weight) outside [0, 1]"
         }
         return nil
     }
 }
 
-/// What the coordinator collected in one round.
+/// What the coordinator collected in one round: per-client updates, or (what the coordinator
+/// itself hands over) one block of them, ``RoundUpdates``. Both give the same outcome bits.
 public struct RoundInput: Sendable {
     /// The 1-based round.
     public var round: Int
     /// The clients asked to train.
     public var selected: [ClientID]
-    /// The updates that passed the message checks (sender, round, duplicates), in any order.
+    /// The updates that passed the message checks (sender, round, duplicates), in any order;
+    /// empty when ``collected`` holds them.
     public var updates: [ClientUpdate]
+    /// The updates as one block, when the coordinator collected them so.
+    public var collected: RoundUpdates?
     /// The global model `w_t` the clients started from.
     public var globalModel: ParameterVector
 
-    /// Creates an input.
+    /// Creates an input from per-client updates.
     public init(round: Int, selected: [ClientID], updates: [ClientUpdate], globalModel: ParameterVector) {
         self.round = round
         self.selected = selected
         self.updates = updates
+        self.globalModel = globalModel
+    }
+
+    /// Creates an input from a block of updates.
+    public init(round: Int, selected: [ClientID], collected: RoundUpdates, globalModel: ParameterVector) {
+        self.round = round
+        self.selected = selected
+        self.updates = []
+        self.collected = collected
         self.globalModel = globalModel
     }
 }

@@ -129,6 +129,21 @@ public final class RunRecorder: @unchecked Sendable {
     /// row, ascending client IDs), `round-NNNN-clients.npy` (the client IDs) and
     /// `round-NNNN-weights.npy` (sample counts), for replaying defenses offline with
     /// `fedarena aggregate --in ... --weights ...`.
+    public func recordUpdates(round: Int, _ updates: UpdateMatrix) throws(RuntimeError) {
+        guard updates.count > 0 else { return }
+        let folder = path("updates")
+        let stem = folder + "/" + String(format: "round-%04d", round)
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try NPYFile.write(updates.values, shape: [updates.count, updates.dimension], to: stem + ".npy")
+            try NPYFile.write(updates.clients.map { Float($0.rawValue) }, shape: [updates.count], to: stem + "-clients.npy")
+            try NPYFile.write(updates.sampleCounts.map { Float($0) }, shape: [updates.count], to: stem + "-weights.npy")
+        } catch {
+            throw RuntimeError(.output, "cannot record round \(round)'s updates in \(folder): \(error)")
+        }
+    }
+
+    /// Writes per-client updates as ``recordUpdates(round:_:)-(_,UpdateMatrix)`` does, in the given order.
     public func recordUpdates(round: Int, _ updates: [ClientUpdate]) throws(RuntimeError) {
         guard let dimension = updates.first?.delta.count else { return }
         let folder = path("updates")

@@ -91,6 +91,12 @@ public struct LocalLauncher: Sendable {
                     .configuration,
                     "cannot resume \(outputDirectory): its checkpoint was made with another scenario (resume with the run folder's own scenario.yaml)")
             }
+            if config.transport.errorFeedback {
+                throw RuntimeError(
+                    .configuration,
+                    "cannot resume \(outputDirectory): with transport.error_feedback the client processes hold residuals that the checkpoint "
+                        + "does not, so a resumed run would not reach the same model; run the scenario again")
+            }
             (recorder, earlierRounds) = try RunRecorder.resuming(directory: outputDirectory, after: saved)
             checkpoint = saved
             progress.note("resuming \(outputDirectory) after round \(saved.round) of \(config.training.rounds)")
@@ -238,7 +244,7 @@ public struct LocalLauncher: Sendable {
             try state.write(to: recorder.path("checkpoint.json"))
         }
         if config.output.recordUpdates {
-            environment.onUpdates = { (round: Int, updates: [ClientUpdate]) throws(RuntimeError) in
+            environment.onUpdates = { (round: Int, updates: UpdateMatrix) throws(RuntimeError) in
                 if stop.isResolved { throw RuntimeError(.interrupted, "the run is stopping; round \(round)'s updates are not recorded") }
                 try recorder.recordUpdates(round: round, updates)
             }

@@ -344,11 +344,26 @@ public enum ScenarioSchema {
         if keys != nil, curve == false {
             throw reader.error("keys", "names CURVE keys but transport.curve is false; drop one of them")
         }
-        let transport = TransportConfig(
+        var transport = TransportConfig(
             endpoint: endpoint,
             roundTimeoutSeconds: try reader.positiveDouble("round_timeout_s", default: 30),
             connectTimeoutSeconds: try reader.positiveDouble("connect_timeout_s", default: 30),
             curve: curve, keysDirectory: keys)
+        let compression = try reader.string("compression", default: "none", allowed: ["none", "float16", "int8"])
+        if reader.contains("compression_block"), compression != "int8" {
+            throw reader.error("compression_block", "sets the int8 block size, but transport.compression is \(compression)")
+        }
+        let block = try reader.int(
+            "compression_block", default: UpdateCompression.defaultBlockSize, range: 1...65_536)
+        switch compression {
+        case "float16": transport.compression = .float16
+        case "int8": transport.compression = .int8(blockSize: block)
+        default: transport.compression = .none
+        }
+        if reader.contains("error_feedback"), compression == "none" {
+            throw reader.error("error_feedback", "keeps what a lossy encoding lost, but transport.compression is none")
+        }
+        transport.errorFeedback = try reader.bool("error_feedback", default: compression != "none")
         try reader.finish()
         return transport
     }
@@ -384,6 +399,11 @@ public enum ScenarioSchema {
         ]
         if let curve = transport.curve { tree["curve"] = .bool(curve) }
         if let keys = transport.keysDirectory { tree["keys"] = .string(keys) }
+        if transport.compression != .none {
+            tree["compression"] = .string(transport.compression.name)
+            tree["error_feedback"] = .bool(transport.errorFeedback)
+        }
+        if case .int8(let blockSize) = transport.compression { tree["compression_block"] = .int(blockSize) }
         return tree
     }
 

@@ -124,6 +124,64 @@ struct ByteReader {
         return values
     }
 
+    /// A `cvec` (``CompressedVector``) of the expected parameter dimension, whose values all
+    /// decode to finite float32: halves with all exponent bits set are `.nonFinite`, as are int8
+    /// scales that are negative, not finite, or so large that `127 s` overflows; codes of -128,
+    /// unknown encodings and block sizes outside 1...65536 are `.malformed`.
+    mutating func compressedVector(_ field: String) throws(WireError) -> CompressedVector {
+        let encoding = try u8(field + ".encoding")
+        guard encoding == 1 || encoding == 2 else {
+            throw WireError(.malformed, "\(kind).\(field) has encoding \(encoding); 1 (float16) and 2 (int8) exist")
+        }
+        let count = Int(try load(UInt32.self, field + ".count"))
+        if let expected = limits.expectedParameterCount, count != expected {
+            throw WireError(.dimensionMismatch, "\(kind).\(field) has \(count) parameters, expected \(expected)")
+        }
+        if encoding == 1 {
+            try need(2 * count, field)
+            let source = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + 2 * count)])
+            let bits = [UInt16](unsafeUninitializedCapacity: count) { destination, initialized in
+                for index in 0..<count {
+                    destination[index] = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))
+                }
+                initialized = count
+            }
+            if let bad = bits.firstIndex(where: Float16Codec.isNonFinite) {
+                throw WireError(.nonFinite, "\(kind).\(field)[\(bad)] is a non-finite half (bits 0x\(String(bits[bad], radix: 16)))")
+            }
+            offset += 2 * count
+            return .float16(bits)
+        }
+        let blockSize = Int(try load(UInt32.self, field + ".blockSize"))
+        guard (1...Int8BlockCodec.maxBlockSize).contains(blockSize) else {
+            throw WireError(.malformed, "\(kind).\(field) has int8 block size \(blockSize); it must be in 1...\(Int8BlockCodec.maxBlockSize)")
+        }
+        let blocks = Int8BlockCodec.blockCount(count, blockSize: blockSize)
+        try need(4 * blocks + count, field)
+        let scaleBytes = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + 4 * blocks)])
+        let scales = [Float](unsafeUninitializedCapacity: blocks) { destination, initialized in
+            for index in 0..<blocks {
+                destination[index] = Float(bitPattern: UInt32(littleEndian: scaleBytes.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
+            }
+            initialized = blocks
+        }
+        let largestScale = Float.greatestFiniteMagnitude / 127
+        if let bad = scales.firstIndex(where: { !($0 >= 0 && $0 <= largestScale) }) {
+            throw WireError(
+                .nonFinite, "\(kind).\(field) int8 scale \(bad) is \(scales[bad]); scales must be finite, non-negative and at most \(largestScale)")
+        }
+        let codeBytes = UnsafeRawBufferPointer(rebasing: buffer[(offset + 4 * blocks)..<(offset + 4 * blocks + count)])
+        let codes = [Int8](unsafeUninitializedCapacity: count) { destination, initialized in
+            for index in 0..<count { destination[index] = Int8(bitPattern: codeBytes[index]) }
+            initialized = count
+        }
+        if let bad = codes.firstIndex(of: -128) {
+            throw WireError(.malformed, "\(kind).\(field) int8 code \(bad) is -128; codes are symmetric, -127...127")
+        }
+        offset += 4 * blocks + count
+        return .int8(blockSize: blockSize, scales: scales, codes: codes)
+    }
+
     /// Metrics: a u32 count, then (`str` key, finite `f64`) pairs with strictly ascending keys.
     mutating func metrics(_ field: String) throws(WireError) -> [String: Double] {
         let count = try count(field, elementSize: 12, limit: limits.maxMetrics)

@@ -50,6 +50,28 @@ struct ByteWriter {
         for client in clients { write(Int64(client.rawValue)) }
     }
 
+    /// Writes a `cvec` (``CompressedVector``): the encoding byte, the count, then the data.
+    mutating func write(compressed: CompressedVector) {
+        write(compressed.encodingByte)
+        write(UInt32(truncatingIfNeeded: compressed.count))
+        switch compressed {
+        case .float16(let bits):
+            #if _endian(little)
+            bits.withUnsafeBytes { write(raw: $0) }
+            #else
+            for value in bits { write(value) }
+            #endif
+        case .int8(let blockSize, let scales, let codes):
+            write(UInt32(truncatingIfNeeded: blockSize))
+            #if _endian(little)
+            scales.withUnsafeBytes { write(raw: $0) }
+            #else
+            for value in scales { write(value.bitPattern) }
+            #endif
+            codes.withUnsafeBytes { write(raw: $0) }
+        }
+    }
+
     /// Writes a `vec`: the count, then the float32 bit patterns (one copy on little-endian hosts).
     mutating func write(floats: [Float]) {
         write(UInt32(truncatingIfNeeded: floats.count))

@@ -12,7 +12,7 @@ import FedArenaCore
 /// | 0 | 4 | magic `46 41 52 57` (ASCII `FARW`) |
 /// | 4 | 2 | protocol version, u16 (this codec writes and reads `2`) |
 /// | 6 | 1 | message type, u8 (``WireMessage/Kind``: 1 HELLO ... 6 ERROR) |
-/// | 7 | 1 | flags, u8 (reserved, must be 0) |
+/// | 7 | 1 | flags, u8: bit 0 (UPDATE only) = the delta is a compressed `cvec`; other bits reserved, 0 |
 /// | 8 | 4 | payload length `L`, u32 |
 /// | 12 | 4 | CRC-32 (IEEE) of header bytes 0..<12 followed by the `L` payload bytes |
 ///
@@ -21,14 +21,16 @@ import FedArenaCore
 ///
 /// Payload primitives: `i64` (a Swift `Int`, two's complement), `u64`, `u16`, `f64`;
 /// `str` = u32 byte count + UTF-8 bytes (validated); `bytes` = u32 count + raw bytes;
-/// `ids` = u32 count + that many `i64` client indices; `vec` = u32 count `d` + `d` float32 values.
+/// `ids` = u32 count + that many `i64` client indices; `vec` = u32 count `d` + `d` float32 values;
+/// `cvec` = a compressed vector (``CompressedVector``: u8 encoding 1 float16 / 2 int8, u32 `d`,
+/// then `d` halves, or u32 block size `B`, `⌈d/B⌉` float32 scales and `d` int8 codes).
 ///
 /// | type | payload |
 /// |---|---|
 /// | 1 HELLO | `i64` processIndex, `ids` clients, `str` label |
 /// | 2 WELCOME | `str` runID, `bytes` scenarioJSON, `i64` parameterCount |
 /// | 3 TRAIN | `i64` round, `u64` roundSeed, `u64` nonce, `ids` clients, `vec` model |
-/// | 4 UPDATE | `i64` round, `u64` nonce, `i64` client, `i64` sampleCount, `f64` trainLoss, `vec` delta, u32 metric count + that many (`str` key, `f64` value), keys in strictly ascending UTF-8 byte order |
+/// | 4 UPDATE | `i64` round, `u64` nonce, `i64` client, `i64` sampleCount, `f64` trainLoss, `vec` delta (`cvec` when flag bit 0 is set), u32 metric count + that many (`str` key, `f64` value), keys in strictly ascending UTF-8 byte order, then the optional sketch and audit samples |
 /// | 5 SHUTDOWN | `str` reason |
 /// | 6 ERROR | `u16` code, `str` message |
 ///
@@ -40,7 +42,9 @@ import FedArenaCore
 /// trailing bytes), checksum (`.checksumMismatch`), then each field: every count is checked
 /// against its limit (`.oversized`) and against the bytes that remain (`.truncated`) before
 /// anything is allocated; vector dimensions against ``DecodeLimits/expectedParameterCount``
-/// (`.dimensionMismatch`); floats (`.nonFinite`, naming the index); negative indices or counts,
+/// (`.dimensionMismatch`); floats (`.nonFinite`, naming the index; for a `cvec` a half with
+/// all exponent bits set, or an int8 scale that is not finite or makes `127 s` overflow);
+/// int8 codes of -128, block sizes outside 1...65536, negative indices or counts,
 /// invalid UTF-8, unsorted or duplicate metric keys and leftover payload bytes (`.malformed`).
 /// A message that decodes re-encodes to exactly the same bytes.
 public enum WireCodec {
@@ -53,6 +57,8 @@ public enum WireCodec {
     public static let protocolVersion: UInt16 = 2
     /// The header size in bytes.
     public static let headerSize = 16
+    /// The header flag of an UPDATE whose delta is a compressed `cvec` (bit 0).
+    static let compressedDeltaFlag: UInt8 = 1
 
     /// Encodes a message.
     ///
@@ -70,7 +76,7 @@ public enum WireCodec {
             for byte in magic { writer.write(byte) }
             writer.write(protocolVersion)
             writer.write(message.kind.rawValue)
-            writer.write(UInt8(0))
+            writer.write(message.flags)
             writer.write(UInt32(payloadSize))
             writer.write(UInt32(0))  // checksum, patched below
             message.writePayload(to: &writer)
@@ -122,8 +128,10 @@ public enum WireCodec {
             throw WireError(.unknownType, "message type \(typeByte) is not one of 1...6")
         }
         let flags = bytes[7]
-        if flags != 0 {
-            throw WireError(.malformed, "\(kind) has flags 0x\(String(flags, radix: 16)); version \(protocolVersion) reserves them as 0")
+        if flags != 0, !(kind == .update && flags == compressedDeltaFlag) {
+            throw WireError(
+                .malformed,
+                "\(kind) has flags 0x\(String(flags, radix: 16)); version \(protocolVersion) allows only bit 0 on UPDATE (a compressed delta)")
         }
         let payloadLength = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
         if payloadLength > limits.maxMessageBytes - headerSize {
@@ -142,7 +150,7 @@ public enum WireCodec {
             throw WireError(.checksumMismatch, "\(kind) CRC-32 is 0x\(String(actual, radix: 16)), header says 0x\(String(expected, radix: 16))")
         }
         var reader = ByteReader(payload, kind: kind, limits: limits)
-        let message = try WireMessage.readPayload(kind: kind, from: &reader)
+        let message = try WireMessage.readPayload(kind: kind, compressed: flags == compressedDeltaFlag, from: &reader)
         try reader.expectEnd()
         return message
     }
@@ -157,6 +165,12 @@ public enum WireCodec {
 }
 
 extension WireMessage {
+    /// The header flags byte: bit 0 for an UPDATE with a compressed delta.
+    fileprivate var flags: UInt8 {
+        if case .update(let update) = self, update.compressedDelta != nil { return WireCodec.compressedDeltaFlag }
+        return 0
+    }
+
     /// The exact payload size in bytes.
     fileprivate var payloadSize: Int {
         switch self {
@@ -167,7 +181,7 @@ extension WireMessage {
         case .train(let train):
             8 + 8 + 8 + ByteWriter.size(ofClients: train.clients) + 4 + 4 * train.model.count
         case .update(let update):
-            8 + 8 + 8 + 8 + 8 + 4 + 4 * update.delta.count + 4
+            8 + 8 + 8 + 8 + 8 + (update.compressedDelta?.wireByteCount ?? (4 + 4 * update.delta.count)) + 4
                 + update.metrics.keys.reduce(0) { $0 + ByteWriter.size(of: $1) + 8 }
                 + 1 + (update.sketch.map { 8 + 4 + 4 * $0.labelHistogram.count + 4 + 4 * $0.classEmbeddings.count } ?? 0)
                 + 1 + (update.auditSamples.map { 8 + 8 + 4 + 4 * $0.count + 4 + 4 * $0.features.count } ?? 0)
@@ -200,7 +214,11 @@ extension WireMessage {
             writer.write(Int64(update.client.rawValue))
             writer.write(Int64(update.sampleCount))
             writer.write(update.trainLoss.bitPattern)
-            writer.write(floats: update.delta.values)
+            if let compressed = update.compressedDelta {
+                writer.write(compressed: compressed)
+            } else {
+                writer.write(floats: update.delta.values)
+            }
             let metrics = update.metrics.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             writer.write(UInt32(metrics.count))
             for (key, value) in metrics {
@@ -284,7 +302,7 @@ extension WireMessage {
         return LabeledSamples(features: features, labels: labels.map { Int32($0) }, featureCount: featureCount, classCount: classCount)
     }
 
-    fileprivate static func readPayload(kind: Kind, from reader: inout ByteReader) throws(WireError) -> WireMessage {
+    fileprivate static func readPayload(kind: Kind, compressed: Bool, from reader: inout ByteReader) throws(WireError) -> WireMessage {
         switch kind {
         case .hello:
             let processIndex = try reader.index("processIndex")
@@ -312,12 +330,22 @@ extension WireMessage {
             // measured", e.g. a client without samples) and infinities pass, and the
             // coordinator counts them (`non_finite_train_losses`) instead of dropping a finite delta.
             let trainLoss = Double(bitPattern: try reader.u64("trainLoss"))
-            let delta = try reader.floats("delta")
+            let packed: CompressedVector?
+            let delta: [Float]
+            if compressed {
+                let vector = try reader.compressedVector("delta")
+                packed = vector
+                delta = vector.decoded()
+            } else {
+                packed = nil
+                delta = try reader.floats("delta")
+            }
             let metrics = try reader.metrics("metrics")
             let sketch = try readSketch(from: &reader)
             var update = Update(
                 round: round, nonce: nonce, client: ClientID(client), sampleCount: sampleCount, trainLoss: trainLoss,
                 delta: ParameterVector(delta), metrics: metrics, sketch: sketch)
+            update.compressedDelta = packed
             update.auditSamples = try readAuditSamples(from: &reader)
             return .update(update)
         case .shutdown:

@@ -147,8 +147,11 @@ extension WireMessage {
         public var sampleCount: Int
         /// Its mean training loss (finite; sent as a float64).
         public var trainLoss: Double
-        /// The model delta `w_local - w_global` (finite float32 values).
-        public var delta: ParameterVector
+        /// The model delta `w_local - w_global` (finite float32 values). Assigning it drops
+        /// ``compressedDelta``, which therefore always encodes the current delta.
+        public var delta: ParameterVector {
+            didSet { compressedDelta = nil }
+        }
         /// Extra named measurements (finite; sent as float64, keys sorted by UTF-8 bytes).
         public var metrics: [String: Double]
         /// The client's sketch of the data it trained on, when the scenario's detectors ask
@@ -157,6 +160,10 @@ extension WireMessage {
         /// Raw training samples the client reveals for the opt-in `audit-c2st` detector
         /// (k per round; a privacy cost the scenario opts into).
         public var auditSamples: LabeledSamples?
+        /// The delta as it travels when the client compresses it (`transport.compression`), or
+        /// `nil` for float32. When set, the codec writes this instead of ``delta``, and
+        /// ``delta`` holds its decoded values (see ``compress(_:)``); a decoded UPDATE has both.
+        public internal(set) var compressedDelta: CompressedVector?
 
         /// Creates an UPDATE.
         /// - Parameters:
@@ -179,6 +186,14 @@ extension WireMessage {
             self.trainLoss = trainLoss
             self.delta = delta
             self.metrics = metrics
+        }
+
+        /// Sends the delta in a compressed encoding: ``compressedDelta`` becomes `compressed`
+        /// and ``delta`` its decoded float32 values, exactly what the receiver will see.
+        /// - Parameter compressed: The encoded delta (``Float16Codec`` or ``Int8BlockCodec`` output).
+        public mutating func compress(_ compressed: CompressedVector) {
+            delta = ParameterVector(compressed.decoded())
+            compressedDelta = compressed
         }
     }
 
