@@ -53,6 +53,22 @@ import Testing
         #expect(first == second)
     }
 
+    @Test func compressedUpdatesWithErrorFeedbackAreSmallerAndDoNotDependOnTheProcessCount() async throws {
+        let int8 = ["transport.compression=int8", "transport.compression_block=256"]
+        let two = try await FedArenaProcess.run(scenario: Self.scenario, name: "int8-p2", overrides: int8 + ["clients.processes=2"])
+        let five = try await FedArenaProcess.run(scenario: Self.scenario, name: "int8-p5", overrides: int8 + ["clients.processes=5"])
+        #expect(two.exitCode == 0 && five.exitCode == 0, "\(two.output)\n\(five.output)")
+        let first = try #require(try two.summary()["model_sha256"] as? String)
+        #expect(try five.summary()["model_sha256"] as? String == first)
+        // MLP 784-32-10: d = 25,450; an int8 UPDATE carries 100 scales and d codes instead of 4 d
+        // bytes: 16 header + 40 fields + cvec (1 + 4 + 4 + 400 + 25,450) + 4 metric count + 2 flags.
+        let perUpdate: Int = 16 + 40 + (1 + 4 + 4 + 4 * 100 + 25_450) + 4 + 2
+        let lines = try two.metricsLines()
+        #expect(lines.allSatisfy { $0["update_bytes"] as? Int == 8 * perUpdate }, "\(lines.map { $0["update_bytes"] ?? "none" })")
+        let accuracy = try #require(try two.summary()["final_accuracy"] as? Double)
+        #expect(accuracy > 0.6, "final accuracy \(accuracy) with int8 updates")
+    }
+
     @Test func runSurvivesAKilledClientAndGarbageMessages() async throws {
         let process = try FedArenaProcess.start(
             scenario: Self.scenario, name: "faults", overrides: ["training.rounds=40", "transport.round_timeout_s=3"])

@@ -2,7 +2,7 @@ import FedArenaCore
 import FedArenaDefenses
 import FedArenaNumerics
 import FedArenaReports
-import FedArenaRuntime
+@testable import FedArenaRuntime
 import FedArenaWire
 import Foundation
 import Logging
@@ -131,5 +131,37 @@ import Testing
         #expect(object["loss"] as? Double == 0.25)
         let decoded = try JSONDecoder().decode(RoundMetrics.self, from: Data(line.utf8))
         #expect(decoded == metrics)
+    }
+
+    @Test(arguments: ["fedavg", "multi-krum", "median"])
+    func aCollectedBlockGivesTheSameBitsAsPerClientUpdates(rule: String) throws {
+        var config = CoordinatorTests.config(clients: 6, quorum: 0.5)
+        config.defense.aggregator = ComponentSpec(kind: rule, options: rule == "multi-krum" ? ["f": .int(1)] : [:], keyPath: "defense.aggregator")
+        let pipeline = try Self.pipeline(config)
+        var updates = (0..<6).map { client in
+            ClientUpdate(
+                client: ClientID(client), round: 1, sampleCount: 10 + client,
+                delta: ParameterVector((0..<Self.d).map { Float(($0 * 7 + client * 13) % 29) * 0.01 - 0.1 }), trainLoss: 0.5)
+        }
+        updates[4].delta.values[3] = .infinity  // rejected by validation in both forms
+        let selected = (0..<6).map(ClientID.init)
+        var listState = PipelineState()
+        let listed = pipeline.run(
+            RoundInput(round: 1, selected: selected, updates: updates, globalModel: ParameterVector(zeros: Self.d)), state: &listState,
+            logger: Logger(label: "test"))
+        var block = RoundBlock(round: 1, selected: selected, dimension: Self.d)
+        for update in updates.reversed() { block.store(update) }
+        var blockState = PipelineState()
+        let collected = pipeline.run(
+            RoundInput(round: 1, selected: selected, collected: block.take(), globalModel: ParameterVector(zeros: Self.d)),
+            state: &blockState, logger: Logger(label: "test"))
+        #expect(collected.rejections == listed.rejections)
+        #expect(collected.rejections.map(\.client) == [ClientID(4)])
+        #expect(collected.rejections.first?.reason.contains("value 3 of the update is inf") == true)
+        #expect(collected.validated == listed.validated && collected.screened == listed.screened)
+        let step = try #require(collected.step)
+        #expect(step.values.map(\.bitPattern) == listed.step?.values.map(\.bitPattern))
+        #expect(collected.weights == listed.weights && collected.ruleUsed == rule)
+        #expect(blockState == listState)
     }
 }

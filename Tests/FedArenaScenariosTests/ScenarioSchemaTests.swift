@@ -234,6 +234,33 @@ import Testing
         }
         #expect(rootError.keyPath == "dataset.root_samples")
     }
+
+    @Test func compressionKeysDecodeWithDefaultsAndAreCheckedTogether() throws {
+        #expect(try decode(Self.minimal).transport.compression == UpdateCompression.none)
+        let half = try decode(Self.minimal, overrides: ["transport.compression=float16"])
+        #expect(half.transport.compression == .float16 && half.transport.errorFeedback)
+        let int8 = try decode(Self.minimal, overrides: ["transport.compression=int8", "transport.compression_block=64", "transport.error_feedback=false"])
+        #expect(int8.transport.compression == .int8(blockSize: 64) && !int8.transport.errorFeedback)
+        #expect(try decode(Self.minimal, overrides: ["transport.compression=int8"]).transport.compression == .int8(blockSize: 256))
+        // The resolved scenario names them, and reads back to the same values.
+        let tree = ScenarioSchema.resolvedTree(int8)
+        guard case .object(let root) = tree, case .object(let transport)? = root["transport"] else {
+            Issue.record("no transport section")
+            return
+        }
+        #expect(transport["compression"] == .string("int8") && transport["compression_block"] == .int(64))
+        #expect(transport["error_feedback"] == .bool(false))
+
+        for (overrides, keyPath) in [
+            (["transport.compression=zip"], "transport.compression"),
+            (["transport.compression=float16", "transport.compression_block=64"], "transport.compression_block"),
+            (["transport.compression=int8", "transport.compression_block=0"], "transport.compression_block"),
+            (["transport.error_feedback=true"], "transport.error_feedback"),
+        ] {
+            let failure = try #require(error(Self.minimal, overrides: overrides), "\(overrides)")
+            #expect(failure.keyPath == keyPath, "\(failure)")
+        }
+    }
 }
 
 /// Locates the package root from this source file's path.
