@@ -10,8 +10,8 @@ import FedArenaWire
 /// "Error Feedback Fixes SignSGD and other Gradient Compression Schemes", ICML): client `i`
 /// keeps a residual `e_i` (0 at first) and in each round it trains sends `C(Δ_i + e_i)`, then
 /// sets `e_i ← Δ_i + e_i - D(C(Δ_i + e_i))`. What the coordinator received from a client over
-/// its rounds therefore sums to what it computed, minus the last residual, which stays within
-/// one quantisation step instead of piling up bias round after round.
+/// its rounds therefore sums to what it computed, minus the last residual (the last encoding's
+/// error, at most half an int8 step), instead of piling up bias round after round.
 ///
 /// The residual belongs to the logical client, not to the process, and depends only on that
 /// client's own updates, so results do not depend on the number of client processes. It costs
