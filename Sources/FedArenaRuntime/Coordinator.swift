@@ -48,6 +48,13 @@ public actor Coordinator {
         var dropped: Set<ClientID> = []
         var rejections = RejectionLog()
         var lateUpdates = 0
+        /// Clients challenged by the training audit whose OPENING has not arrived.
+        var awaitingOpening: Set<ClientID> = []
+        /// The steps each challenged client must open.
+        var challenges: [ClientID: [Int]] = [:]
+        var openings: [ClientID: [StepOpening]] = [:]
+        /// Bytes the training audit added (commitments, CHALLENGEs, OPENINGs).
+        var auditBytes = 0
         var started: ContinuousClock.Instant
         var collected: ContinuousClock.Instant?
         /// The model the round's TRAIN carries (sent again to a process that reconnects mid-round).
@@ -220,7 +227,7 @@ public actor Coordinator {
 
             let input = RoundInput(
                 round: round, selected: state.selected, updates: state.updates.values.sorted { $0.client < $1.client },
-                globalModel: model)
+                globalModel: model, openings: state.openings)
             if let onUpdates = environment.onUpdates, !input.updates.isEmpty { try onUpdates(round, input.updates) }
             let pipelineStart = ContinuousClock.now
             let outcome = pipeline.run(input, state: &pipelineState, logger: logger)
@@ -276,6 +283,7 @@ public actor Coordinator {
         if overBudget(message.peer, log: &state.rejections) { return }
         switch decode(message) {
         case .success(.update(let update)): try accept(update, from: message.peer, in: &state)
+        case .success(.opening(let opening)): acceptOpening(opening, bytes: message.payload.count, from: message.peer, in: &state)
         case .success(.hello(let hello)):
             // A repeated HELLO on the same connection changes nothing (and earns no second TRAIN).
             let known = processOfPeer[message.peer] != nil
@@ -292,6 +300,7 @@ public actor Coordinator {
                 for client in processes[index]?.clients ?? [] where state.pending.remove(client) != nil || state.optional.remove(client) != nil {
                     state.dropped.insert(client)
                 }
+                for client in processes[index]?.clients ?? [] { state.awaitingOpening.remove(client) }
             }
         case .success(let other):
             reject(message.peer, client: nil, .unexpected, "unexpected \(other.kindName) from a client", log: &state.rejections)
@@ -452,6 +461,7 @@ public actor Coordinator {
             client: update.client, round: update.round, sampleCount: update.sampleCount, delta: update.delta,
             trainLoss: update.trainLoss, sketch: update.sketch)
         accepted.auditSamples = update.auditSamples
+        accepted.commitment = update.commitment
         // The pipeline's content check, run on arrival too, so that a malformed update does not
         // take the slot of the client's valid one.
         if let reason = RoundPipeline.problem(with: accepted, parameterCount: pipeline.parameterCount) {
@@ -475,6 +485,48 @@ public actor Coordinator {
             }
         }
         state.updates[update.client] = accepted
+        challenge(accepted, peer: peer, nonce: update.nonce, in: &state)
+    }
+
+    /// Sends the training audit's CHALLENGE for an accepted update with a valid commitment;
+    /// the round then also waits for the client's OPENING (until its deadline).
+    private func challenge(_ update: ClientUpdate, peer: PeerID, nonce: UInt64, in state: inout RoundState) {
+        guard let verifier = pipeline.trainingAudit, let commitment = update.commitment else { return }
+        state.auditBytes += 1 + 4 + commitment.root.count + 4 + 4 * commitment.stepCount
+        guard verifier.commitmentProblem(update) == nil else { return }
+        let steps = verifier.challenge(commitment, round: state.round, client: update.client)
+        let bytes = WireCodec.encode(.challenge(WireMessage.Challenge(round: state.round, nonce: nonce, client: update.client, steps: steps)))
+        state.auditBytes += bytes.count
+        if send(bytes, to: peer) {
+            state.challenges[update.client] = steps
+            state.awaitingOpening.insert(update.client)
+        }
+    }
+
+    /// Keeps a client's OPENING for the pipeline's verification, if it answers this round's CHALLENGE.
+    private func acceptOpening(_ opening: WireMessage.Opening, bytes: Int, from peer: PeerID, in state: inout RoundState) {
+        guard let index = processOfPeer[peer] else {
+            reject(peer, client: opening.client, .unknownPeer, "OPENING from a peer that never said HELLO", log: &state.rejections)
+            return
+        }
+        if case .wrongNonce = nonces.freshness(round: opening.round, nonce: opening.nonce, currentRound: state.round) {
+            reject(peer, client: opening.client, .replay, "OPENING for round \(opening.round) with a nonce that round's TRAIN did not carry", log: &state.rejections)
+            return
+        }
+        guard opening.round == state.round else {
+            state.lateUpdates += 1
+            logger.info("OPENING from \(opening.client) for round \(opening.round) (now round \(state.round)) ignored")
+            return
+        }
+        guard hostOfClient[opening.client] == index, state.awaitingOpening.contains(opening.client) else {
+            reject(
+                peer, client: opening.client, .notSelected, "\(opening.client) was not challenged in round \(state.round), or already opened",
+                log: &state.rejections)
+            return
+        }
+        state.auditBytes += bytes
+        state.awaitingOpening.remove(opening.client)
+        state.openings[opening.client] = opening.openings
     }
 
     // MARK: - Rounds
@@ -511,7 +563,7 @@ public actor Coordinator {
     /// when only late processes' clients are left, until their answers meet the quorum (so a
     /// round in which every process was late, e.g. still loading data, does not close empty).
     private func waitsForMore(_ state: RoundState) -> Bool {
-        if !state.pending.isEmpty { return true }
+        if !state.pending.isEmpty || !state.awaitingOpening.isEmpty { return true }
         guard !state.optional.isEmpty else { return false }
         let needed = max(1, Int((environment.config.clients.quorum * Double(state.selected.count)).rounded(.up)))
         return state.updates.count < needed
@@ -529,6 +581,10 @@ public actor Coordinator {
                 }
             }
             logger.warning("round \(state.round): \(state.pending.count) selected clients did not answer in time: \(state.pending.sorted().map(\.rawValue))")
+        }
+        if !state.awaitingOpening.isEmpty {
+            logger.warning("round \(state.round): \(state.awaitingOpening.count) challenged clients sent no OPENING in time: \(state.awaitingOpening.sorted().map(\.rawValue))")
+            state.awaitingOpening.removeAll()
         }
         state.dropped.formUnion(state.pending)
         state.dropped.formUnion(state.optional)
@@ -570,7 +626,7 @@ public actor Coordinator {
         var weights = [String: Double]()
         for (client, weight) in outcome.weights { weights[String(client.rawValue)] = weight }
         let collected = state.collected ?? .now
-        return RoundMetrics(
+        var record = RoundMetrics(
             round: state.round, accuracy: evaluation.accuracy, loss: evaluation.loss, perClassAccuracy: evaluation.perClassAccuracy,
             selected: state.selected.map(\.rawValue), accepted: outcome.validated.map(\.rawValue),
             dropped: state.dropped.sorted().map(\.rawValue), rejected: rejections.kept, rejectedCount: rejections.count,
@@ -584,6 +640,19 @@ public actor Coordinator {
             maliciousAccepted: attacking.map { $0.filter { screened.contains($0) && validated.contains($0) }.count },
             maliciousWeight: attack.map { attack in outcome.weights.filter { attack.isMalicious($0.key) }.map(\.value).reduce(0, +) },
             modelSHA256: modelSHA256, detection: detectionRecord)
+        if pipeline.trainingAudit != nil {
+            var failures = [String: Int]()
+            var failed = [String: String]()
+            for (client, verdict) in outcome.trainingAudits {
+                guard let failure = verdict.failure else { continue }
+                failures[failure.rawValue, default: 0] += 1
+                failed[String(client.rawValue)] = "\(failure.rawValue): \(verdict.message)"
+            }
+            record.trainingAudit = TrainingAuditRoundMetrics(
+                bytes: state.auditBytes, verifySeconds: outcome.trainingAuditSeconds, audited: outcome.trainingAudits.count,
+                openedSteps: outcome.trainingAudits.values.reduce(0) { $0 + $1.openedSteps.count }, failures: failures, failed: failed)
+        }
+        return record
     }
 
     /// The `detection` object of a metrics line.
@@ -658,6 +727,8 @@ extension WireMessage {
         case .update: "UPDATE"
         case .shutdown: "SHUTDOWN"
         case .error: "ERROR"
+        case .challenge: "CHALLENGE"
+        case .opening: "OPENING"
         }
     }
 }

@@ -27,8 +27,8 @@ struct WireCodecTests {
             round: 3, client: ClientID(17), sampleCount: 1_200, trainLoss: 0.25, delta: delta,
             metrics: ["accuracy": 0.91, "norm": 3.5]))
         let bytes = WireCodec.encode(update)
-        // Header, round + nonce + client + sampleCount + trainLoss, delta, two metrics, two flags.
-        #expect(bytes.count == 16 + 8 * 5 + 4 + 79_510 * 4 + 4 + (4 + 8 + 8) + (4 + 4 + 8) + 1 + 1)
+        // Header, round + nonce + client + sampleCount + trainLoss, delta, two metrics, three flags.
+        #expect(bytes.count == 16 + 8 * 5 + 4 + 79_510 * 4 + 4 + (4 + 8 + 8) + (4 + 4 + 8) + 1 + 1 + 1)
         let decoded = try WireCodec.decode(bytes, limits: DecodeLimits(expectedParameterCount: 79_510))
         #expect(decoded == update)
     }
@@ -50,7 +50,7 @@ struct WireCodecTests {
         let bytes = WireCodec.encode(.shutdown(.init(reason: "bye")))
         #expect(bytes.count == 16 + 4 + 3)
         #expect(Array(bytes[0..<4]) == [0x46, 0x41, 0x52, 0x57])
-        #expect(Array(bytes[4..<6]) == [2, 0])  // version 2, little-endian
+        #expect(Array(bytes[4..<6]) == [3, 0])  // version 3, little-endian
         #expect(bytes[6] == 5)  // SHUTDOWN
         #expect(bytes[7] == 0)  // flags
         #expect(Array(bytes[8..<12]) == [7, 0, 0, 0])  // payload length
@@ -67,7 +67,7 @@ struct WireCodecTests {
         expected += Frame.le(Int64(5)) + Frame.le(Int64(9)) + Frame.le((1.5).bitPattern)
         expected += Frame.le(UInt32(2)) + Frame.le(Float(1).bitPattern) + Frame.le(Float(-2).bitPattern)
         expected += Frame.le(UInt32(2)) + Frame.str("a") + Frame.le((1.0).bitPattern) + Frame.str("b") + Frame.le((2.0).bitPattern)
-        expected += [0, 0]  // no sketch, no audit samples
+        expected += [0, 0, 0]  // no sketch, no audit samples, no commitment
         #expect(bytes[6] == 4)
         #expect(Frame.payload(of: bytes) == expected)
     }
@@ -322,7 +322,7 @@ struct WireCodecTests {
         func update(_ keys: [String]) -> [UInt8] {
             var payload = prefix + Frame.le(UInt32(keys.count))
             for key in keys { payload += Frame.str(key) + Frame.le((1.0).bitPattern) }
-            return Frame.message(type: 4, payload: payload + [0, 0])
+            return Frame.message(type: 4, payload: payload + [0, 0, 0])
         }
         #expect(decodeError(update(["a", "b"])) == nil)
         #expect(decodeError(update(["b", "a"]))?.code == .malformed)
