@@ -12,9 +12,11 @@ import Foundation
 /// set. Its per-class null distribution of the per-sample cross-entropy `ℓ = −log p(y | x)` comes
 /// from `folds`-fold cross-validation on the root set (out-of-fold losses: mean `μ_c`, variance
 /// `σ²_c` of class `c`, floored at 0.01; a class with fewer than 2 out-of-fold samples uses the
-/// pooled values). A client's statistic is `z = Σ_i (ℓ_i − μ_{y_i}) / √(Σ_i σ²_{y_i})` over its
-/// samples (about standard normal for real data labelled correctly, whatever its class mix),
-/// and its score `1 / (1 + exp(−(z − z_center) / z_width))`. A client with no samples scores 0.
+/// pooled values). A client with `n_c` samples of class `c` has the statistic
+/// `z = Σ_i (ℓ_i − μ_{y_i}) / √(Σ_c n_c σ²_c + Σ_c n_c² σ²_c / m_c)`, where `m_c` is the class's
+/// root count: the second term is the uncertainty of the estimated `μ_c` (about 50 root samples a
+/// class), which dominates for a client with hundreds of samples of one class. `z` is then
+/// roughly standard normal for real data labelled correctly, whatever its class mix, and its score `1 / (1 + exp(−(z − z_center) / z_width))`. A client with no samples scores 0.
 ///
 /// The classifier is trained on the folds in fixed order (shuffles from `seed` and the fold),
 /// so scores depend only on the root set and the samples.
@@ -105,8 +107,9 @@ public struct LabelConsistency: Detector {
         }
         let pooledMoments = moments(pooled)
         let perClass = losses.map { $0.count >= 2 ? moments($0) : pooledMoments }
+        let counts = losses.map { $0.count >= 2 ? $0.count : pooled.count }
         let classifier = try Classifier.train(on: rootSet, epochs: epochs, learningRate: learningRate, stream: UInt64(folds))
-        return Reference(classifier: classifier, mean: perClass.map(\.0), variance: perClass.map(\.1))
+        return Reference(classifier: classifier, mean: perClass.map(\.0), variance: perClass.map(\.1), counts: counts)
     }
 
     /// The fitted classifier and its null distribution.
@@ -116,17 +119,23 @@ public struct LabelConsistency: Detector {
         public let mean: [Double]
         /// `σ²_c`.
         public let variance: [Double]
+        /// `m_c`, the out-of-fold losses behind `μ_c`.
+        public let counts: [Int]
 
         /// The suspicion of one client's samples.
         func judge(_ samples: LabeledSamples, center: Double, width: Double) -> Suspicion {
             let losses = classifier.losses(samples)
             let predicted = classifier.predictions(samples)
             var excess = 0.0
-            var variance = 0.0
+            var perClass = [Int](repeating: 0, count: mean.count)
             for (index, loss) in losses.enumerated() {
                 let label = Int(samples.labels[index])
                 excess += loss - mean[label]
-                variance += self.variance[label]
+                perClass[label] += 1
+            }
+            var variance = 0.0
+            for (c, n) in perClass.enumerated() where n > 0 {
+                variance += Double(n) * self.variance[c] + Double(n * n) * self.variance[c] / Double(counts[c])
             }
             let z = excess / variance.squareRoot()
             let disagree = zip(predicted, samples.labels).filter { $0 != $1 }.count

@@ -7,7 +7,7 @@ import Testing
 @Suite struct MerkleTreeTests {
     static func leaf(_ byte: UInt8) -> [UInt8] { Array(SHA256.hash(data: [byte])) }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
 
     /// Roots from this script (hashlib; inner node = sha256(b'\x01' + left + right), the last
     /// node of an odd level promoted unchanged):
