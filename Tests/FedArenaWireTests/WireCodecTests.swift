@@ -132,8 +132,8 @@ struct WireCodecTests {
 
     @Test func wrongVersionIsRejected() {
         var bytes = WireCodec.encode(.shutdown(.init(reason: "x")))
-        // Version 1 (before the round nonce) is refused like any other unknown version.
-        for version: UInt16 in [0, 1, 3, 0x0200, .max] {
+        // Versions 1 (before the round nonce) and 2 (before the training audit) are refused like any other unknown version.
+        for version: UInt16 in [0, 1, 2, 4, 0x0300, .max] {
             bytes.replaceSubrange(4..<6, with: Frame.le(version))
             let error = decodeError(Frame.fixChecksum(bytes))
             #expect(error?.code == .unsupportedVersion)
@@ -147,7 +147,7 @@ struct WireCodecTests {
         magic[2] = 0x00
         #expect(decodeError(magic)?.code == .badMagic)
         #expect(decodeError([0x47])?.code == .badMagic)
-        for type: UInt8 in [0, 7, 0xFF] {
+        for type: UInt8 in [0, 9, 0xFF] {
             var typed = bytes
             typed[6] = type
             #expect(decodeError(Frame.fixChecksum(typed))?.code == .unknownType)
@@ -278,7 +278,7 @@ struct WireCodecTests {
         #expect(try WireCodec.decode(WireCodec.encode(message), limits: limits) == message)
         var payload = Frame.payload(of: WireCodec.encode(message))
         var bad = payload
-        bad[payload.count - 1 - 4 * 6 - 4 - 4 * 3 - 4 - 8 - 1] = 2  // the sketch flag
+        bad[payload.count - 1 - 1 - 4 * 6 - 4 - 4 * 3 - 4 - 8 - 1] = 2  // the sketch flag (before the audit and commitment flags)
         #expect(decodeError(Frame.message(type: 4, payload: bad))?.code == .malformed)
         // Embeddings that do not match classes x dimension.
         let mismatched = WireMessage.update(.init(

@@ -55,7 +55,8 @@ import Testing
         #expect(!MerkleTree.verify(leaf: leaves[2], index: 2, leafCount: 6, proof: flipped, root: tree.root))
         #expect(!MerkleTree.verify(leaf: leaves[2], index: 2, leafCount: 6, proof: Array(proof.dropLast()), root: tree.root))
         #expect(!MerkleTree.verify(leaf: leaves[2], index: 2, leafCount: 6, proof: proof + [leaves[0]], root: tree.root))
-        #expect(!MerkleTree.verify(leaf: leaves[2], index: 2, leafCount: 7, proof: proof, root: tree.root))
+        // The leaf count shapes the path: in a tree of 5 leaves index 2 has no sibling at the third level.
+        #expect(!MerkleTree.verify(leaf: leaves[2], index: 2, leafCount: 3, proof: proof, root: tree.root))
         #expect(!MerkleTree.verify(leaf: leaves[2], index: 6, leafCount: 6, proof: proof, root: tree.root))
     }
 }
