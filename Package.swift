@@ -75,7 +75,9 @@ var targets: [Target] = [
     .testTarget(name: "FedArenaAttacksTests", dependencies: ["FedArenaAttacks", "FedArenaTesting", "FedArenaDefenses", "FedArenaSynthesis"]),
     .testTarget(
         name: "FedArenaRuntimeTests",
-        dependencies: ["FedArenaRuntime", "FedArenaTesting", "FedArenaWire", "FedArenaModels"]),
+        dependencies: [
+            "FedArenaRuntime", "FedArenaTesting", "FedArenaWire", "FedArenaModels", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
     .testTarget(name: "FedArenaScenariosTests", dependencies: ["FedArenaScenarios", "FedArenaRuntime", "FedArenaData"]),
     // Drives the built `fedarena` binary: real processes, real ZeroMQ over loopback.
     .testTarget(

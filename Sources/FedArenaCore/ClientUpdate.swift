@@ -14,6 +14,8 @@ public struct ClientUpdate: Sendable, Equatable {
     public var sketch: DataSketch?
     /// Raw training samples revealed for the opt-in `audit-c2st` detector, if any.
     public var auditSamples: LabeledSamples?
+    /// The client's commitment to its local steps (`training-audit`), if it sent one.
+    public var commitment: TrainingCommitment?
     /// The coordinator's trust in this update, in [0, 1] (default 1): the detection decision's
     /// weight (``DetectionDecision/weight`` in `FedArenaDefenses`: 1 accept, the down-weight
     /// factor, 0 exclude). Never sent by clients. Every aggregation rule treats 0 as exclusion;

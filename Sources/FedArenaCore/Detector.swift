@@ -60,24 +60,53 @@ public struct DetectorRequirements: Sendable, Equatable {
     /// The sketch clients must send, or `nil`.
     public var sketch: Sketch?
     /// How many training samples each client reveals per round (opt-in audits), or `nil`.
+    /// With ``trainingAudit`` set, the runtime provides the verified opened batches instead of
+    /// samples the client chose.
     public var revealedSamples: Int?
+    /// The training audit clients must take part in (commitment with the UPDATE, CHALLENGE /
+    /// OPENING), or `nil`.
+    public var trainingAudit: TrainingAuditRequest?
 
     /// Creates requirements (none by default).
-    public init(rootUpdate: Bool = false, sketch: Sketch? = nil, revealedSamples: Int? = nil) {
+    public init(rootUpdate: Bool = false, sketch: Sketch? = nil, revealedSamples: Int? = nil, trainingAudit: TrainingAuditRequest? = nil) {
         self.rootUpdate = rootUpdate
         self.sketch = sketch
         self.revealedSamples = revealedSamples
+        self.trainingAudit = trainingAudit
     }
 
     /// Whether anything at all is required.
     public var needsRootSet: Bool { rootUpdate || sketch != nil || revealedSamples != nil }
 
-    /// The union of two detectors' requirements (the first sketch and the largest sample count win).
+    /// The union of two detectors' requirements (the first sketch and audit and the largest sample count win).
     public func merged(with other: DetectorRequirements) -> DetectorRequirements {
         DetectorRequirements(
             rootUpdate: rootUpdate || other.rootUpdate, sketch: sketch ?? other.sketch,
-            revealedSamples: [revealedSamples, other.revealedSamples].compactMap { $0 }.max())
+            revealedSamples: [revealedSamples, other.revealedSamples].compactMap { $0 }.max(),
+            trainingAudit: trainingAudit ?? other.trainingAudit)
     }
+}
+
+/// How many committed steps the coordinator opens per audited client and round
+/// (``DetectorRequirements/trainingAudit``): the last step always (it binds the update), the
+/// `largestSteps` steps of largest committed norm, and `randomSteps` drawn uniformly from the rest.
+public struct TrainingAuditRequest: Sendable, Equatable {
+    /// Steps drawn uniformly at random (after the UPDATE arrived).
+    public var randomSteps: Int
+    /// Steps of the largest committed norms.
+    public var largestSteps: Int
+
+    /// Creates a request.
+    /// - Parameters:
+    ///   - randomSteps: uniformly drawn steps.
+    ///   - largestSteps: largest-norm steps.
+    public init(randomSteps: Int, largestSteps: Int) {
+        self.randomSteps = randomSteps
+        self.largestSteps = largestSteps
+    }
+
+    /// The most steps one challenge opens (the last step included).
+    public var maxOpened: Int { 1 + randomSteps + largestSteps }
 }
 
 /// How suspicious one client's update looks to one detector.
@@ -146,8 +175,11 @@ public struct DetectionContext: Sendable {
     public var referenceUpdate: ParameterVector?
     /// The sketches clients sent, by client.
     public var sketches: [ClientID: DataSketch]
-    /// Training samples clients revealed (opt-in audits), by client.
+    /// Training samples clients revealed (opt-in audits), by client; with a training audit,
+    /// the batches of the steps that were opened and verified.
     public var revealedSamples: [ClientID: LabeledSamples]
+    /// The training audit's verdict per client (when a detector asked for the audit).
+    public var trainingAudits: [ClientID: TrainingAuditVerdict] = [:]
     /// Samples of the coordinator's reference generators fitted on its root set, for
     /// detectors that contrast revealed samples with known-synthetic ones.
     public var referenceSynthetic: LabeledSamples?

@@ -110,15 +110,24 @@ public final class LocalTrainer {
         try train(from: global, on: samples) { epoch in SeededGenerator(seed: seed, stream: stream + [UInt64(epoch)]) }
     }
 
+    /// What ``train(from:on:epochGenerator:observe:)`` shows an observer after each step: the
+    /// 1-based step, the batch's rows and labels, and the weights after the step (valid only
+    /// during the call).
+    public typealias StepObserver = (
+        _ step: Int, _ inputs: UnsafeBufferPointer<Float>, _ labels: UnsafeBufferPointer<Int32>, _ weightsAfter: UnsafeBufferPointer<Float>
+    ) -> Void
+
     /// Trains from `global` on `samples`, taking each epoch's shuffling generator from the caller.
     /// - Parameters:
     ///   - global: the global parameters `w_global` (not modified).
     ///   - samples: the client's samples.
     ///   - epochGenerator: the generator for epoch `e` (0-based); its `permutation(n)` orders the samples.
+    ///   - observe: called after every step (the training audit commits to each one), or `nil`.
     /// - Returns: the local parameters, the update and the epoch losses.
     /// - Throws: ``ModelError`` when the parameters or samples do not fit the model.
     public func train(
-        from global: ParameterVector, on samples: LabeledSamples, epochGenerator: (_ epoch: Int) -> SeededGenerator
+        from global: ParameterVector, on samples: LabeledSamples, epochGenerator: (_ epoch: Int) -> SeededGenerator,
+        observe: StepObserver? = nil
     ) throws(ModelError) -> LocalTrainingResult {
         try model.validate(parameters: global)
         try model.validate(samples: samples)
@@ -134,7 +143,7 @@ public final class LocalTrainer {
                 let order = generator.permutation(count)
                 // Dropout masks continue the epoch's generator after its shuffle.
                 workspace.trainingGenerator = generator
-                let (loss, epochSteps) = runEpoch(samples: samples, order: order)
+                let (loss, epochSteps) = runEpoch(samples: samples, order: order, firstStep: steps + 1, observe: observe)
                 workspace.trainingGenerator = nil
                 losses.append(loss)
                 steps += epochSteps
@@ -149,7 +158,7 @@ public final class LocalTrainer {
 
     /// One pass over `samples` in `order`. The hot loop: no allocation, no copy-on-write.
     /// - Returns: the mean loss over the samples and the number of steps.
-    private func runEpoch(samples: LabeledSamples, order: [Int]) -> (Double, Int) {
+    private func runEpoch(samples: LabeledSamples, order: [Int], firstStep: Int, observe: StepObserver?) -> (Double, Int) {
         let model = self.model
         let optimizer = configuration.optimizer
         let plain = optimizer.isPlain
@@ -191,6 +200,7 @@ public final class LocalTrainer {
                             optimizer.finishStep(parameters: weights, velocity: UnsafeBufferPointer(velocity))
                         }
                         lossSum += loss * Double(rows)
+                        if let observe { observe(firstStep + steps, inputs, labels, UnsafeBufferPointer(weights)) }
                         steps += 1
                         start += rows
                     }
@@ -198,5 +208,38 @@ public final class LocalTrainer {
             }
         }
         return (lossSum / Double(count), steps)
+    }
+
+    /// Recomputes one plain SGD step exactly as ``train(from:on:epochGenerator:observe:)`` takes it
+    /// (same kernels, same gather buffers), for the coordinator's training audit.
+    /// - Parameters:
+    ///   - weights: the weights before the step.
+    ///   - batch: the step's rows and labels (at most the batch size).
+    /// - Returns: the weights after the step.
+    /// - Throws: ``ModelError`` `.invalidConfiguration` with momentum or weight decay (the step
+    ///   would depend on an optimizer state no opening carries), or when the weights or batch do
+    ///   not fit the model or the batch is empty or larger than the batch size.
+    public func replayStep(from weights: ParameterVector, batch: LabeledSamples) throws(ModelError) -> [Float] {
+        guard configuration.optimizer.isPlain else {
+            throw ModelError(.invalidConfiguration, "a step can be replayed only with plain SGD (no momentum, no weight decay)")
+        }
+        try model.validate(parameters: weights)
+        try model.validate(samples: batch)
+        let rows = batch.count
+        guard rows >= 1, rows <= configuration.batchSize else {
+            throw ModelError(.invalidConfiguration, "a batch of \(rows) rows cannot be a step of batch size \(configuration.batchSize)")
+        }
+        _ = weights.values.withUnsafeBufferPointer { self.weights.update(fromContentsOf: $0) }
+        let features = model.inputCount
+        batch.features.withUnsafeBufferPointer { x in
+            batchFeatures.baseAddress!.update(from: x.baseAddress!, count: rows * features)
+        }
+        batch.labels.withUnsafeBufferPointer { y in batchLabels.baseAddress!.update(from: y.baseAddress!, count: rows) }
+        workspace.trainingGenerator = nil
+        _ = model.sgdStep(
+            parameters: self.weights, inputs: UnsafeBufferPointer(start: batchFeatures.baseAddress!, count: rows * features),
+            labels: UnsafeBufferPointer(start: batchLabels.baseAddress!, count: rows), learningRate: configuration.optimizer.learningRate,
+            workspace: workspace)
+        return Array(self.weights)
     }
 }

@@ -213,6 +213,8 @@ public struct RoundMetrics: Codable, Sendable, Equatable {
     /// Bytes of the round's accepted UPDATE messages as they travelled (16-byte header
     /// included; smaller with `transport.compression`), `null` in records made before this key.
     @Nullable public var updateBytes: Int? = nil
+    /// What the training audit cost and found this round, `null` without `training-audit`.
+    @Nullable public var trainingAudit: TrainingAuditRoundMetrics? = nil
 
     /// At most this many rejections are kept per round with their reasons.
     public static let keptRejections = 20
@@ -272,6 +274,39 @@ public struct RoundMetrics: Codable, Sendable, Equatable {
         case maliciousWeight = "malicious_weight"
         case modelSHA256 = "model_sha256"
         case updateBytes = "update_bytes"
+        case trainingAudit = "training_audit"
+    }
+}
+
+/// The `training_audit` object of a metrics line: the audit's bytes, coordinator time and verdicts.
+public struct TrainingAuditRoundMetrics: Codable, Sendable, Equatable {
+    /// Bytes the audit added on the wire: the commitments inside the UPDATEs, the CHALLENGEs and the OPENINGs.
+    public var bytes: Int
+    /// Coordinator seconds spent verifying openings (recomputing steps, hashing, proofs).
+    public var verifySeconds: Double
+    /// Clients audited (updates that reached the pipeline).
+    public var audited: Int
+    /// Steps opened over all clients.
+    public var openedSteps: Int
+    /// Clients whose audit failed, by reason (`wrong batch`, `no opening`, ...).
+    public var failures: [String: Int]
+    /// The failing clients with their reasons (client → message).
+    public var failed: [String: String]
+
+    /// Creates a record.
+    public init(bytes: Int, verifySeconds: Double, audited: Int, openedSteps: Int, failures: [String: Int], failed: [String: String]) {
+        self.bytes = bytes
+        self.verifySeconds = verifySeconds
+        self.audited = audited
+        self.openedSteps = openedSteps
+        self.failures = failures
+        self.failed = failed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bytes, audited, failures, failed
+        case verifySeconds = "verify_seconds"
+        case openedSteps = "opened_steps"
     }
 }
 

@@ -191,6 +191,8 @@ public struct ClientRuntime: Sendable {
         var compressor = UpdateCompressor(config.transport)
 
         var deferred = [WireMessage]()
+        // The training audit's transcripts of the last TRAIN, until their CHALLENGE is answered.
+        var transcripts = [ClientID: (round: Int, nonce: UInt64, transcript: StepTranscript)]()
         while true {
             let message: WireMessage
             if deferred.isEmpty {
@@ -212,14 +214,27 @@ public struct ClientRuntime: Sendable {
                     logger.notice("process \(processIndex): skipped the TRAIN of round \(train.round), round \(newer)'s is waiting")
                     continue
                 }
+                transcripts.removeAll()
                 do throws(RuntimeError) {
                     try await serve(
                         train, engine: engine, trainer: trainer, plan: plan, config: config, federation: federation, poisoned: poisoned,
                         attack: attack, requirements: requirements, adversary: adversary, events: events, deferred: &deferred,
-                        limits: limits, compressor: &compressor)
+                        limits: limits, compressor: &compressor, transcripts: &transcripts)
                 } catch {
                     // A client that cannot train, sketch or craft as the scenario says would
                     // make the run's numbers wrong: the coordinator is told, and stops the run.
+                    report(error, code: ErrorCode.round)
+                    throw error
+                }
+            case .challenge(let challenge):
+                guard let kept = transcripts[challenge.client], kept.round == challenge.round, kept.nonce == challenge.nonce else {
+                    logger.warning("process \(processIndex): CHALLENGE for \(challenge.client) in round \(challenge.round) matches no kept transcript; ignored")
+                    continue
+                }
+                transcripts[challenge.client] = nil
+                let opening = WireMessage.Opening(
+                    round: challenge.round, nonce: challenge.nonce, client: challenge.client, openings: kept.transcript.openings(challenge.steps))
+                do throws(RuntimeError) { try send(.opening(opening)) } catch {
                     report(error, code: ErrorCode.round)
                     throw error
                 }
@@ -262,7 +277,8 @@ public struct ClientRuntime: Sendable {
         _ train: WireMessage.Train, engine: ModelEngine, trainer: LocalTrainer, plan: RoundPlan, config: ScenarioConfig,
         federation: FederationData, poisoned: [ClientID: LabeledSamples], attack: AttackEngine?,
         requirements: DetectorRequirements, adversary: ZMQClientTransport?, events: Events, deferred: inout [WireMessage],
-        limits: DecodeLimits, compressor: inout UpdateCompressor
+        limits: DecodeLimits, compressor: inout UpdateCompressor,
+        transcripts: inout [ClientID: (round: Int, nonce: UInt64, transcript: StepTranscript)]
     ) async throws(RuntimeError) {
         var pooled = [WireMessage.Update]()
         for client in train.clients {
@@ -272,15 +288,26 @@ public struct ClientRuntime: Sendable {
             }
             let attacking = attack?.attacks(client, round: train.round) ?? false
             let data = attacking ? (poisoned[client] ?? shard) : shard
-            let result = try engine.train(global: train.model, on: data, client: client, round: train.round, plan: plan, using: trainer)
+            // The training audit: commit to every step while training (the transcript is the observer).
+            let transcript = requirements.trainingAudit == nil
+                ? nil : StepTranscript(global: train.model, featureCount: data.featureCount, classCount: data.classCount)
+            let result = try engine.train(
+                global: train.model, on: data, client: client, round: train.round, plan: plan, using: trainer,
+                observe: transcript.map { transcript in
+                    { step, inputs, labels, after in transcript.record(step: step, inputs: inputs, labels: labels, weightsAfter: after) }
+                })
             var update = WireMessage.Update(
                 round: train.round, nonce: train.nonce, client: client, sampleCount: data.count, trainLoss: result.loss, delta: result.delta, metrics: [:])
+            if let transcript {
+                update.commitment = transcript.commitment()
+                transcripts[client] = (train.round, train.nonce, transcript)
+            }
             if let sketch = requirements.sketch {
                 // An attacker that forges its sketch summarises its real data instead.
                 let sketched = attacking && attack?.plan.forgesSketch == true ? shard : data
                 update.sketch = try DetectionEngine.sketch(sketched, request: sketch, roundSeed: train.roundSeed, client: client, seed: config.seed)
             }
-            if let count = requirements.revealedSamples {
+            if let count = requirements.revealedSamples, requirements.trainingAudit == nil {
                 // The opt-in audit: the client reveals k of the samples it trained on.
                 update.auditSamples = DetectionEngine.auditSamples(
                     data, count: count, roundSeed: train.roundSeed, client: client, seed: config.seed)

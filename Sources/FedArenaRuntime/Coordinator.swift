@@ -53,6 +53,13 @@ public actor Coordinator {
         var dropped: Set<ClientID> = []
         var rejections = RejectionLog()
         var lateUpdates = 0
+        /// Clients challenged by the training audit whose OPENING has not arrived.
+        var awaitingOpening: Set<ClientID> = []
+        /// The steps each challenged client must open.
+        var challenges: [ClientID: [Int]] = [:]
+        var openings: [ClientID: [StepOpening]] = [:]
+        /// Bytes the training audit added (commitments, CHALLENGEs, OPENINGs).
+        var auditBytes = 0
         var started: ContinuousClock.Instant
         var collected: ContinuousClock.Instant?
         /// The model the round's TRAIN carries (sent again to a process that reconnects mid-round).
@@ -277,6 +284,7 @@ public actor Coordinator {
         if overBudget(message.peer, log: &state.rejections) { return }
         switch decode(message) {
         case .success(.update(let update)): try accept(update, wireBytes: message.payload.count, from: message.peer, in: &state)
+        case .success(.opening(let opening)): acceptOpening(opening, bytes: message.payload.count, from: message.peer, in: &state)
         case .success(.hello(let hello)):
             // A repeated HELLO on the same connection changes nothing (and earns no second TRAIN).
             let known = processOfPeer[message.peer] != nil
@@ -293,6 +301,7 @@ public actor Coordinator {
                 for client in processes[index]?.clients ?? [] where state.pending.remove(client) != nil || state.optional.remove(client) != nil {
                     state.dropped.insert(client)
                 }
+                for client in processes[index]?.clients ?? [] { state.awaitingOpening.remove(client) }
             }
         case .success(let other):
             reject(message.peer, client: nil, .unexpected, "unexpected \(other.kindName) from a client", log: &state.rejections)
@@ -453,6 +462,7 @@ public actor Coordinator {
             client: update.client, round: update.round, sampleCount: update.sampleCount, delta: update.delta,
             trainLoss: update.trainLoss, sketch: update.sketch)
         accepted.auditSamples = update.auditSamples
+        accepted.commitment = update.commitment
         // The pipeline's content check, run on arrival too, so that a malformed update does not
         // take the slot of the client's valid one.
         if let reason = RoundPipeline.problem(with: accepted, parameterCount: pipeline.parameterCount) {
@@ -477,6 +487,48 @@ public actor Coordinator {
         }
         state.updateBytes += wireBytes
         state.block.store(accepted)
+        challenge(accepted, peer: peer, nonce: update.nonce, in: &state)
+    }
+
+    /// Sends the training audit's CHALLENGE for an accepted update with a valid commitment;
+    /// the round then also waits for the client's OPENING (until its deadline).
+    private func challenge(_ update: ClientUpdate, peer: PeerID, nonce: UInt64, in state: inout RoundState) {
+        guard let verifier = pipeline.trainingAudit, let commitment = update.commitment else { return }
+        state.auditBytes += 1 + 4 + commitment.root.count + 4 + 4 * commitment.stepCount
+        guard verifier.commitmentProblem(update) == nil else { return }
+        let steps = verifier.challenge(commitment, round: state.round, client: update.client)
+        let bytes = WireCodec.encode(.challenge(WireMessage.Challenge(round: state.round, nonce: nonce, client: update.client, steps: steps)))
+        state.auditBytes += bytes.count
+        if send(bytes, to: peer) {
+            state.challenges[update.client] = steps
+            state.awaitingOpening.insert(update.client)
+        }
+    }
+
+    /// Keeps a client's OPENING for the pipeline's verification, if it answers this round's CHALLENGE.
+    private func acceptOpening(_ opening: WireMessage.Opening, bytes: Int, from peer: PeerID, in state: inout RoundState) {
+        guard let index = processOfPeer[peer] else {
+            reject(peer, client: opening.client, .unknownPeer, "OPENING from a peer that never said HELLO", log: &state.rejections)
+            return
+        }
+        if case .wrongNonce = nonces.freshness(round: opening.round, nonce: opening.nonce, currentRound: state.round) {
+            reject(peer, client: opening.client, .replay, "OPENING for round \(opening.round) with a nonce that round's TRAIN did not carry", log: &state.rejections)
+            return
+        }
+        guard opening.round == state.round else {
+            state.lateUpdates += 1
+            logger.info("OPENING from \(opening.client) for round \(opening.round) (now round \(state.round)) ignored")
+            return
+        }
+        guard hostOfClient[opening.client] == index, state.awaitingOpening.contains(opening.client) else {
+            reject(
+                peer, client: opening.client, .notSelected, "\(opening.client) was not challenged in round \(state.round), or already opened",
+                log: &state.rejections)
+            return
+        }
+        state.auditBytes += bytes
+        state.awaitingOpening.remove(opening.client)
+        state.openings[opening.client] = opening.openings
     }
 
     /// Hands the round's block to the pipeline (the block is released when this returns, before
@@ -485,7 +537,7 @@ public actor Coordinator {
         let collected = state.block.take()
         state.trainLosses = Dictionary(uniqueKeysWithValues: zip(collected.clients, collected.details.map(\.trainLoss)))
         if let onUpdates = environment.onUpdates, collected.count > 0 { try onUpdates(state.round, collected.matrix) }
-        let input = RoundInput(round: state.round, selected: state.selected, collected: collected, globalModel: model)
+        let input = RoundInput(round: state.round, selected: state.selected, collected: collected, globalModel: model, openings: state.openings)
         return pipeline.run(input, state: &pipelineState, logger: logger)
     }
 
@@ -525,7 +577,7 @@ public actor Coordinator {
     /// when only late processes' clients are left, until their answers meet the quorum (so a
     /// round in which every process was late, e.g. still loading data, does not close empty).
     private func waitsForMore(_ state: RoundState) -> Bool {
-        if !state.pending.isEmpty { return true }
+        if !state.pending.isEmpty || !state.awaitingOpening.isEmpty { return true }
         guard !state.optional.isEmpty else { return false }
         let needed = max(1, Int((environment.config.clients.quorum * Double(state.selected.count)).rounded(.up)))
         return state.block.count < needed
@@ -543,6 +595,10 @@ public actor Coordinator {
                 }
             }
             logger.warning("round \(state.round): \(state.pending.count) selected clients did not answer in time: \(state.pending.sorted().map(\.rawValue))")
+        }
+        if !state.awaitingOpening.isEmpty {
+            logger.warning("round \(state.round): \(state.awaitingOpening.count) challenged clients sent no OPENING in time: \(state.awaitingOpening.sorted().map(\.rawValue))")
+            state.awaitingOpening.removeAll()
         }
         state.dropped.formUnion(state.pending)
         state.dropped.formUnion(state.optional)
@@ -599,6 +655,18 @@ public actor Coordinator {
             maliciousWeight: attack.map { attack in outcome.weights.filter { attack.isMalicious($0.key) }.map(\.value).reduce(0, +) },
             modelSHA256: modelSHA256, detection: detectionRecord)
         record.updateBytes = state.updateBytes
+        if pipeline.trainingAudit != nil {
+            var failures = [String: Int]()
+            var failed = [String: String]()
+            for (client, verdict) in outcome.trainingAudits {
+                guard let failure = verdict.failure else { continue }
+                failures[failure.rawValue, default: 0] += 1
+                failed[String(client.rawValue)] = "\(failure.rawValue): \(verdict.message)"
+            }
+            record.trainingAudit = TrainingAuditRoundMetrics(
+                bytes: state.auditBytes, verifySeconds: outcome.trainingAuditSeconds, audited: outcome.trainingAudits.count,
+                openedSteps: outcome.trainingAudits.values.reduce(0) { $0 + $1.openedSteps.count }, failures: failures, failed: failed)
+        }
         return record
     }
 
@@ -674,6 +742,8 @@ extension WireMessage {
         case .update: "UPDATE"
         case .shutdown: "SHUTDOWN"
         case .error: "ERROR"
+        case .challenge: "CHALLENGE"
+        case .opening: "OPENING"
         }
     }
 }

@@ -34,12 +34,13 @@ struct ModelEngine: Sendable {
     ///   measured", when the client has no samples).
     /// - Throws: ``RuntimeError`` naming the client when its samples do not fit the model.
     func train(
-        global: ParameterVector, on samples: LabeledSamples, client: ClientID, round: Int, plan: RoundPlan, using localTrainer: LocalTrainer
+        global: ParameterVector, on samples: LabeledSamples, client: ClientID, round: Int, plan: RoundPlan, using localTrainer: LocalTrainer,
+        observe: LocalTrainer.StepObserver? = nil
     ) throws(RuntimeError) -> (delta: ParameterVector, loss: Double) {
         do {
-            let result = try localTrainer.train(from: global, on: samples) { epoch in
-                plan.trainingGenerator(client: client, round: round, epoch: epoch)
-            }
+            let result = try localTrainer.train(
+                from: global, on: samples, epochGenerator: { epoch in plan.trainingGenerator(client: client, round: round, epoch: epoch) },
+                observe: observe)
             return (result.delta, result.lastEpochLoss ?? .nan)
         } catch {
             throw RuntimeError(.configuration, "\(client) cannot train in round \(round): \(error)", cause: error)

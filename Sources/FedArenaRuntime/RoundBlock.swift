@@ -59,7 +59,8 @@ struct RoundBlock {
                 (block.baseAddress! + row * width).update(from: source.baseAddress!, count: width)
             }
         }
-        received[row] = (update.sampleCount, RoundUpdates.Details(trainLoss: update.trainLoss, sketch: update.sketch, auditSamples: update.auditSamples))
+        received[row] = (update.sampleCount, RoundUpdates.Details(
+            trainLoss: update.trainLoss, sketch: update.sketch, auditSamples: update.auditSamples, commitment: update.commitment))
         count += 1
     }
 

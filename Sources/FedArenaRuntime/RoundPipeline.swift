@@ -30,6 +30,8 @@ public struct RoundPipeline: Sendable {
     let detection: DetectionEngine?
     let rootSet: LabeledSamples
     let auditReference: LabeledSamples?
+    /// The training audit's verifier, when a detector asked for the audit.
+    let trainingAudit: TrainingAuditVerifier?
 
     /// Resolves a scenario into its engines (once per process).
     /// - Parameters:
@@ -51,6 +53,12 @@ public struct RoundPipeline: Sendable {
             self.auditReference = try DetectionEngine.referenceSynthetic(rootSet: rootSet, seed: config.seed)
         } else {
             self.auditReference = nil
+        }
+        if let request = detection?.requirements.trainingAudit {
+            self.trainingAudit = try TrainingAuditVerifier(
+                request: request, model: model.model, trainer: model.trainer, seed: config.seed, modelSpec: config.model)
+        } else {
+            self.trainingAudit = nil
         }
     }
 
@@ -118,6 +126,21 @@ public struct RoundPipeline: Sendable {
         }
         outcome.validated = collected.clients
 
+        // 1b. The training audit: recompute the opened steps of every valid update.
+        var audits = [ClientID: TrainingAuditVerdict]()
+        if let trainingAudit {
+            let start = ContinuousClock.now
+            for update in listed ?? collected.updates {
+                let verdict = trainingAudit.verify(update, global: input.globalModel, round: round, openings: input.openings[update.client])
+                if let failure = verdict.failure {
+                    logger.info("round \(round): \(update.client)'s training audit failed (\(failure.rawValue)): \(verdict.message)")
+                }
+                audits[update.client] = verdict
+            }
+            outcome.trainingAudits = audits
+            outcome.trainingAuditSeconds = start.duration(to: .now).seconds
+        }
+
         // 2. Quorum.
         let needed = max(1, Int((config.clients.quorum * Double(input.selected.count)).rounded(.up)))
         guard collected.count >= needed else {
@@ -145,12 +168,18 @@ public struct RoundPipeline: Sendable {
             // Detectors read per-client updates: the one place a round's deltas are copied out of the block.
             let valid = listed ?? collected.updates
             listed = nil
-            let detectionContext = DetectionContext(
+            // With the training audit, the sample detectors see the verified opened batches
+            // (proven to be what the update was trained on), not samples the client chose.
+            let revealed =
+                trainingAudit == nil
+                ? Dictionary(uniqueKeysWithValues: valid.compactMap { update in update.auditSamples.map { (update.client, $0) } })
+                : audits.compactMapValues(\.samples)
+            var detectionContext = DetectionContext(
                 round: round, roundSeed: plan.roundSeed(round), globalModel: input.globalModel, rootSet: rootSet,
                 referenceUpdate: context.referenceUpdate,
                 sketches: Dictionary(uniqueKeysWithValues: valid.compactMap { update in update.sketch.map { (update.client, $0) } }),
-                revealedSamples: Dictionary(uniqueKeysWithValues: valid.compactMap { update in update.auditSamples.map { (update.client, $0) } }),
-                referenceSynthetic: auditReference, memory: state.detectionMemory)
+                revealedSamples: revealed, referenceSynthetic: auditReference, memory: state.detectionMemory)
+            detectionContext.trainingAudits = audits
             var generator = SeededGenerator(seed: config.seed, stream: [RoundPlan.Stream.detection.rawValue, UInt64(round)])
             do {
                 let report = try detection.pipeline.run(valid, context: detectionContext, using: &generator)
@@ -252,22 +281,29 @@ public struct RoundInput: Sendable {
     public var collected: RoundUpdates?
     /// The global model `w_t` the clients started from.
     public var globalModel: ParameterVector
+    /// The steps each client opened in answer to its CHALLENGE (`training-audit`); a client
+    /// missing here sent no OPENING before the deadline.
+    public var openings: [ClientID: [StepOpening]]
 
-    /// Creates an input from per-client updates.
-    public init(round: Int, selected: [ClientID], updates: [ClientUpdate], globalModel: ParameterVector) {
+    /// Creates an input.
+    public init(round: Int, selected: [ClientID], updates: [ClientUpdate], globalModel: ParameterVector, openings: [ClientID: [StepOpening]] = [:]) {
         self.round = round
         self.selected = selected
         self.updates = updates
         self.globalModel = globalModel
+        self.openings = openings
     }
 
     /// Creates an input from a block of updates.
-    public init(round: Int, selected: [ClientID], collected: RoundUpdates, globalModel: ParameterVector) {
+    public init(
+        round: Int, selected: [ClientID], collected: RoundUpdates, globalModel: ParameterVector, openings: [ClientID: [StepOpening]] = [:]
+    ) {
         self.round = round
         self.selected = selected
         self.updates = []
         self.collected = collected
         self.globalModel = globalModel
+        self.openings = openings
     }
 }
 
@@ -303,6 +339,10 @@ public struct RoundOutcome: Sendable {
     public var nonFiniteTrainLosses = 0
     /// The detectors' report, when detectors ran.
     public var detection: DetectionReport?
+    /// The training audit's verdicts, by client (empty without `training-audit`).
+    public var trainingAudits: [ClientID: TrainingAuditVerdict] = [:]
+    /// Seconds the coordinator spent verifying openings.
+    public var trainingAuditSeconds = 0.0
     /// Why detection could not run this round, if it failed.
     public var detectionFailure: String?
     /// Why the coordinator's root update (FLTrust's reference, root-audit's yardstick) could not

@@ -18,6 +18,8 @@ public struct RoundPlan: Sendable {
         case attack = 7
         case sketch = 8
         case detection = 9
+        /// The training audit's challenges (mixed with the commitment's root).
+        case trainingAudit = 10
     }
 
     /// The scenario seed.

@@ -15,9 +15,12 @@ public struct RoundUpdates: Sendable {
         public var sketch: DataSketch?
         /// Its revealed samples, for `audit-c2st`.
         public var auditSamples: LabeledSamples?
+        /// Its commitment to its local steps (`training-audit`).
+        public var commitment: TrainingCommitment?
 
         /// Creates details.
-        public init(trainLoss: Double = .nan, sketch: DataSketch? = nil, auditSamples: LabeledSamples? = nil) {
+        public init(trainLoss: Double = .nan, sketch: DataSketch? = nil, auditSamples: LabeledSamples? = nil, commitment: TrainingCommitment? = nil) {
+            self.commitment = commitment
             self.trainLoss = trainLoss
             self.sketch = sketch
             self.auditSamples = auditSamples
@@ -50,7 +53,7 @@ public struct RoundUpdates: Sendable {
         self.matrix = matrix
         self.details = matrix.clients.map { client in
             let update = byClient[client]!
-            return Details(trainLoss: update.trainLoss, sketch: update.sketch, auditSamples: update.auditSamples)
+            return Details(trainLoss: update.trainLoss, sketch: update.sketch, auditSamples: update.auditSamples, commitment: update.commitment)
         }
     }
 
@@ -66,6 +69,7 @@ public struct RoundUpdates: Sendable {
         update.trainLoss = details[index].trainLoss
         update.sketch = details[index].sketch
         update.auditSamples = details[index].auditSamples
+        update.commitment = details[index].commitment
         return update
     }
 

@@ -6,7 +6,7 @@ struct ByteReader {
     private let buffer: UnsafeRawBufferPointer
     private var offset = 0
     private let kind: WireMessage.Kind
-    private let limits: DecodeLimits
+    let limits: DecodeLimits
 
     init(_ buffer: UnsafeRawBufferPointer, kind: WireMessage.Kind, limits: DecodeLimits) {
         self.buffer = buffer
@@ -35,6 +35,52 @@ struct ByteReader {
     mutating func u16(_ field: String) throws(WireError) -> UInt16 { try load(UInt16.self, field) }
 
     mutating func u64(_ field: String) throws(WireError) -> UInt64 { try load(UInt64.self, field) }
+
+    mutating func u32(_ field: String) throws(WireError) -> UInt32 { try load(UInt32.self, field) }
+
+    /// A `bytes` field that must hold exactly one 32-byte hash.
+    mutating func hash(_ field: String) throws(WireError) -> [UInt8] {
+        let count = Int(try load(UInt32.self, field + ".count"))
+        if count != 32 { throw WireError(.malformed, "\(kind).\(field) has \(count) bytes; a SHA-256 hash has 32") }
+        try need(32, field)
+        let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + 32)]))
+        offset += 32
+        return bytes
+    }
+
+    /// `hashes`: a u32 count (at most 64, a Merkle path) and that many 32-byte hashes.
+    mutating func hashes(_ field: String) throws(WireError) -> [[UInt8]] {
+        let count = try count(field, elementSize: 32, limit: 64)
+        var result = [[UInt8]]()
+        result.reserveCapacity(count)
+        for _ in 0..<count {
+            result.append([UInt8](UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + 32)])))
+            offset += 32
+        }
+        return result
+    }
+
+    /// A challenge's steps: a u32 count (at most ``DecodeLimits/maxOpenedSteps``) of `i64`
+    /// steps in `1...maxCommittedSteps`, strictly ascending.
+    mutating func steps(_ field: String) throws(WireError) -> [Int] {
+        let count = try count(field, elementSize: 8, limit: limits.maxOpenedSteps)
+        var steps = [Int]()
+        steps.reserveCapacity(count)
+        for position in 0..<count {
+            let step = try index("\(field)[\(position)]")
+            guard step >= 1, step <= limits.maxCommittedSteps, step > (steps.last ?? 0) else {
+                throw WireError(.malformed, "\(kind).\(field)[\(position)] is \(step); steps must be strictly ascending in 1...\(limits.maxCommittedSteps)")
+            }
+            steps.append(step)
+        }
+        return steps
+    }
+
+    /// The u32 count of an OPENING's step openings (at most ``DecodeLimits/maxOpenedSteps``,
+    /// each at least 80 bytes).
+    mutating func openingCount(_ field: String) throws(WireError) -> Int {
+        try count(field, elementSize: 80, limit: limits.maxOpenedSteps)
+    }
 
     /// An `i64` that must be a non-negative `Int` (an index, a count or a round).
     mutating func index(_ field: String) throws(WireError) -> Int {
@@ -99,8 +145,8 @@ struct ByteReader {
 
     /// A `vec` of finite float32 values, of the expected parameter dimension unless
     /// `parameters` is false (sketches).
-    mutating func floats(_ field: String, parameters: Bool = true) throws(WireError) -> [Float] {
-        let count = try count(field, elementSize: 4, limit: nil)
+    mutating func floats(_ field: String, parameters: Bool = true, limit: Int? = nil) throws(WireError) -> [Float] {
+        let count = try count(field, elementSize: 4, limit: limit)
         if parameters, let expected = limits.expectedParameterCount, count != expected {
             throw WireError(.dimensionMismatch, "\(kind).\(field) has \(count) parameters, expected \(expected)")
         }

@@ -1,6 +1,6 @@
 import FedArenaCore
 
-/// Encodes and decodes ``WireMessage`` values in the FedArena wire format, version 2.
+/// Encodes and decodes ``WireMessage`` values in the FedArena wire format, version 3.
 ///
 /// ## Byte layout
 /// Every integer is little-endian; every float is its IEEE 754 bit pattern, little-endian.
@@ -10,8 +10,8 @@ import FedArenaCore
 /// | offset | size | field |
 /// |---|---|---|
 /// | 0 | 4 | magic `46 41 52 57` (ASCII `FARW`) |
-/// | 4 | 2 | protocol version, u16 (this codec writes and reads `2`) |
-/// | 6 | 1 | message type, u8 (``WireMessage/Kind``: 1 HELLO ... 6 ERROR) |
+/// | 4 | 2 | protocol version, u16 (this codec writes and reads `3`) |
+/// | 6 | 1 | message type, u8 (``WireMessage/Kind``: 1 HELLO ... 8 OPENING) |
 /// | 7 | 1 | flags, u8: bit 0 (UPDATE only) = the delta is a compressed `cvec`; other bits reserved, 0 |
 /// | 8 | 4 | payload length `L`, u32 |
 /// | 12 | 4 | CRC-32 (IEEE) of header bytes 0..<12 followed by the `L` payload bytes |
@@ -30,9 +30,18 @@ import FedArenaCore
 /// | 1 HELLO | `i64` processIndex, `ids` clients, `str` label |
 /// | 2 WELCOME | `str` runID, `bytes` scenarioJSON, `i64` parameterCount |
 /// | 3 TRAIN | `i64` round, `u64` roundSeed, `u64` nonce, `ids` clients, `vec` model |
-/// | 4 UPDATE | `i64` round, `u64` nonce, `i64` client, `i64` sampleCount, `f64` trainLoss, `vec` delta (`cvec` when flag bit 0 is set), u32 metric count + that many (`str` key, `f64` value), keys in strictly ascending UTF-8 byte order, then the optional sketch and audit samples |
+/// | 4 UPDATE | `i64` round, `u64` nonce, `i64` client, `i64` sampleCount, `f64` trainLoss, `vec` delta (`cvec` when flag bit 0 is set), u32 metric count + that many (`str` key, `f64` value), keys in strictly ascending UTF-8 byte order, then the optional sketch, audit samples and commitment (each a u8 flag 0/1 and its fields) |
 /// | 5 SHUTDOWN | `str` reason |
 /// | 6 ERROR | `u16` code, `str` message |
+/// | 7 CHALLENGE | `i64` round, `u64` nonce, `i64` client, `ids` steps (1-based, strictly ascending) |
+/// | 8 OPENING | `i64` round, `u64` nonce, `i64` client, u32 count + that many step openings |
+///
+/// A commitment is `bytes` root (exactly 32) and `vec` step norms (finite, non-negative, at most
+/// ``DecodeLimits/maxCommittedSteps``). A step opening is `i64` step (≥ 1), `vec` weights before
+/// (the model's dimension), `i64` featureCount, `i64` classCount, `vec` labels, `vec` features
+/// (labels x featureCount, finite; at most ``DecodeLimits/maxBatchRows`` rows), the leaf
+/// (`bytes` batch hash, `bytes` weights hash, u32 norm bits), `hashes` proof, a u8 flag and the
+/// previous leaf, `hashes` previous proof; `hashes` = u32 count (at most 64) + 32-byte hashes.
 ///
 /// ## Validation
 /// The decoder checks, in order: total size against ``DecodeLimits/maxMessageBytes``
@@ -52,9 +61,10 @@ public enum WireCodec {
     public static let magic: [UInt8] = [0x46, 0x41, 0x52, 0x57]
     /// The protocol version this codec writes and reads.
     ///
-    /// Version 2 added the round nonce to TRAIN and UPDATE; a version-1 peer is refused with
-    /// `.unsupportedVersion`.
-    public static let protocolVersion: UInt16 = 2
+    /// Version 2 added the round nonce to TRAIN and UPDATE; version 3 the training commitment
+    /// of UPDATE and the CHALLENGE / OPENING messages of `training-audit`. An older peer is
+    /// refused with `.unsupportedVersion`.
+    public static let protocolVersion: UInt16 = 3
     /// The header size in bytes.
     public static let headerSize = 16
     /// The header flag of an UPDATE whose delta is a compressed `cvec` (bit 0).
@@ -185,10 +195,38 @@ extension WireMessage {
                 + update.metrics.keys.reduce(0) { $0 + ByteWriter.size(of: $1) + 8 }
                 + 1 + (update.sketch.map { 8 + 4 + 4 * $0.labelHistogram.count + 4 + 4 * $0.classEmbeddings.count } ?? 0)
                 + 1 + (update.auditSamples.map { 8 + 8 + 4 + 4 * $0.count + 4 + 4 * $0.features.count } ?? 0)
+                + 1 + (update.commitment.map { 4 + $0.root.count + 4 + 4 * $0.stepNorms.count } ?? 0)
         case .shutdown(let shutdown):
             ByteWriter.size(of: shutdown.reason)
         case .error(let report):
             2 + ByteWriter.size(of: report.message)
+        case .challenge(let challenge):
+            8 + 8 + 8 + 4 + 8 * challenge.steps.count
+        case .opening(let opening):
+            8 + 8 + 8 + 4 + opening.openings.reduce(0) { $0 + Self.size(of: $1) }
+        }
+    }
+
+    fileprivate static func size(of leaf: StepLeaf) -> Int { 4 + leaf.batchHash.count + 4 + leaf.weightsHash.count + 4 }
+
+    fileprivate static func size(ofHashes hashes: [[UInt8]]) -> Int { 4 + hashes.reduce(0) { $0 + $1.count } }
+
+    fileprivate static func size(of opening: StepOpening) -> Int {
+        8 + 4 + 4 * opening.weightsBefore.count + 8 + 8 + 4 + 4 * opening.batch.count + 4 + 4 * opening.batch.features.count
+            + size(of: opening.leaf) + size(ofHashes: opening.proof) + 1 + (opening.previousLeaf.map { size(of: $0) } ?? 0)
+            + size(ofHashes: opening.previousProof)
+    }
+
+    fileprivate static func write(_ leaf: StepLeaf, to writer: inout ByteWriter) {
+        writer.write(bytes: leaf.batchHash)
+        writer.write(bytes: leaf.weightsHash)
+        writer.write(leaf.norm.bitPattern)
+    }
+
+    fileprivate static func write(hashes: [[UInt8]], to writer: inout ByteWriter) {
+        writer.write(UInt32(hashes.count))
+        for hash in hashes {
+            hash.withUnsafeBytes { writer.write(raw: $0) }
         }
     }
 
@@ -241,6 +279,41 @@ extension WireMessage {
                 writer.write(floats: samples.features)
             } else {
                 writer.write(UInt8(0))
+            }
+            if let commitment = update.commitment {
+                writer.write(UInt8(1))
+                writer.write(bytes: commitment.root)
+                writer.write(floats: commitment.stepNorms)
+            } else {
+                writer.write(UInt8(0))
+            }
+        case .challenge(let challenge):
+            writer.write(Int64(challenge.round))
+            writer.write(challenge.nonce)
+            writer.write(Int64(challenge.client.rawValue))
+            writer.write(UInt32(challenge.steps.count))
+            for step in challenge.steps { writer.write(Int64(step)) }
+        case .opening(let opening):
+            writer.write(Int64(opening.round))
+            writer.write(opening.nonce)
+            writer.write(Int64(opening.client.rawValue))
+            writer.write(UInt32(opening.openings.count))
+            for step in opening.openings {
+                writer.write(Int64(step.step))
+                writer.write(floats: step.weightsBefore.values)
+                writer.write(Int64(step.batch.featureCount))
+                writer.write(Int64(step.batch.classCount))
+                writer.write(floats: step.batch.labels.map { Float($0) })
+                writer.write(floats: step.batch.features)
+                Self.write(step.leaf, to: &writer)
+                Self.write(hashes: step.proof, to: &writer)
+                if let previous = step.previousLeaf {
+                    writer.write(UInt8(1))
+                    Self.write(previous, to: &writer)
+                } else {
+                    writer.write(UInt8(0))
+                }
+                Self.write(hashes: step.previousProof, to: &writer)
             }
         case .shutdown(let shutdown):
             writer.write(string: shutdown.reason)
@@ -347,6 +420,7 @@ extension WireMessage {
                 delta: ParameterVector(delta), metrics: metrics, sketch: sketch)
             update.compressedDelta = packed
             update.auditSamples = try readAuditSamples(from: &reader)
+            update.commitment = try readCommitment(from: &reader)
             return .update(update)
         case .shutdown:
             return .shutdown(Shutdown(reason: try reader.string("reason")))
@@ -354,6 +428,86 @@ extension WireMessage {
             let code = try reader.u16("code")
             let message = try reader.string("message")
             return .error(ErrorReport(code: code, message: message))
+        case .challenge:
+            let round = try reader.index("round")
+            let nonce = try reader.u64("nonce")
+            let client = try reader.index("client")
+            let steps = try reader.steps("steps")
+            guard !steps.isEmpty else { throw WireError(.malformed, "CHALLENGE.steps is empty") }
+            return .challenge(Challenge(round: round, nonce: nonce, client: ClientID(client), steps: steps))
+        case .opening:
+            let round = try reader.index("round")
+            let nonce = try reader.u64("nonce")
+            let client = try reader.index("client")
+            let count = try reader.openingCount("openings")
+            var openings = [StepOpening]()
+            var previousStep = 0
+            for position in 0..<count {
+                let opening = try readStepOpening(from: &reader, field: "openings[\(position)]")
+                guard opening.step > previousStep else {
+                    throw WireError(.malformed, "OPENING.openings[\(position)].step is \(opening.step); steps must be strictly ascending")
+                }
+                previousStep = opening.step
+                openings.append(opening)
+            }
+            return .opening(Opening(round: round, nonce: nonce, client: ClientID(client), openings: openings))
         }
+    }
+
+    /// An UPDATE's optional commitment: a u8 flag, then `bytes` root (32) and `vec` norms.
+    fileprivate static func readCommitment(from reader: inout ByteReader) throws(WireError) -> TrainingCommitment? {
+        switch try reader.u8("commitment") {
+        case 0: return nil
+        case 1: break
+        case let flag: throw WireError(.malformed, "UPDATE.commitment flag is \(flag); it must be 0 or 1")
+        }
+        let root = try reader.hash("commitment.root")
+        let norms = try reader.floats("commitment.stepNorms", parameters: false, limit: reader.limits.maxCommittedSteps)
+        guard !norms.isEmpty, norms.allSatisfy({ $0 >= 0 }) else {
+            throw WireError(.malformed, "UPDATE.commitment.stepNorms must list at least one non-negative norm")
+        }
+        return TrainingCommitment(root: root, stepNorms: norms)
+    }
+
+    fileprivate static func readLeaf(from reader: inout ByteReader, field: String) throws(WireError) -> StepLeaf {
+        let batch = try reader.hash(field + ".batchHash")
+        let weights = try reader.hash(field + ".weightsHash")
+        let norm = Float(bitPattern: try reader.u32(field + ".norm"))
+        guard norm.isFinite, norm >= 0 else { throw WireError(.nonFinite, "OPENING.\(field).norm is \(norm); it must be finite and non-negative") }
+        return StepLeaf(batchHash: batch, weightsHash: weights, norm: norm)
+    }
+
+    fileprivate static func readStepOpening(from reader: inout ByteReader, field: String) throws(WireError) -> StepOpening {
+        let step = try reader.index(field + ".step")
+        guard step >= 1, step <= reader.limits.maxCommittedSteps else {
+            throw WireError(.malformed, "OPENING.\(field).step is \(step); it must be in 1...\(reader.limits.maxCommittedSteps)")
+        }
+        let weights = try reader.floats(field + ".weightsBefore")
+        let featureCount = try reader.index(field + ".featureCount")
+        let classCount = try reader.index(field + ".classCount")
+        guard (1...1_000_000).contains(featureCount), (1...4_096).contains(classCount) else {
+            throw WireError(.malformed, "OPENING.\(field) has \(featureCount) features and \(classCount) classes")
+        }
+        let labels = try reader.floats(field + ".labels", parameters: false, limit: reader.limits.maxBatchRows)
+        guard !labels.isEmpty, labels.allSatisfy({ $0 >= 0 && $0 < Float(classCount) && $0 == $0.rounded() }) else {
+            throw WireError(.malformed, "OPENING.\(field).labels must be 1...\(reader.limits.maxBatchRows) whole class indices below \(classCount)")
+        }
+        let features = try reader.floats(field + ".features", parameters: false, limit: reader.limits.maxBatchRows * featureCount)
+        guard features.count == labels.count * featureCount else {
+            throw WireError(.malformed, "OPENING.\(field).features has \(features.count) values, expected \(labels.count) x \(featureCount)")
+        }
+        let leaf = try readLeaf(from: &reader, field: field + ".leaf")
+        let proof = try reader.hashes(field + ".proof")
+        let previous: StepLeaf?
+        switch try reader.u8(field + ".previousLeaf") {
+        case 0: previous = nil
+        case 1: previous = try readLeaf(from: &reader, field: field + ".previousLeaf")
+        case let flag: throw WireError(.malformed, "OPENING.\(field).previousLeaf flag is \(flag); it must be 0 or 1")
+        }
+        let previousProof = try reader.hashes(field + ".previousProof")
+        return StepOpening(
+            step: step, weightsBefore: ParameterVector(weights),
+            batch: LabeledSamples(features: features, labels: labels.map { Int32($0) }, featureCount: featureCount, classCount: classCount),
+            leaf: leaf, proof: proof, previousLeaf: previous, previousProof: previousProof)
     }
 }

@@ -19,6 +19,10 @@ public enum WireMessage: Sendable, Equatable {
     case shutdown(Shutdown)
     /// A refusal or failure report.
     case error(ErrorReport)
+    /// The coordinator asks a client to open some of the steps it committed to (`training-audit`).
+    case challenge(Challenge)
+    /// A client's answer to a CHALLENGE: the opened steps.
+    case opening(Opening)
 
     /// The message type byte of the wire header.
     public enum Kind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
@@ -34,6 +38,10 @@ public enum WireMessage: Sendable, Equatable {
         case shutdown = 5
         /// ``WireMessage/error(_:)``.
         case error = 6
+        /// ``WireMessage/challenge(_:)``.
+        case challenge = 7
+        /// ``WireMessage/opening(_:)``.
+        case opening = 8
 
         public var description: String {
             switch self {
@@ -43,6 +51,8 @@ public enum WireMessage: Sendable, Equatable {
             case .update: "UPDATE"
             case .shutdown: "SHUTDOWN"
             case .error: "ERROR"
+            case .challenge: "CHALLENGE"
+            case .opening: "OPENING"
             }
         }
     }
@@ -56,6 +66,8 @@ public enum WireMessage: Sendable, Equatable {
         case .update: .update
         case .shutdown: .shutdown
         case .error: .error
+        case .challenge: .challenge
+        case .opening: .opening
         }
     }
 }
@@ -164,6 +176,9 @@ extension WireMessage {
         /// `nil` for float32. When set, the codec writes this instead of ``delta``, and
         /// ``delta`` holds its decoded values (see ``compress(_:)``); a decoded UPDATE has both.
         public internal(set) var compressedDelta: CompressedVector?
+        /// The client's commitment to its local steps (`training-audit`): a 32-byte Merkle root
+        /// and one finite non-negative norm per step.
+        public var commitment: TrainingCommitment?
 
         /// Creates an UPDATE.
         /// - Parameters:
@@ -221,6 +236,59 @@ extension WireMessage {
         public init(code: UInt16, message: String) {
             self.code = code
             self.message = message
+        }
+    }
+}
+
+extension WireMessage {
+    /// CHALLENGE: the coordinator asks one client to open some of the steps it committed to in
+    /// its UPDATE (sent after the UPDATE arrived, so the client could not know them).
+    public struct Challenge: Sendable, Equatable {
+        /// The round (non-negative).
+        public var round: Int
+        /// The round's nonce (as in TRAIN).
+        public var nonce: UInt64
+        /// The client asked (non-negative identifier).
+        public var client: ClientID
+        /// The 1-based steps to open, strictly ascending (at most ``DecodeLimits/maxOpenedSteps``).
+        public var steps: [Int]
+
+        /// Creates a CHALLENGE.
+        /// - Parameters:
+        ///   - round: The round.
+        ///   - nonce: The round's nonce.
+        ///   - client: The client.
+        ///   - steps: The steps to open, ascending.
+        public init(round: Int, nonce: UInt64, client: ClientID, steps: [Int]) {
+            self.round = round
+            self.nonce = nonce
+            self.client = client
+            self.steps = steps
+        }
+    }
+
+    /// OPENING: one client's opened steps, answering a CHALLENGE.
+    public struct Opening: Sendable, Equatable {
+        /// The round (non-negative).
+        public var round: Int
+        /// The round's nonce, echoed.
+        public var nonce: UInt64
+        /// The client (non-negative identifier).
+        public var client: ClientID
+        /// One opening per challenged step (at most ``DecodeLimits/maxOpenedSteps``).
+        public var openings: [StepOpening]
+
+        /// Creates an OPENING.
+        /// - Parameters:
+        ///   - round: The round.
+        ///   - nonce: The round's nonce.
+        ///   - client: The client.
+        ///   - openings: The opened steps.
+        public init(round: Int, nonce: UInt64, client: ClientID, openings: [StepOpening]) {
+            self.round = round
+            self.nonce = nonce
+            self.client = client
+            self.openings = openings
         }
     }
 }

@@ -3,7 +3,7 @@ public struct ZMQTransportOptions: Sendable, Equatable {
     /// The largest message libzmq accepts from a peer (`ZMQ_MAXMSGSIZE`), in bytes. A peer that
     /// sends a larger frame is disconnected by libzmq before the frame is allocated.
     /// Default 512 MiB, a ceiling for tests and tools; a coordinator sizes it from its model
-    /// with ``DecodeLimits/coordinator(parameterCount:clients:sketch:auditSamples:)``. libzmq
+    /// with ``DecodeLimits/coordinator(parameterCount:clients:sketch:auditSamples:trainingAudit:)``. libzmq
     /// reads it when the socket binds or connects, so set it here, before the transport exists.
     /// `nil` for no limit.
     public var maxMessageBytes: Int?

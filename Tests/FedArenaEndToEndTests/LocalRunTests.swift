@@ -61,8 +61,8 @@ import Testing
         let first = try #require(try two.summary()["model_sha256"] as? String)
         #expect(try five.summary()["model_sha256"] as? String == first)
         // MLP 784-32-10: d = 25,450; an int8 UPDATE carries 100 scales and d codes instead of 4 d
-        // bytes: 16 header + 40 fields + cvec (1 + 4 + 4 + 400 + 25,450) + 4 metric count + 2 flags.
-        let perUpdate: Int = 16 + 40 + (1 + 4 + 4 + 4 * 100 + 25_450) + 4 + 2
+        // bytes: 16 header + 40 fields + cvec (1 + 4 + 4 + 400 + 25,450) + 4 metric count + 3 flags.
+        let perUpdate: Int = 16 + 40 + (1 + 4 + 4 + 4 * 100 + 25_450) + 4 + 3
         let lines = try two.metricsLines()
         #expect(lines.allSatisfy { $0["update_bytes"] as? Int == 8 * perUpdate }, "\(lines.map { $0["update_bytes"] ?? "none" })")
         let accuracy = try #require(try two.summary()["final_accuracy"] as? Double)

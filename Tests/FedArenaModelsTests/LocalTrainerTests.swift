@@ -144,4 +144,35 @@ import Testing
         #expect(fromScenario.epochs == 2 && fromScenario.batchSize == 16)
         #expect(fromScenario.optimizer == (try SGD(learningRate: 0.05, momentum: 0.5, weightDecay: 0.001)))
     }
+
+    /// The training audit's contract: the observer sees every step in order, and replaying a
+    /// step from the weights before it on its batch gives the same bits as training did.
+    @Test func everyObservedStepReplaysBitForBit() throws {
+        let model = try MLP(inputs: 4, hidden: [3], classes: 3)
+        let trainer = LocalTrainer(model: model, configuration: try LocalTrainer.Configuration(epochs: 2, batchSize: 4, optimizer: SGD(learningRate: 0.3)))
+        let samples = LabeledSamples(
+            features: (0..<44).map { Float(($0 * 5) % 13) / 13 }, labels: (0..<11).map { Int32($0 % 3) }, featureCount: 4, classCount: 3)
+        var generator = SeededGenerator(seed: 2)
+        let global = model.initialParameters(using: &generator)
+        var steps = [(batch: LabeledSamples, after: [Float])]()
+        let result = try trainer.train(
+            from: global, on: samples, epochGenerator: { SeededGenerator(seed: 4, stream: [UInt64($0)]) },
+            observe: { step, x, y, w in
+                #expect(step == steps.count + 1)
+                steps.append((LabeledSamples(features: Array(x), labels: Array(y), featureCount: 4, classCount: 3), Array(w)))
+            })
+        // 11 samples in batches of 4: 4, 4, 3 per epoch, 6 steps.
+        #expect(steps.map(\.batch.count) == [4, 4, 3, 4, 4, 3])
+        #expect(steps.last?.after == result.parameters.values)
+        let replayer = LocalTrainer(model: model, configuration: trainer.configuration)
+        var before = global
+        for (batch, after) in steps {
+            let replayed = try replayer.replayStep(from: before, batch: batch)
+            #expect(replayed.elementsEqual(after) { $0.bitPattern == $1.bitPattern })
+            before = ParameterVector(after)
+        }
+        #expect(throws: ModelError.self) { try replayer.replayStep(from: global, batch: samples) }
+        let momentum = LocalTrainer(model: model, configuration: try LocalTrainer.Configuration(batchSize: 4, optimizer: SGD(learningRate: 0.3, momentum: 0.9)))
+        #expect(throws: ModelError.self) { try momentum.replayStep(from: global, batch: steps[0].batch) }
+    }
 }

@@ -80,6 +80,61 @@ import Testing
         #expect(hello.processIndex == 1)
     }
 
+    /// With `training-audit` each UPDATE carries a commitment to its steps, and the CHALLENGE
+    /// the coordinator sends after it is answered by an OPENING the verifier accepts.
+    @Test func underTheTrainingAuditUpdatesCommitAndChallengesAreOpenedVerifiably() async throws {
+        var config = Self.config()
+        config.defense.detection = [ComponentSpec(kind: "training-audit", options: ["random_steps": .int(1), "largest_steps": .int(1)], keyPath: "defense.detection[0]")]
+        let hub = InProcessTransport()
+        let runtime = ClientRuntime(transport: hub.connect(), processIndex: 1, logger: Logger(label: "client-test"))
+        let client = Task { () -> (any Error)? in
+            do { try await runtime.run() } catch { return error }
+            return nil
+        }
+        let plan = RoundPlan(config: config)
+        let modelSpec = try config.model.makeModel()
+        var generator = plan.initialModelGenerator
+        let global = modelSpec.initialParameters(using: &generator)
+        let verifier = try TrainingAuditVerifier(
+            request: TrainingAuditRequest(randomSteps: 1, largestSteps: 1), model: modelSpec, trainer: try LocalTrainer.Configuration(config.training),
+            seed: config.seed, modelSpec: config.model)
+        var updates = [ClientID: ClientUpdate]()
+        var verdicts = [ClientID: TrainingAuditVerdict]()
+        for await message in hub.server.inbound {
+            switch try WireCodec.decode(message.payload) {
+            case .hello:
+                let json = Array(try JSONEncoder().encode(config))
+                try hub.server.send(WireCodec.encode(.welcome(.init(runID: "unit", scenarioJSON: json, parameterCount: 7850))), to: message.peer)
+                try hub.server.send(
+                    WireCodec.encode(.train(.init(round: 1, roundSeed: plan.roundSeed(1), nonce: 77, clients: plan.clients(ofProcess: 1), model: global))),
+                    to: message.peer)
+            case .update(let update):
+                var accepted = ClientUpdate(client: update.client, round: 1, sampleCount: update.sampleCount, delta: update.delta)
+                accepted.commitment = update.commitment
+                updates[update.client] = accepted
+                let steps = try #require(update.commitment.map { verifier.challenge($0, round: 1, client: update.client) })
+                try hub.server.send(WireCodec.encode(.challenge(.init(round: 1, nonce: 77, client: update.client, steps: steps))), to: message.peer)
+            case .opening(let opening):
+                verdicts[opening.client] = verifier.verify(try #require(updates[opening.client]), global: global, round: 1, openings: opening.openings)
+            case let other:
+                Issue.record("unexpected \(other)")
+            }
+            if verdicts.count == 2 {
+                try hub.server.send(WireCodec.encode(.shutdown(.init(reason: "test done"))), to: message.peer)
+                break
+            }
+        }
+        #expect(await client.value == nil)
+        // 200 samples in batches of 50: 4 steps; the last, the largest and one random are opened.
+        #expect(updates.values.allSatisfy { $0.commitment?.stepCount == 4 })
+        #expect(verdicts.keys.sorted() == [ClientID(1), ClientID(3)])
+        for verdict in verdicts.values {
+            #expect(verdict.passed, "\(verdict.message)")
+            #expect(verdict.openedSteps.count == 3 && verdict.openedSteps.contains(4))
+            #expect(verdict.samples?.count == 150)
+        }
+    }
+
     @Test func aModelMismatchIsReportedToTheCoordinator() async throws {
         let (messages, error) = try await Self.serve(Self.config(), parameterCount: 12) { messages in
             messages.contains { if case .error = $0 { true } else { false } }

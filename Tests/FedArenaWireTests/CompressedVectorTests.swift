@@ -18,8 +18,9 @@ struct CompressedVectorTests {
             let message = WireMessage.update(update(values, compressed))
             let bytes = WireCodec.encode(message)
             #expect(bytes[7] == 1)  // the compressed-delta flag
-            // Header, five 8-byte fields, the cvec, no metrics (u32), two absent-flag bytes.
-            #expect(bytes.count == 16 + 40 + compressed.wireByteCount + 4 + 2)
+            // Header, five 8-byte fields, the cvec, no metrics (u32), three absent-flag bytes
+            // (sketch, audit samples, commitment).
+            #expect(bytes.count == 16 + 40 + compressed.wireByteCount + 4 + 3)
             let decoded = try WireCodec.decode(bytes, limits: DecodeLimits(expectedParameterCount: 1_000))
             #expect(decoded == message)
             #expect(WireCodec.encode(decoded) == bytes)
@@ -42,7 +43,7 @@ struct CompressedVectorTests {
     /// The payload of a compressed UPDATE with `cvec` bytes `vector`, framed with flag 1.
     private func frame(_ vector: [UInt8]) -> [UInt8] {
         let payload = Frame.le(Int64(2)) + Frame.le(UInt64(9)) + Frame.le(Int64(4)) + Frame.le(Int64(6)) + Frame.le(UInt64(0))
-            + vector + Frame.le(UInt32(0)) + [0, 0]
+            + vector + Frame.le(UInt32(0)) + [0, 0, 0]
         return Frame.reframe(WireCodec.magic + Frame.le(WireCodec.protocolVersion) + [4, 1], payload: payload)
     }
 

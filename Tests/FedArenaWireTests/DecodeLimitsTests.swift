@@ -5,14 +5,14 @@ import Testing
 
 struct DecodeLimitsTests {
     @Test func coordinatorLimitsFollowTheModelSize() {
-        // UPDATE: 16 + 40 + 4 + 4*100 + 4 + 64*(4 + 1024 + 8) + 1 + 1 = 66,770 bytes.
+        // UPDATE: 16 + 40 + 4 + 4*100 + 4 + 64*(4 + 1024 + 8) + 1 + 1 + 1 = 66,771 bytes.
         let plain = DecodeLimits.coordinator(parameterCount: 100, clients: 8)
-        #expect(plain.maxMessageBytes == 66_770)
+        #expect(plain.maxMessageBytes == 66_771)
         #expect(plain.expectedParameterCount == 100)
         #expect(plain.maxClients == 8)
         // + sketch 8 + 4 + 4*10 + 4 + 4*10*64 = 2,616; + audit 8 + 8 + 4 + 4*5 + 4 + 4*5*784 = 15,724.
         let full = DecodeLimits.coordinator(parameterCount: 100, clients: 8, sketch: (10, 64), auditSamples: (5, 784))
-        #expect(full.maxMessageBytes == 66_770 + 2_616 + 15_724)
+        #expect(full.maxMessageBytes == 66_771 + 2_616 + 15_724)
         // A HELLO of 100,000 clients: 16 + 8 + 4 + 8*100,000 + 4 + 1,024 = 801,056 bytes outweighs a tiny model.
         #expect(DecodeLimits.coordinator(parameterCount: 10, clients: 100_000).maxMessageBytes == 801_056)
         // MLP 784-100-10 (79,510 parameters) is about 0.38 MiB, far below the old 512 MiB.

@@ -27,8 +27,8 @@ struct WireCodecTests {
             round: 3, client: ClientID(17), sampleCount: 1_200, trainLoss: 0.25, delta: delta,
             metrics: ["accuracy": 0.91, "norm": 3.5]))
         let bytes = WireCodec.encode(update)
-        // Header, round + nonce + client + sampleCount + trainLoss, delta, two metrics, two flags.
-        #expect(bytes.count == 16 + 8 * 5 + 4 + 79_510 * 4 + 4 + (4 + 8 + 8) + (4 + 4 + 8) + 1 + 1)
+        // Header, round + nonce + client + sampleCount + trainLoss, delta, two metrics, three flags.
+        #expect(bytes.count == 16 + 8 * 5 + 4 + 79_510 * 4 + 4 + (4 + 8 + 8) + (4 + 4 + 8) + 1 + 1 + 1)
         let decoded = try WireCodec.decode(bytes, limits: DecodeLimits(expectedParameterCount: 79_510))
         #expect(decoded == update)
     }
@@ -50,7 +50,7 @@ struct WireCodecTests {
         let bytes = WireCodec.encode(.shutdown(.init(reason: "bye")))
         #expect(bytes.count == 16 + 4 + 3)
         #expect(Array(bytes[0..<4]) == [0x46, 0x41, 0x52, 0x57])
-        #expect(Array(bytes[4..<6]) == [2, 0])  // version 2, little-endian
+        #expect(Array(bytes[4..<6]) == [3, 0])  // version 3, little-endian
         #expect(bytes[6] == 5)  // SHUTDOWN
         #expect(bytes[7] == 0)  // flags
         #expect(Array(bytes[8..<12]) == [7, 0, 0, 0])  // payload length
@@ -67,7 +67,7 @@ struct WireCodecTests {
         expected += Frame.le(Int64(5)) + Frame.le(Int64(9)) + Frame.le((1.5).bitPattern)
         expected += Frame.le(UInt32(2)) + Frame.le(Float(1).bitPattern) + Frame.le(Float(-2).bitPattern)
         expected += Frame.le(UInt32(2)) + Frame.str("a") + Frame.le((1.0).bitPattern) + Frame.str("b") + Frame.le((2.0).bitPattern)
-        expected += [0, 0]  // no sketch, no audit samples
+        expected += [0, 0, 0]  // no sketch, no audit samples, no commitment
         #expect(bytes[6] == 4)
         #expect(Frame.payload(of: bytes) == expected)
     }
@@ -132,8 +132,8 @@ struct WireCodecTests {
 
     @Test func wrongVersionIsRejected() {
         var bytes = WireCodec.encode(.shutdown(.init(reason: "x")))
-        // Version 1 (before the round nonce) is refused like any other unknown version.
-        for version: UInt16 in [0, 1, 3, 0x0200, .max] {
+        // Versions 1 (before the round nonce) and 2 (before the training audit) are refused like any other unknown version.
+        for version: UInt16 in [0, 1, 2, 4, 0x0300, .max] {
             bytes.replaceSubrange(4..<6, with: Frame.le(version))
             let error = decodeError(Frame.fixChecksum(bytes))
             #expect(error?.code == .unsupportedVersion)
@@ -147,7 +147,7 @@ struct WireCodecTests {
         magic[2] = 0x00
         #expect(decodeError(magic)?.code == .badMagic)
         #expect(decodeError([0x47])?.code == .badMagic)
-        for type: UInt8 in [0, 7, 0xFF] {
+        for type: UInt8 in [0, 9, 0xFF] {
             var typed = bytes
             typed[6] = type
             #expect(decodeError(Frame.fixChecksum(typed))?.code == .unknownType)
@@ -278,7 +278,7 @@ struct WireCodecTests {
         #expect(try WireCodec.decode(WireCodec.encode(message), limits: limits) == message)
         var payload = Frame.payload(of: WireCodec.encode(message))
         var bad = payload
-        bad[payload.count - 1 - 4 * 6 - 4 - 4 * 3 - 4 - 8 - 1] = 2  // the sketch flag
+        bad[payload.count - 1 - 1 - 4 * 6 - 4 - 4 * 3 - 4 - 8 - 1] = 2  // the sketch flag (before the audit and commitment flags)
         #expect(decodeError(Frame.message(type: 4, payload: bad))?.code == .malformed)
         // Embeddings that do not match classes x dimension.
         let mismatched = WireMessage.update(.init(
@@ -322,7 +322,7 @@ struct WireCodecTests {
         func update(_ keys: [String]) -> [UInt8] {
             var payload = prefix + Frame.le(UInt32(keys.count))
             for key in keys { payload += Frame.str(key) + Frame.le((1.0).bitPattern) }
-            return Frame.message(type: 4, payload: payload + [0, 0])
+            return Frame.message(type: 4, payload: payload + [0, 0, 0])
         }
         #expect(decodeError(update(["a", "b"])) == nil)
         #expect(decodeError(update(["b", "a"]))?.code == .malformed)

@@ -147,6 +147,22 @@ extension DetectorRegistry {
                     try AuditC2ST(samplesPerClient: k, dimension: dimension, bandwidth: bandwidth, l2: l2, iterations: iterations, minClassCount: minCount)
                 }
             },
+            Entry(kind: "training-audit", summary: "opt-in: Merkle commitment to every local step, largest-norm and random steps opened and recomputed (Jia et al. 2021)") { r, _ throws(ConfigError) in
+                let random = try r.int("random_steps", default: 4, atLeast: 0)
+                let largest = try r.int("largest_steps", default: 2, atLeast: 0)
+                return try building(r) { () throws(DetectionError) in try TrainingAuditDetector(randomSteps: random, largestSteps: largest) }
+            },
+            Entry(kind: "label-consistency", summary: "revealed or opened samples' labels vs a root-set classifier, per-class cross-validated null (Tolpegin et al. 2020)") { r, _ throws(ConfigError) in
+                let k = try r.int("samples_per_client", default: 32, atLeast: 1)
+                let epochs = try r.int("epochs", default: 20, atLeast: 1)
+                let lr = try r.positiveDouble("lr", default: 0.1)
+                let folds = try r.int("folds", default: 5, atLeast: 2)
+                let center = try r.double("z_center", default: 3)
+                let width = try r.positiveDouble("z_width", default: 1)
+                return try building(r) { () throws(DetectionError) in
+                    try LabelConsistency(samplesPerClient: k, epochs: epochs, learningRate: lr, folds: folds, zCenter: center, zWidth: width)
+                }
+            },
         ])
 
     /// The built-in detectors for a scenario's model and data shape.

@@ -64,7 +64,7 @@ struct RandomMessages {
     }
 
     mutating func message(dimension: Int? = nil) -> WireMessage {
-        switch rng.uniform(below: 6) {
+        switch rng.uniform(below: 8) {
         case 0: return .hello(.init(processIndex: nonNegative(), clients: clients(), label: string()))
         case 1:
             let json = (0..<int(0...40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
@@ -75,12 +75,42 @@ struct RandomMessages {
         case 3:
             var metrics: [String: Double] = [:]
             for _ in 0..<int(0...4) { metrics[string(maxCharacters: 6)] = finiteDouble() }
-            return .update(.init(
+            var update = WireMessage.Update(
                 round: nonNegative(), nonce: rng.next(), client: ClientID(nonNegative()), sampleCount: nonNegative(),
-                trainLoss: finiteDouble(), delta: vector(dimension: dimension), metrics: metrics))
+                trainLoss: finiteDouble(), delta: vector(dimension: dimension), metrics: metrics)
+            if bool() { update.commitment = TrainingCommitment(root: bytes(count: 32), stepNorms: (0..<int(1...6)).map { _ in abs(finiteFloat()) }) }
+            return .update(update)
         case 4: return .shutdown(.init(reason: string()))
+        case 5:
+            var step = 0
+            let steps = (0..<int(1...5)).map { _ in step += int(1...9); return step }
+            return .challenge(.init(round: nonNegative(), nonce: rng.next(), client: ClientID(nonNegative()), steps: steps))
+        case 6:
+            var step = 0
+            let openings = (0..<int(0...3)).map { _ -> StepOpening in
+                step += int(1...9)
+                return stepOpening(step: step, dimension: dimension)
+            }
+            return .opening(.init(round: nonNegative(), nonce: rng.next(), client: ClientID(nonNegative()), openings: openings))
         default: return .error(.init(code: UInt16(truncatingIfNeeded: rng.next()), message: string()))
         }
+    }
+
+    mutating func leaf() -> StepLeaf {
+        StepLeaf(batchHash: bytes(count: 32), weightsHash: bytes(count: 32), norm: abs(finiteFloat()))
+    }
+
+    /// A step opening with a random batch (features in [0, 1]) and proofs.
+    mutating func stepOpening(step: Int, dimension: Int?) -> StepOpening {
+        let features = int(1...5)
+        let classes = int(1...4)
+        let rows = int(1...3)
+        let batch = LabeledSamples(
+            features: (0..<(rows * features)).map { _ in Float(rng.unitDouble()) }, labels: (0..<rows).map { _ in Int32(rng.uniform(below: classes)) },
+            featureCount: features, classCount: classes)
+        return StepOpening(
+            step: step, weightsBefore: vector(dimension: dimension), batch: batch, leaf: leaf(), proof: (0..<int(0...4)).map { _ in bytes(count: 32) },
+            previousLeaf: step > 1 ? leaf() : nil, previousProof: step > 1 ? (0..<int(0...4)).map { _ in bytes(count: 32) } : [])
     }
 
     mutating func bytes(count: Int) -> [UInt8] {
