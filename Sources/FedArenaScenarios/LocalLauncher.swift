@@ -225,8 +225,12 @@ public struct LocalLauncher: Sendable {
         ) { [progress] (record: RoundMetrics) throws(RuntimeError) in
             // Nothing is recorded once the run is stopping; the coordinator stops too.
             if stop.isResolved { throw RuntimeError(.interrupted, "the run is stopping; round \(record.round) is not recorded") }
-            try recorder.record(record)
-            recordedRounds.withLock { $0 += 1 }
+            // Written and counted under one lock, so that an interruption reading the count sees
+            // every line the file holds (it read 0 with one line written, between the two).
+            try recordedRounds.withLock { (count: inout Int) throws(RuntimeError) in
+                try recorder.record(record)
+                count += 1
+            }
             let elapsed = started.duration(to: .now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             var detail = String(format: "acc %.4f  loss %.4f", record.accuracy ?? .nan, record.loss ?? .nan)
