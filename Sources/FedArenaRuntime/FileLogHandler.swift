@@ -9,25 +9,48 @@ public struct FileLogHandler: LogHandler {
         private struct State {
             var handle: FileHandle?
             let formatter = ISO8601DateFormatter()
+            /// Why the file cannot take lines, once said on standard error.
+            var failure: String?
         }
         private let state: Mutex<State>
 
-        /// Opens `path`, creating or truncating it (or appending to it, for a resumed run); a
-        /// path that cannot be opened drops lines (logs are diagnostics, not records).
+        /// Opens `path`, creating or truncating it (or appending to it, for a resumed run). When
+        /// the file cannot be opened or written, standard error says so once, naming the file
+        /// and the cause, and takes the lines from then on: none is dropped.
         public init(path: String, append: Bool = false) {
             if !append || !FileManager.default.fileExists(atPath: path) {
                 FileManager.default.createFile(atPath: path, contents: nil)
             }
-            let handle = FileHandle(forWritingAtPath: path)
-            if append { _ = try? handle?.seekToEnd() }
-            state = Mutex(State(handle: handle))
+            var state = State(handle: FileHandle(forWritingAtPath: path))
+            if state.handle == nil { state.failure = "cannot open log file \(path); its lines go to standard error" }
+            if append, let handle = state.handle {
+                do { try handle.seekToEnd() } catch {
+                    state.handle = nil
+                    state.failure = "cannot append to log file \(path) (\(error)); its lines go to standard error"
+                }
+            }
+            self.path = path
+            self.state = Mutex(state)
+            if let failure = state.failure { FileHandle.standardError.write(Data("fedarena: \(failure)\n".utf8)) }
         }
 
-        /// Writes one line, prefixed with the current time.
+        private let path: String
+
+        /// Writes one line, prefixed with the current time (to standard error when the file fails).
         func write(_ line: String) {
             state.withLock { state in
-                let stamped = state.formatter.string(from: Date()) + " " + line
-                try? state.handle?.write(contentsOf: Data(stamped.utf8))
+                let stamped = Data((state.formatter.string(from: Date()) + " " + line).utf8)
+                if let handle = state.handle {
+                    do {
+                        try handle.write(contentsOf: stamped)
+                        return
+                    } catch {
+                        state.handle = nil
+                        state.failure = "cannot write log file \(path) (\(error)); its lines go to standard error"
+                        FileHandle.standardError.write(Data("fedarena: \(state.failure!)\n".utf8))
+                    }
+                }
+                FileHandle.standardError.write(stamped)
             }
         }
     }
