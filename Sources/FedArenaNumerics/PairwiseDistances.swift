@@ -15,6 +15,12 @@ import Foundation
 /// OpenBLAS `ssyrk` (`β = 1`), so the data is read once and never copied whole. Then, in
 /// `Double`, `D_ij = G'_ii + G'_jj − 2G'_ij` with `G' = A'A'ᵀ` of the centred rows `A'`.
 ///
+/// When the rows are one contiguous block and their common offset is small (the rows' squared
+/// norms sum to at most twice their squared distances to the mean, which the uncentred Gram
+/// matrix itself tells), centring cannot tighten the bounds by more than a factor of 2, and the
+/// Gram matrix is taken in place with one `ssyrk` over the whole block, as numpy's `X @ X.T`
+/// is: no copy, no centring pass (``Centring/automatic``). Otherwise the centred path runs.
+///
 /// ## Error bound and exact refinement
 /// Each distance carries an absolute error bound (``errorBound(_:_:)``):
 /// `e_ij = 2u√d (G'_ii + G'_jj) + 2u √D_ij (√G'_ii + √G'_jj)` with `u = 2⁻²⁴`: the first term
@@ -75,13 +81,29 @@ public struct PairwiseDistances: Sendable {
         case double
     }
 
+    /// Whether the rows are centred before the Gram matrix.
+    public enum Centring: Sendable, Equatable {
+        /// Centre unless the rows are contiguous, only distances are wanted in single precision,
+        /// and their common offset is small (see the type's notes).
+        case automatic
+        /// Always centre (the blocked path).
+        case always
+    }
+
+    /// Whether the Gram matrix was taken of centred rows (`false`: the in-place fast path).
+    public let isCentred: Bool
+
     /// Computes the distances of `rows`.
     /// - Parameters:
     ///   - rows: `n` rows of `d` values (a contiguous block or separate arrays).
     ///   - products: whether norms and cosines are needed too.
     ///   - precision: the Gram matrix's arithmetic (default `.single`).
+    ///   - centring: when to centre (default ``Centring/automatic``).
     ///   - blockColumns: columns per pass (default: about 256 KiB of rows; for tests).
-    public init(_ rows: RowPointers, products: Products = .distances, precision: Precision = .single, blockColumns: Int? = nil) {
+    public init(
+        _ rows: RowPointers, products: Products = .distances, precision: Precision = .single, centring: Centring = .automatic,
+        blockColumns: Int? = nil
+    ) {
         let n = rows.count
         let d = rows.columns
         count = n
@@ -90,9 +112,16 @@ public struct PairwiseDistances: Sendable {
         let bytes = precision == .single ? 4 : 8
         let width = min(d, max(16, blockColumns ?? max(64, (1 << 18) / (bytes * max(n, 1)))))
         let sums: Sums
-        switch precision {
-        case .single: sums = Self.singleGram(rows, cosines: wantsCosines, width: width)
-        case .double: sums = Self.doubleGram(rows, cosines: wantsCosines, width: width)
+        if centring == .automatic, precision == .single, !wantsCosines, let base = rows.contiguousBase,
+           let inPlace = Self.uncentredGram(base, rows: n, columns: d) {
+            sums = inPlace
+            isCentred = false
+        } else {
+            switch precision {
+            case .single: sums = Self.singleGram(rows, cosines: wantsCosines, width: width)
+            case .double: sums = Self.doubleGram(rows, cosines: wantsCosines, width: width)
+            }
+            isCentred = true
         }
         let gram = sums.gram
         let badRow = sums.badRow
@@ -221,6 +250,30 @@ public struct PairwiseDistances: Sendable {
         let scale = 1 / Float(n)
         for c in 0..<w { m[c] *= scale }
         return nil
+    }
+
+    /// The Gram matrix of the rows as they are (one `ssyrk` over the contiguous block), or `nil`
+    /// when centring would tighten the bounds by more than a factor of 2 (the common offset's
+    /// energy `n‖m‖² = 1ᵀG1 / n` exceeds the spread `Σ G_ii − n‖m‖²`) or a squared norm is not
+    /// finite (the centred path then names the row or reports the overflow).
+    private static func uncentredGram(_ base: UnsafePointer<Float>, rows n: Int, columns d: Int) -> Sums? {
+        guard n > 0, d > 0 else { return nil }
+        var gram = [Float](repeating: 0, count: n * n)
+        gram.withUnsafeMutableBufferPointer { g in
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(d), 1, base, blasint(d), 0, g.baseAddress!, blasint(n))
+        }
+        var diagonal = 0.0
+        var total = 0.0
+        for i in 0..<n {
+            let value = Double(gram[i * n + i])
+            guard value.isFinite else { return nil }
+            diagonal += value
+            total += value
+            for j in (i + 1)..<max(i + 1, n) { total += 2 * Double(gram[i * n + j]) }
+        }
+        let offset = max(0, total / Double(n))
+        guard offset <= diagonal - offset else { return nil }
+        return Sums(gram: gram.map(Double.init), direct: [], meanDot: [])
     }
 
     private static func singleGram(_ rows: RowPointers, cosines: Bool, width: Int) -> Sums {

@@ -29,6 +29,15 @@ public struct RowPointers {
     /// The number of rows.
     @inlinable public var count: Int { pointers.count }
 
+    /// The first row when the rows are consecutive rows of one row-major block (row `i` starts
+    /// at `base + i * columns`), so that BLAS can read them in place; `nil` otherwise or when
+    /// there are no rows.
+    public var contiguousBase: UnsafePointer<Float>? {
+        guard let base = pointers.first else { return nil }
+        for (index, pointer) in pointers.enumerated() where pointer != base + index * columns { return nil }
+        return base
+    }
+
     /// The start of row `index`.
     @inlinable public subscript(index: Int) -> UnsafePointer<Float> { pointers[index] }
 

@@ -7,6 +7,7 @@ import FedArenaNumerics
 import FedArenaReports
 import FedArenaWire
 import Foundation
+import Synchronization
 
 /// `fedarena bench`: the measured speed figures quoted in the README (medians, one process).
 struct BenchCommand: ParsableCommand {
@@ -34,11 +35,31 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Assumed Byzantine updates f for the robust rules.")
     var f: Int = 20
 
+    @Option(help: "Comma-separated rule names to time in the aggregation benchmark (default: every rule and pre-stage), e.g. krum,multi-krum.")
+    var rules: String?
+
     func validate() throws {
         guard ["all", "training", "cnn", "wire", "transport", "aggregators"].contains(only) else {
             throw ValidationError("--only must be all, training, cnn, wire, transport or aggregators, got \"\(only)\"")
         }
         guard repetitions >= 1, n >= 1, d >= 1, f >= 0 else { throw ValidationError("--repetitions, --n and --d must be positive and --f non-negative") }
+        if let rules {
+            let known = Set(try AggregationBenchmark.standardRules(n: n, f: f).map(Self.ruleLabel))
+            let unknown = Self.ruleNames(rules).filter { !known.contains($0) }
+            guard unknown.isEmpty, !Self.ruleNames(rules).isEmpty else {
+                throw ValidationError("--rules: unknown \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")); the benchmark's rules are \(known.sorted().joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// The names of a `--rules` list.
+    static func ruleNames(_ list: String) -> [String] {
+        list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// A benchmark rule's name as the table prints it (pre-stages first: `bucketing+median`).
+    static func ruleLabel(_ spec: ComponentSpec) throws -> String {
+        try AggregatorRegistry.standard.make(spec).name
     }
 
     func run() throws {
@@ -131,8 +152,14 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func benchAggregators() throws {
-        let rows = try AggregationBenchmark.run(
-            rules: AggregationBenchmark.standardRules(n: n, f: f), n: n, d: d, repetitions: max(3, repetitions / 4))
+        var specs = AggregationBenchmark.standardRules(n: n, f: f)
+        if let rules {
+            let wanted = Set(Self.ruleNames(rules))
+            specs = try specs.filter { wanted.contains(try Self.ruleLabel($0)) }
+        }
+        // With every rule, a quarter of --repetitions each (the whole table stays under a minute).
+        let each = rules == nil ? max(3, repetitions / 4) : repetitions
+        let rows = try AggregationBenchmark.run(rules: specs, n: n, d: d, repetitions: each)
         print("\n## Aggregation rules (n = \(n), d = \(d), f = \(f))\n")
         print("| rule | spec | median ms | min ms |\n|---|---|---|---|")
         for row in rows {
@@ -170,19 +197,20 @@ struct BenchCommand: ParsableCommand {
 
     /// Waits for the next element of an async stream from synchronous code.
     static func blockingFirst<Element: Sendable>(_ stream: AsyncStream<Element>) -> Element? {
-        let box = ResultBox<Element>()
+        let box = LockedBox<Element>()
         let semaphore = DispatchSemaphore(value: 0)
         Task {
             var iterator = stream.makeAsyncIterator()
-            box.value = await iterator.next()
+            let first = await iterator.next()
+            box.value.withLock { $0 = first }
             semaphore.signal()
         }
         semaphore.wait()
-        return box.value
+        return box.value.withLock { $0 }
     }
 }
 
-/// A value handed from a task to a waiting thread (guarded by the semaphore's ordering).
-private final class ResultBox<Element>: @unchecked Sendable {
-    var value: Element?
+/// A value handed from a task to a waiting thread.
+private final class LockedBox<Element: Sendable>: Sendable {
+    let value = Mutex<Element?>(nil)
 }

@@ -1,5 +1,6 @@
 import FedArenaAttacks
 import FedArenaCore
+import FedArenaDefenses
 import FedArenaNumerics
 import FedArenaSynthesis
 import Testing
@@ -142,6 +143,11 @@ import Testing
         var plainRng = SeededGenerator(seed: 1)
         let plain = try self.attack(.none).poison(Self.data, using: &plainRng)
         #expect(plain.features.filter { abs($0 * 255 - ($0 * 255).rounded()) > 1e-3 }.count > plain.features.count / 2)
+        // The defender's pixel-grid check agrees bit for bit: every quantised sample passes, raw
+        // draws are caught.
+        let grid = try PixelGrid()
+        #expect(grid.firstSampleOffGrid(poisoned) == nil)
+        #expect(grid.firstSampleOffGrid(plain) != nil)
     }
 
     @Test func backgroundClampZeroesOnlyPixelsTheClassNeverLights() throws {

@@ -61,6 +61,33 @@ enum ReferenceKrum {
         }
     }
 
+    /// The same kind of rows as one contiguous block (as rounds hand them to the rules): the
+    /// in-place Gram matrix (small offsets: 0 and 0.001 against a spread of 0.005-0.01) and the
+    /// centred one (0.5, 50) both give the float64 selection, and every distance lies within its
+    /// bound of the float64 one.
+    @Test(arguments: [Float(0), 0.001, 0.5, 50])
+    func contiguousRowsGiveTheFloat64Selection(offset: Float) {
+        let (n, d) = (13, 3_000)
+        let rows = Self.rows(n: n, d: d, offset: offset, seed: 6)
+        let reference = ReferenceKrum.distances(rows)
+        let block = rows.flatMap { $0 }
+        block.withUnsafeBufferPointer { buffer in
+            let pointers = RowPointers(contiguous: buffer.baseAddress!, rows: n, columns: d)
+            let plain = PairwiseDistances(pointers)
+            #expect(plain.isCentred == (offset >= 0.5))
+            for i in 0..<n {
+                for j in 0..<n where j != i {
+                    #expect(abs(plain.squaredDistance(i, j) - reference[i][j]) <= plain.errorBound(i, j), "pair \(i), \(j)")
+                }
+            }
+            for (k, count) in [(8, 1), (8, 9), (3, 4), (11, 2)] {
+                var pairs = PairwiseDistances(pointers)
+                #expect(KrumScoring.selectLowest(&pairs, rows: pointers, neighbours: k, count: count)
+                    == ReferenceKrum.lowest(reference, k: k, count: count), "k = \(k), m = \(count)")
+            }
+        }
+    }
+
     /// Duplicated rows tie exactly: the lower index wins, however the Gram matrix rounded.
     @Test func exactTiesGoToTheLowerIndex() {
         var rows = Self.rows(n: 7, d: 200, offset: 20, seed: 4)

@@ -122,6 +122,35 @@ import Testing
         #expect(pairs.squaredDistance(0, 4) == Self.reference(row, other) && pairs.squaredDistance(0, 4) > 0)
     }
 
+    /// Contiguous rows take one `ssyrk` in place when their common offset is small, the centred
+    /// path otherwise. Rows [c + 1, c] and [c − 1, c]: mean (c, c), spread 2 (each row is 1 from
+    /// the mean), offset energy n‖m‖² = 2 · 2c² = 4c², so in place iff 4c² ≤ 2 (c ≤ 1/√2). The
+    /// squared distance is 4 either way, exactly (every product is exact in float32).
+    @Test(arguments: [(Float(0), false), (0.5, false), (0.75, true), (1_000, true)])
+    func inPlaceOnlyWhenTheOffsetIsSmall(offset c: Float, centred: Bool) {
+        let block: [Float] = [c + 1, c, c - 1, c]
+        block.withUnsafeBufferPointer { buffer in
+            let rows = RowPointers(contiguous: buffer.baseAddress!, rows: 2, columns: 2)
+            let pairs = PairwiseDistances(rows)
+            #expect(pairs.isCentred == centred)
+            #expect(pairs.squaredDistance(0, 1) == 4)
+            let always = PairwiseDistances(rows, centring: .always)
+            #expect(always.isCentred && always.squaredDistance(0, 1) == 4)
+        }
+        // Separate arrays are not one block: always centred.
+        #expect(Statistics.withRows([[c + 1, c], [c - 1, c]], columns: 2) { PairwiseDistances($0).isCentred })
+    }
+
+    /// A NaN in a contiguous block is named as on the centred path (the in-place Gram matrix
+    /// only sees a non-finite squared norm and hands over).
+    @Test func nonFiniteRowOfABlockIsNamed() {
+        let block: [Float] = [1, 2, 1, 1, 0, .nan]
+        block.withUnsafeBufferPointer { buffer in
+            let pairs = PairwiseDistances(RowPointers(contiguous: buffer.baseAddress!, rows: 3, columns: 2))
+            #expect(pairs.nonFiniteRow == 2 && pairs.isCentred)
+        }
+    }
+
     @Test func refiningRowsMakesThemExact() {
         var rng = SeededGenerator(seed: 14)
         let rows = (0..<5).map { _ in (0..<300).map { _ in Float(rng.normal()) } }

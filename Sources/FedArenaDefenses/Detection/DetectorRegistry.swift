@@ -147,6 +147,11 @@ extension DetectorRegistry {
                     try AuditC2ST(samplesPerClient: k, dimension: dimension, bandwidth: bandwidth, l2: l2, iterations: iterations, minClassCount: minCount)
                 }
             },
+            Entry(kind: "pixel-grid", summary: "revealed or opened samples off the data's 1/levels value grid (8-bit images); quantising attackers evade it") { r, _ throws(ConfigError) in
+                let levels = try r.int("levels", default: 255, atLeast: 1)
+                let k = try r.int("samples_per_client", default: 32, atLeast: 1)
+                return try building(r) { () throws(DetectionError) in try PixelGrid(levels: levels, samplesPerClient: k) }
+            },
             Entry(kind: "training-audit", summary: "opt-in: Merkle commitment to every local step, largest-norm and random steps opened and recomputed (Jia et al. 2021)") { r, _ throws(ConfigError) in
                 let random = try r.int("random_steps", default: 4, atLeast: 0)
                 let largest = try r.int("largest_steps", default: 2, atLeast: 0)

@@ -10,7 +10,7 @@ import Testing
 
     @Test func buildsEveryDetectorWithOptions() throws {
         let registry = DetectorRegistry.standard(model: .mlp(hidden: [8]), inputs: 4, classes: 3)
-        #expect(registry.kinds == ["audit-c2st", "label-consistency", "root-audit", "sketch-mmd", "training-audit", "update-similarity"])
+        #expect(registry.kinds == ["audit-c2st", "label-consistency", "pixel-grid", "root-audit", "sketch-mmd", "training-audit", "update-similarity"])
         let audit = try #require(try registry.make(spec("root-audit", ["z_center": .double(2.5)])) as? RootAudit)
         #expect(audit.zCenter == 2.5 && audit.model.parameterCount == 4 * 8 + 8 + 8 * 3 + 3)
         let mmd = try #require(
