@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Pick a detection threshold from attack-free calibration runs, before the evaluated runs.
 
-Usage: scripts/calibrate-threshold.py [--margin 0.01] RUN_DIR...
+Usage: scripts/calibrate-threshold.py [--target-fpr 0.01] RUN_DIR...
 
 Pools the fused suspicion score (`detection.scores` in metrics.jsonl) of every honest
 client-round (clients not listed in the round's `attacking`) of the given run folders, and
-prints their count, quantiles and maximum, and the threshold that flags none of them: the
-maximum plus --margin, rounded up to 0.01. Run it on seeds that the evaluation does not use
+prints their count, quantiles and maximum, and the threshold for a false-positive rate of
+--target-fpr on them: their (1 - target) quantile (linear interpolation), rounded up to 0.01
+(--target-fpr 0: above the maximum). Run it on seeds that the evaluation does not use
 (scenarios/sweeps/training-audit-calibration.yaml), so the threshold is not tuned on the runs it
 is then judged on. Exits with status 1 when no run holds a detection score. Standard library only.
 """
@@ -26,7 +27,7 @@ def quantile(values, q):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--margin", type=float, default=0.01)
+    parser.add_argument("--target-fpr", type=float, default=0.01)
     parser.add_argument("runs", nargs="+")
     args = parser.parse_args()
     scores = []
@@ -51,14 +52,18 @@ def main():
                         scores.append(float(score))
     if not scores:
         sys.exit("calibrate-threshold: no detection scores in the given runs")
-    threshold = math.ceil((max(scores) + args.margin) * 100) / 100
+    if not 0 <= args.target_fpr < 1:
+        sys.exit(f"calibrate-threshold: --target-fpr must be in [0, 1), got {args.target_fpr}")
+    cut = max(scores) if args.target_fpr == 0 else quantile(scores, 1 - args.target_fpr)
+    threshold = math.floor(cut * 100) / 100 + 0.01
     print(json.dumps({
         "honest_client_rounds": len(scores),
         "median": round(quantile(scores, 0.5), 4),
         "q95": round(quantile(scores, 0.95), 4),
         "q99": round(quantile(scores, 0.99), 4),
         "max": round(max(scores), 4),
-        "threshold": threshold,
+        "target_fpr": args.target_fpr,
+        "threshold": round(threshold, 2),
     }))
 
 
