@@ -129,9 +129,55 @@ public final class LocalTrainer {
         from global: ParameterVector, on samples: LabeledSamples, epochGenerator: (_ epoch: Int) -> SeededGenerator,
         observe: StepObserver? = nil
     ) throws(ModelError) -> LocalTrainingResult {
+        let count = samples.count
+        return try run(from: global, on: samples, sampleCount: count, observe: observe) { epoch in
+            var generator = epochGenerator(epoch)
+            let order = generator.permutation(count)
+            // Dropout masks continue the epoch's generator after its shuffle.
+            return (order, generator)
+        }
+    }
+
+    /// Trains from `global` on rows of `samples` in orders the caller chose: epoch `e` runs the
+    /// batches `orders[e][k·B ..< (k+1)·B]` (the last shorter). A client that poisons only some
+    /// of its steps (``PoisonStepSchedule``) trains this way, its real rows and its poisoned rows
+    /// in one sample set.
+    /// - Parameters:
+    ///   - global: the global parameters `w_global` (not modified).
+    ///   - samples: every row an order may name.
+    ///   - orders: one order per epoch (``Configuration/epochs`` of them), each of the same
+    ///     length `n`, the sample count the result reports.
+    ///   - dropoutGenerator: the generator of epoch `e`'s dropout masks (unused without dropout).
+    ///   - observe: called after every step, or `nil`.
+    /// - Returns: the local parameters, the update and the epoch losses; `sampleCount` is `n`.
+    /// - Throws: ``ModelError`` when the parameters or samples do not fit the model, or
+    ///   `.invalidConfiguration` when the orders do not match the epochs or name a missing row.
+    public func train(
+        from global: ParameterVector, on samples: LabeledSamples, orders: [[Int]], dropoutGenerator: (_ epoch: Int) -> SeededGenerator,
+        observe: StepObserver? = nil
+    ) throws(ModelError) -> LocalTrainingResult {
+        guard orders.count == configuration.epochs else {
+            throw ModelError(.invalidConfiguration, "a batch schedule has \(orders.count) epochs, the training \(configuration.epochs)")
+        }
+        let count = orders.first?.count ?? 0
+        for (epoch, order) in orders.enumerated() {
+            guard order.count == count else {
+                throw ModelError(.invalidConfiguration, "epoch \(epoch) of a batch schedule has \(order.count) rows, epoch 0 \(count)")
+            }
+            if let bad = order.first(where: { $0 < 0 || $0 >= samples.count }) {
+                throw ModelError(.invalidConfiguration, "epoch \(epoch) of a batch schedule names row \(bad) of \(samples.count)")
+            }
+        }
+        return try run(from: global, on: samples, sampleCount: count, observe: observe) { epoch in (orders[epoch], dropoutGenerator(epoch)) }
+    }
+
+    /// The shared loop: epoch `e` runs `plan(e).order` with `plan(e).generator` for dropout.
+    private func run(
+        from global: ParameterVector, on samples: LabeledSamples, sampleCount count: Int, observe: StepObserver?,
+        plan: (_ epoch: Int) -> (order: [Int], generator: SeededGenerator)
+    ) throws(ModelError) -> LocalTrainingResult {
         try model.validate(parameters: global)
         try model.validate(samples: samples)
-        let count = samples.count
         _ = global.values.withUnsafeBufferPointer { weights.update(fromContentsOf: $0) }
         if !configuration.optimizer.isPlain { velocity.update(repeating: 0) }
         var losses = [Double]()
@@ -139,9 +185,7 @@ public final class LocalTrainer {
         if count > 0 {
             losses.reserveCapacity(configuration.epochs)
             for epoch in 0..<configuration.epochs {
-                var generator = epochGenerator(epoch)
-                let order = generator.permutation(count)
-                // Dropout masks continue the epoch's generator after its shuffle.
+                let (order, generator) = plan(epoch)
                 workspace.trainingGenerator = generator
                 let (loss, epochSteps) = runEpoch(samples: samples, order: order, firstStep: steps + 1, observe: observe)
                 workspace.trainingGenerator = nil

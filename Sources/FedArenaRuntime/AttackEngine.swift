@@ -49,14 +49,47 @@ struct AttackEngine: Sendable {
     /// Whether the coordinator shares honest updates with the adversary (simulation only).
     var omniscient: Bool { usesAdversary && plan.knowledge == .omniscient }
 
-    /// The poisoned training set of a malicious client (data attacks), derived once from the seed.
-    func poisoned(_ samples: LabeledSamples, client: ClientID, seed: UInt64) throws(RuntimeError) -> LabeledSamples? {
+    /// What a malicious client trains on when it attacks.
+    enum PoisonedTraining: Sendable {
+        /// Every local step on this poisoned set.
+        case samples(LabeledSamples)
+        /// A share of the steps on poison (`synthetic-poison` with `poison_steps` < 1): each
+        /// round draws its schedule of wholly real and wholly poisoned batches from the plan.
+        case steps(PoisonStepPlan)
+
+        /// Every row the client may train on (its sketch and revealed samples come from these).
+        var samples: LabeledSamples {
+            switch self {
+            case .samples(let samples): samples
+            case .steps(let plan): plan.samples
+            }
+        }
+    }
+
+    /// The poisoned training of a malicious client (data attacks), derived once from the seed.
+    func poisoned(_ samples: LabeledSamples, client: ClientID, seed: UInt64) throws(RuntimeError) -> PoisonedTraining? {
         guard let attack = plan.dataAttack, malicious.contains(client) else { return nil }
         var generator = SeededGenerator(seed: seed, stream: [RoundPlan.Stream.attack.rawValue, UInt64(client.rawValue)])
         do {
-            return try attack.poison(samples, using: &generator)
+            if let synthetic = attack as? SyntheticPoison, synthetic.needsStepPlan {
+                return .steps(try synthetic.stepPlan(samples, using: &generator))
+            }
+            return .samples(try attack.poison(samples, using: &generator))
         } catch {
             throw RuntimeError(.configuration, "\(attack.name) cannot poison \(client)'s data: \(error)", cause: error)
+        }
+    }
+
+    /// This round's batch schedule of a partial-poisoning client, from its own stream (seed,
+    /// client, round), so every process draws the same one.
+    func schedule(
+        _ steps: PoisonStepPlan, client: ClientID, round: Int, seed: UInt64, epochs: Int, batchSize: Int
+    ) throws(RuntimeError) -> PoisonStepSchedule {
+        var generator = SeededGenerator(seed: seed, stream: [RoundPlan.Stream.attack.rawValue, UInt64(client.rawValue), 0x5CED, UInt64(round)])
+        do {
+            return try steps.schedule(epochs: epochs, batchSize: batchSize, using: &generator)
+        } catch {
+            throw RuntimeError(.configuration, "\(client)'s partial-poisoning schedule for round \(round): \(error)", cause: error)
         }
     }
 

@@ -151,7 +151,7 @@ public struct ClientRuntime: Sendable {
         let attack: AttackEngine?
         let requirements: DetectorRequirements
         let federation: FederationData
-        var poisoned = [ClientID: LabeledSamples]()
+        var poisoned = [ClientID: AttackEngine.PoisonedTraining]()
         do {
             engine = try ModelEngine(config: config)
             attack = try AttackEngine(config: config)
@@ -275,7 +275,7 @@ public struct ClientRuntime: Sendable {
     /// Trains the clients `train` names and sends their updates.
     private func serve(
         _ train: WireMessage.Train, engine: ModelEngine, trainer: LocalTrainer, plan: RoundPlan, config: ScenarioConfig,
-        federation: FederationData, poisoned: [ClientID: LabeledSamples], attack: AttackEngine?,
+        federation: FederationData, poisoned: [ClientID: AttackEngine.PoisonedTraining], attack: AttackEngine?,
         requirements: DetectorRequirements, adversary: ZMQClientTransport?, events: Events, deferred: inout [WireMessage],
         limits: DecodeLimits, compressor: inout UpdateCompressor,
         transcripts: inout [ClientID: (round: Int, nonce: UInt64, transcript: StepTranscript)]
@@ -287,17 +287,31 @@ public struct ClientRuntime: Sendable {
                 continue
             }
             let attacking = attack?.attacks(client, round: train.round) ?? false
-            let data = attacking ? (poisoned[client] ?? shard) : shard
+            let training = attacking ? poisoned[client] : nil
+            let data = training?.samples ?? shard
             // The training audit: commit to every step while training (the transcript is the observer).
             let transcript = requirements.trainingAudit == nil
                 ? nil : StepTranscript(global: train.model, featureCount: data.featureCount, classCount: data.classCount)
-            let result = try engine.train(
-                global: train.model, on: data, client: client, round: train.round, plan: plan, using: trainer,
-                observe: transcript.map { transcript in
-                    { step, inputs, labels, after in transcript.record(step: step, inputs: inputs, labels: labels, weightsAfter: after) }
-                })
+            let observer: LocalTrainer.StepObserver? = transcript.map { transcript in
+                { step, inputs, labels, after in transcript.record(step: step, inputs: inputs, labels: labels, weightsAfter: after) }
+            }
+            let result: (delta: ParameterVector, loss: Double)
+            let sampleCount: Int
+            if case .steps(let steps)? = training, let attack {
+                // Partial poisoning: this round's mix of real and poisoned batches over the real count.
+                let schedule = try attack.schedule(
+                    steps, client: client, round: train.round, seed: config.seed, epochs: config.training.localEpochs,
+                    batchSize: config.training.batchSize)
+                result = try engine.train(
+                    global: train.model, on: steps, schedule: schedule, client: client, round: train.round, roundPlan: plan, using: trainer,
+                    observe: observer)
+                sampleCount = steps.realCount
+            } else {
+                result = try engine.train(global: train.model, on: data, client: client, round: train.round, plan: plan, using: trainer, observe: observer)
+                sampleCount = data.count
+            }
             var update = WireMessage.Update(
-                round: train.round, nonce: train.nonce, client: client, sampleCount: data.count, trainLoss: result.loss, delta: result.delta, metrics: [:])
+                round: train.round, nonce: train.nonce, client: client, sampleCount: sampleCount, trainLoss: result.loss, delta: result.delta, metrics: [:])
             if let transcript {
                 update.commitment = transcript.commitment()
                 transcripts[client] = (train.round, train.nonce, transcript)

@@ -1,3 +1,4 @@
+import FedArenaAttacks
 import FedArenaCore
 import FedArenaModels
 import FedArenaNumerics
@@ -44,6 +45,25 @@ struct ModelEngine: Sendable {
             return (result.delta, result.lastEpochLoss ?? .nan)
         } catch {
             throw RuntimeError(.configuration, "\(client) cannot train in round \(round): \(error)", cause: error)
+        }
+    }
+
+    /// Trains `client` from `global` on a partial-poisoning plan: this round's schedule of
+    /// wholly real and wholly poisoned batches (``PoisonStepSchedule``), dropout masks from the
+    /// client's usual epoch generators.
+    /// - Returns: the update and the last epoch's mean loss (NaN without samples).
+    /// - Throws: ``RuntimeError`` naming the client when the plan does not fit the model.
+    func train(
+        global: ParameterVector, on plan: PoisonStepPlan, schedule: PoisonStepSchedule, client: ClientID, round: Int, roundPlan: RoundPlan,
+        using localTrainer: LocalTrainer, observe: LocalTrainer.StepObserver? = nil
+    ) throws(RuntimeError) -> (delta: ParameterVector, loss: Double) {
+        do {
+            let result = try localTrainer.train(
+                from: global, on: plan.samples, orders: schedule.orders,
+                dropoutGenerator: { epoch in roundPlan.trainingGenerator(client: client, round: round, epoch: epoch) }, observe: observe)
+            return (result.delta, result.lastEpochLoss ?? .nan)
+        } catch {
+            throw RuntimeError(.configuration, "\(client) cannot train its partial-poisoning schedule in round \(round): \(error)", cause: error)
         }
     }
 

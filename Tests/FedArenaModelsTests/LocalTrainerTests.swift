@@ -28,6 +28,39 @@ import Testing
         #expect(result.sampleCount == 60)
     }
 
+    /// Explicit batch orders (partial poisoning's schedules): the generator's own permutations
+    /// given as orders reproduce the shuffled training bit for bit; rows past the orders' length
+    /// are used only where an order names them (40 real rows + 40 others: orders over the first
+    /// 40 equal training on those 40 alone); bad schedules are refused.
+    @Test func explicitOrdersReproduceShuffledTraining() throws {
+        let data = Fixtures.randomSamples(count: 40, features: 6, classes: 3, seed: 6)
+        let configuration = try LocalTrainer.Configuration(epochs: 2, batchSize: 16, optimizer: SGD(learningRate: 0.05))
+        let trainer = LocalTrainer(model: Self.model, configuration: configuration)
+        let shuffled = try trainer.train(from: Self.initial(), on: data, seed: 3, stream: [2, 9])
+        let orders = (0..<2).map { epoch in
+            var generator = SeededGenerator(seed: 3, stream: [2, 9, UInt64(epoch)])
+            return generator.permutation(40)
+        }
+        var doubled = data
+        let others = Fixtures.randomSamples(count: 40, features: 6, classes: 3, seed: 7)
+        doubled.features += others.features
+        doubled.labels += others.labels
+        let ordered = try trainer.train(
+            from: Self.initial(), on: doubled, orders: orders, dropoutGenerator: { SeededGenerator(seed: 0, stream: [UInt64($0)]) })
+        #expect(ordered == shuffled)
+        #expect(ordered.sampleCount == 40 && ordered.steps == 2 * 3)
+        // Naming the other rows changes the result.
+        let poisoned = try trainer.train(
+            from: Self.initial(), on: doubled, orders: orders.map { $0.map { $0 + 40 } }, dropoutGenerator: { SeededGenerator(seed: 0, stream: [UInt64($0)]) })
+        #expect(poisoned.delta != shuffled.delta && poisoned.sampleCount == 40)
+        #expect(throws: ModelError.self) {
+            try trainer.train(from: Self.initial(), on: data, orders: [orders[0]], dropoutGenerator: { SeededGenerator(seed: UInt64($0)) })
+        }
+        #expect(throws: ModelError.self) {
+            try trainer.train(from: Self.initial(), on: data, orders: [orders[0], [0, 80]], dropoutGenerator: { SeededGenerator(seed: UInt64($0)) })
+        }
+    }
+
     @Test func sameSeedGivesBitIdenticalParametersAndOtherStreamsDiffer() throws {
         let data = Fixtures.randomSamples(count: 40, features: 6, classes: 3, seed: 5)
         let configuration = try LocalTrainer.Configuration(epochs: 2, batchSize: 16, optimizer: SGD(learningRate: 0.05))

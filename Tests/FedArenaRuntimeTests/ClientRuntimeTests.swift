@@ -135,6 +135,75 @@ import Testing
         }
     }
 
+    /// Partial poisoning (`poison_steps: 0.5`): each attacker trains half of its steps on whole
+    /// poisoned batches and half on real ones, reports its real sample count, and commits to
+    /// exactly the steps it took: the verifier recomputes every opened step, and of the 4 opened
+    /// batches of 50 exactly 2 hold synthetic (off the 1/255 pixel grid) samples.
+    @Test func partialPoisoningTrainsTheScheduleAndItsStepsVerify() async throws {
+        var config = Self.config(attack: ComponentSpec(
+            kind: "synthetic-poison",
+            options: [
+                "generator": .object(["kind": .string("gaussian-pca"), "small_classes": .string("shrink")]),
+                "poison": .object(["kind": .string("label-flip"), "source": .int(0), "target": .int(6)]),
+                "mix": .double(1), "fraction": .double(1), "poison_steps": .double(0.5),
+            ], keyPath: "attack"))
+        config.defense.detection = [ComponentSpec(kind: "training-audit", options: ["random_steps": .int(3), "largest_steps": .int(0)], keyPath: "defense.detection[0]")]
+        let hub = InProcessTransport()
+        let runtime = ClientRuntime(transport: hub.connect(), processIndex: 1, logger: Logger(label: "client-test"))
+        let client = Task { () -> (any Error)? in
+            do { try await runtime.run() } catch { return error }
+            return nil
+        }
+        let plan = RoundPlan(config: config)
+        let modelSpec = try config.model.makeModel()
+        var generator = plan.initialModelGenerator
+        let global = modelSpec.initialParameters(using: &generator)
+        let verifier = try TrainingAuditVerifier(
+            request: TrainingAuditRequest(randomSteps: 3, largestSteps: 0), model: modelSpec, trainer: try LocalTrainer.Configuration(config.training),
+            seed: config.seed, modelSpec: config.model)
+        var updates = [ClientID: ClientUpdate]()
+        var verdicts = [ClientID: TrainingAuditVerdict]()
+        for await message in hub.server.inbound {
+            switch try WireCodec.decode(message.payload) {
+            case .hello:
+                let json = Array(try JSONEncoder().encode(config))
+                try hub.server.send(WireCodec.encode(.welcome(.init(runID: "unit", scenarioJSON: json, parameterCount: 7850))), to: message.peer)
+                try hub.server.send(
+                    WireCodec.encode(.train(.init(round: 1, roundSeed: plan.roundSeed(1), nonce: 78, clients: plan.clients(ofProcess: 1), model: global))),
+                    to: message.peer)
+            case .update(let update):
+                var accepted = ClientUpdate(client: update.client, round: 1, sampleCount: update.sampleCount, delta: update.delta)
+                accepted.commitment = update.commitment
+                updates[update.client] = accepted
+                let steps = try #require(update.commitment.map { verifier.challenge($0, round: 1, client: update.client) })
+                try hub.server.send(WireCodec.encode(.challenge(.init(round: 1, nonce: 78, client: update.client, steps: steps))), to: message.peer)
+            case .opening(let opening):
+                verdicts[opening.client] = verifier.verify(try #require(updates[opening.client]), global: global, round: 1, openings: opening.openings)
+            case let other:
+                Issue.record("unexpected \(other)")
+            }
+            if verdicts.count == 2 {
+                try hub.server.send(WireCodec.encode(.shutdown(.init(reason: "test done"))), to: message.peer)
+                break
+            }
+        }
+        #expect(await client.value == nil)
+        // 200 real samples (not the 400 rows of real + poisoned) in batches of 50: 4 steps, all opened.
+        #expect(updates.values.allSatisfy { $0.sampleCount == 200 && $0.commitment?.stepCount == 4 })
+        #expect(verdicts.keys.sorted() == [ClientID(1), ClientID(3)])
+        for verdict in verdicts.values {
+            #expect(verdict.passed, "\(verdict.message)")
+            let samples = try #require(verdict.samples)
+            #expect(samples.count == 200)
+            let width = samples.featureCount
+            let synthetic = (0..<samples.count).filter { row in
+                samples.features[(row * width)..<((row + 1) * width)].contains { ($0 * 255).rounded(.toNearestOrAwayFromZero) / 255 != $0 }
+            }
+            // round(0.5 x 4) = 2 whole batches of poison.
+            #expect(synthetic.count == 100)
+        }
+    }
+
     @Test func aModelMismatchIsReportedToTheCoordinator() async throws {
         let (messages, error) = try await Self.serve(Self.config(), parameterCount: 12) { messages in
             messages.contains { if case .error = $0 { true } else { false } }
