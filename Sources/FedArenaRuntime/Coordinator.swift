@@ -239,8 +239,8 @@ public actor Coordinator {
 
             let finished = state
             if round < config.training.rounds { state = startRound(round + 1, model: model) }
-            let evaluation = engine.evaluate(model, on: environment.testSet)
-            let rate = successProbe.map { engine.successRate(model, probe: $0.samples, target: $0.target) }
+            let evaluation = try engine.evaluate(model, on: environment.testSet)
+            let rate = try successProbe.map { probe throws(RuntimeError) in try engine.successRate(model, probe: probe.samples, target: probe.target) }
             let record = measure(
                 finished, outcome: outcome, evaluation: evaluation, successRate: rate, pipelineSeconds: pipelineSeconds,
                 modelSHA256: RunRecorder.sha256(model))

@@ -84,11 +84,15 @@ struct ModelEngine: Sendable {
         }.delta
     }
 
-    /// Test loss, accuracy and per-class accuracy of `parameters` (NaN when the evaluation
-    /// cannot run, which a validated scenario rules out).
-    func evaluate(_ parameters: ParameterVector, on samples: LabeledSamples) -> TestMetrics {
-        guard let evaluation = try? Evaluator(model: model).evaluate(parameters, on: samples) else {
-            return TestMetrics(accuracy: .nan, loss: .nan, perClassAccuracy: [])
+    /// Test loss, accuracy and per-class accuracy of `parameters`.
+    /// - Throws: ``RuntimeError`` `.configuration` when the samples or parameters do not fit the
+    ///   model (a validated scenario rules it out; a NaN accuracy would pass unnoticed).
+    func evaluate(_ parameters: ParameterVector, on samples: LabeledSamples) throws(RuntimeError) -> TestMetrics {
+        let evaluation: Evaluation
+        do {
+            evaluation = try Evaluator(model: model).evaluate(parameters, on: samples)
+        } catch {
+            throw RuntimeError(.configuration, "cannot evaluate the global model on \(samples.count) test samples: \(error)", cause: error)
         }
         return TestMetrics(
             accuracy: evaluation.accuracy, loss: evaluation.loss,
@@ -98,8 +102,16 @@ struct ModelEngine: Sendable {
     /// The share of `probe` classified as `target` (the attack success rate of DESIGN.md: the
     /// probe is the source-class test samples for a targeted flip, the trigger-stamped
     /// non-target test samples for a backdoor).
-    func successRate(_ parameters: ParameterVector, probe: LabeledSamples, target: Int) -> Double {
-        guard probe.count > 0, let predictions = try? Evaluator(model: model).predictions(parameters, on: probe) else { return .nan }
+    /// - Returns: NaN when the probe is empty (no sample to attack).
+    /// - Throws: ``RuntimeError`` `.configuration` when the probe or parameters do not fit the model.
+    func successRate(_ parameters: ParameterVector, probe: LabeledSamples, target: Int) throws(RuntimeError) -> Double {
+        guard probe.count > 0 else { return .nan }
+        let predictions: [Int32]
+        do {
+            predictions = try Evaluator(model: model).predictions(parameters, on: probe)
+        } catch {
+            throw RuntimeError(.configuration, "cannot measure the attack success rate on \(probe.count) probe samples: \(error)", cause: error)
+        }
         return Double(predictions.filter { Int($0) == target }.count) / Double(predictions.count)
     }
 

@@ -23,6 +23,32 @@ import Testing
         try RoundPipeline(config: config, rootSet: CoordinatorTests.testSet)
     }
 
+    /// Evaluating the global model or measuring the attack success rate on samples that do not
+    /// fit the model is an error naming what failed, not a NaN accuracy in the records; an
+    /// empty probe has no success rate (NaN). Softmax regression at zero weights predicts class
+    /// 0 for every sample (all logits tie, the first wins): 2 of the 20 test labels match, and
+    /// every sample goes to class 0 (success rate 1 for target 0, 0 for target 6).
+    @Test func evaluationFailuresAreErrorsNotNaN() throws {
+        let engine = try ModelEngine(config: CoordinatorTests.config())
+        let zeros = ParameterVector(zeros: Self.d)
+        let metrics = try engine.evaluate(zeros, on: CoordinatorTests.testSet)
+        #expect(metrics.accuracy == 0.1)
+        let narrow = LabeledSamples(features: [0, 1, 0, 1], labels: [0, 1], featureCount: 2, classCount: 10)
+        #expect {
+            try engine.evaluate(zeros, on: narrow)
+        } throws: { error in
+            (error as? RuntimeError)?.message.contains("cannot evaluate the global model on 2 test samples") == true
+        }
+        #expect {
+            try engine.successRate(zeros, probe: narrow, target: 6)
+        } throws: { error in
+            (error as? RuntimeError)?.message.contains("cannot measure the attack success rate on 2 probe samples") == true
+        }
+        #expect(try engine.successRate(zeros, probe: CoordinatorTests.testSet, target: 0) == 1)
+        #expect(try engine.successRate(zeros, probe: CoordinatorTests.testSet, target: 6) == 0)
+        #expect(try engine.successRate(zeros, probe: LabeledSamples(features: [], labels: [], featureCount: 784, classCount: 10), target: 0).isNaN)
+    }
+
     @Test func invalidUpdatesAreRejectedWithReasonsAndTheRestIsMergedInClientOrder() throws {
         let config = CoordinatorTests.config(quorum: 0.4)
         let pipeline = try Self.pipeline(config)
