@@ -295,21 +295,17 @@ public struct ClientRuntime: Sendable {
             let observer: LocalTrainer.StepObserver? = transcript.map { transcript in
                 { step, inputs, labels, after in transcript.record(step: step, inputs: inputs, labels: labels, weightsAfter: after) }
             }
-            let result: (delta: ParameterVector, loss: Double)
-            let sampleCount: Int
+            // Partial poisoning: this round's mix of real and poisoned batches, over the real count.
+            var schedule: PoisonStepSchedule?
+            var sampleCount = data.count
             if case .steps(let steps)? = training, let attack {
-                // Partial poisoning: this round's mix of real and poisoned batches over the real count.
-                let schedule = try attack.schedule(
+                schedule = try attack.schedule(
                     steps, client: client, round: train.round, seed: config.seed, epochs: config.training.localEpochs,
                     batchSize: config.training.batchSize)
-                result = try engine.train(
-                    global: train.model, on: steps, schedule: schedule, client: client, round: train.round, roundPlan: plan, using: trainer,
-                    observe: observer)
                 sampleCount = steps.realCount
-            } else {
-                result = try engine.train(global: train.model, on: data, client: client, round: train.round, plan: plan, using: trainer, observe: observer)
-                sampleCount = data.count
             }
+            let result = try engine.train(
+                global: train.model, on: data, schedule: schedule, client: client, round: train.round, plan: plan, using: trainer, observe: observer)
             var update = WireMessage.Update(
                 round: train.round, nonce: train.nonce, client: client, sampleCount: sampleCount, trainLoss: result.loss, delta: result.delta, metrics: [:])
             if let transcript {

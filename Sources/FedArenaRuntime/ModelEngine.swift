@@ -30,40 +30,28 @@ struct ModelEngine: Sendable {
         return model.initialParameters(using: &generator)
     }
 
-    /// Trains `client` from `global` on its samples.
+    /// Trains `client` from `global` on its samples, shuffled by the client's epoch generators,
+    /// or, for a partial-poisoning client, on this round's `schedule` of wholly real and wholly
+    /// poisoned batches of `samples` (its ``PoisonStepPlan/samples``; dropout masks still from
+    /// the epoch generators).
     /// - Returns: the update `w_local - w_global` and the last epoch's mean loss (NaN, "not
     ///   measured", when the client has no samples).
-    /// - Throws: ``RuntimeError`` naming the client when its samples do not fit the model.
+    /// - Throws: ``RuntimeError`` naming the client when its samples or schedule do not fit the model.
     func train(
-        global: ParameterVector, on samples: LabeledSamples, client: ClientID, round: Int, plan: RoundPlan, using localTrainer: LocalTrainer,
-        observe: LocalTrainer.StepObserver? = nil
-    ) throws(RuntimeError) -> (delta: ParameterVector, loss: Double) {
-        do {
-            let result = try localTrainer.train(
-                from: global, on: samples, epochGenerator: { epoch in plan.trainingGenerator(client: client, round: round, epoch: epoch) },
-                observe: observe)
-            return (result.delta, result.lastEpochLoss ?? .nan)
-        } catch {
-            throw RuntimeError(.configuration, "\(client) cannot train in round \(round): \(error)", cause: error)
-        }
-    }
-
-    /// Trains `client` from `global` on a partial-poisoning plan: this round's schedule of
-    /// wholly real and wholly poisoned batches (``PoisonStepSchedule``), dropout masks from the
-    /// client's usual epoch generators.
-    /// - Returns: the update and the last epoch's mean loss (NaN without samples).
-    /// - Throws: ``RuntimeError`` naming the client when the plan does not fit the model.
-    func train(
-        global: ParameterVector, on plan: PoisonStepPlan, schedule: PoisonStepSchedule, client: ClientID, round: Int, roundPlan: RoundPlan,
+        global: ParameterVector, on samples: LabeledSamples, schedule: PoisonStepSchedule? = nil, client: ClientID, round: Int, plan: RoundPlan,
         using localTrainer: LocalTrainer, observe: LocalTrainer.StepObserver? = nil
     ) throws(RuntimeError) -> (delta: ParameterVector, loss: Double) {
+        let generator = { (epoch: Int) in plan.trainingGenerator(client: client, round: round, epoch: epoch) }
         do {
-            let result = try localTrainer.train(
-                from: global, on: plan.samples, orders: schedule.orders,
-                dropoutGenerator: { epoch in roundPlan.trainingGenerator(client: client, round: round, epoch: epoch) }, observe: observe)
+            let result = if let schedule {
+                try localTrainer.train(from: global, on: samples, orders: schedule.orders, dropoutGenerator: generator, observe: observe)
+            } else {
+                try localTrainer.train(from: global, on: samples, epochGenerator: generator, observe: observe)
+            }
             return (result.delta, result.lastEpochLoss ?? .nan)
         } catch {
-            throw RuntimeError(.configuration, "\(client) cannot train its partial-poisoning schedule in round \(round): \(error)", cause: error)
+            let what = schedule == nil ? "train" : "train its partial-poisoning schedule"
+            throw RuntimeError(.configuration, "\(client) cannot \(what) in round \(round): \(error)", cause: error)
         }
     }
 

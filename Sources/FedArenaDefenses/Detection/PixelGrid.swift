@@ -55,11 +55,13 @@ public struct PixelGrid: Detector {
 
     /// The index of the first sample of `samples` holding a value off the grid, or `nil`.
     public func firstSampleOffGrid(_ samples: LabeledSamples) -> Int? {
+        (0..<samples.count).first { valuesOffGrid(samples, row: $0) > 0 }
+    }
+
+    /// How many values of sample `row` are off the grid.
+    private func valuesOffGrid(_ samples: LabeledSamples, row: Int) -> Int {
         let width = samples.featureCount
-        guard width > 0 else { return nil }
-        return (0..<samples.count).first { row in
-            samples.features[(row * width)..<((row + 1) * width)].contains { !isOnGrid($0) }
-        }
+        return samples.features[(row * width)..<((row + 1) * width)].reduce(0) { $0 + (isOnGrid($1) ? 0 : 1) }
     }
 
     /// Scores each client's revealed samples.
@@ -80,15 +82,9 @@ public struct PixelGrid: Detector {
                 suspicions[update.client] = Suspicion(score: 1, reason: "revealed samples of the wrong shape")
                 continue
             }
-            let width = samples.featureCount
-            var offGrid = 0
-            var offValues = 0
-            for row in 0..<samples.count {
-                let values = samples.features[(row * width)..<((row + 1) * width)]
-                let off = values.reduce(0) { $0 + (isOnGrid($1) ? 0 : 1) }
-                offValues += off
-                if off > 0 { offGrid += 1 }
-            }
+            let perSample = (0..<samples.count).map { valuesOffGrid(samples, row: $0) }
+            let offGrid = perSample.filter { $0 > 0 }.count
+            let offValues = perSample.reduce(0, +)
             let share = Double(offGrid) / Double(samples.count)
             suspicions[update.client] = Suspicion(
                 score: share,
