@@ -122,22 +122,15 @@ struct AggregateCommand: ParsableCommand {
         } catch {
             throw CommandFailure("\(error)")
         }
-        let (values, shape) = try readNPY(input, what: "--in")
-        guard shape.count == 2, shape[0] >= 1, shape[1] >= 1 else {
-            throw CommandFailure("--in \(input): expected an n x d array (one update per row), got shape \(shape)")
-        }
-        let (n, d) = (shape[0], shape[1])
+        let (values, n, d) = try readUpdates()
         let counts = try sampleCounts(n: n)
         var referenceVector: ParameterVector?
         if let reference {
-            let (raw, referenceShape) = try readNPY(reference, what: "--reference")
-            guard referenceShape == [d] else { throw CommandFailure("--reference \(reference): expected shape [\(d)], got \(referenceShape)") }
-            referenceVector = ParameterVector(raw)
+            referenceVector = ParameterVector(try readVector(reference, what: "--reference", length: d))
         }
         var trustWeights: [Double]?
         if let trust {
-            let (raw, trustShape) = try readNPY(trust, what: "--trust")
-            guard trustShape == [n] else { throw CommandFailure("--trust \(trust): expected shape [\(n)], got \(trustShape)") }
+            let raw = try readVector(trust, what: "--trust", length: n)
             guard raw.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { throw CommandFailure("--trust \(trust): weights must be in [0, 1]") }
             trustWeights = raw.map(Double.init)
         }
@@ -197,11 +190,7 @@ struct AggregateCommand: ParsableCommand {
         } catch {
             throw CommandFailure("the --scenario \(file) is not valid (see above)")
         }
-        let (values, shape) = try readNPY(input, what: "--in")
-        guard shape.count == 2, shape[0] >= 1, shape[1] >= 1 else {
-            throw CommandFailure("--in \(input): expected an n x d array (one update per row), got shape \(shape)")
-        }
-        let (n, d) = (shape[0], shape[1])
+        let (values, n, d) = try readUpdates()
         let counts = try sampleCounts(n: n)
         let pipeline: RoundPipeline
         do {
@@ -215,9 +204,7 @@ struct AggregateCommand: ParsableCommand {
         }
         var model = pipeline.initialModel
         if let global {
-            let (raw, globalShape) = try readNPY(global, what: "--global")
-            guard globalShape == [d] else { throw CommandFailure("--global \(global): expected shape [\(d)], got \(globalShape)") }
-            model = ParameterVector(raw)
+            model = ParameterVector(try readVector(global, what: "--global", length: d))
         }
         let updates = (0..<n).map { row in
             ClientUpdate(
@@ -282,12 +269,27 @@ struct AggregateCommand: ParsableCommand {
     /// The `--weights` sample counts, or all 1.
     private func sampleCounts(n: Int) throws(CommandFailure) -> [Int] {
         guard let weights else { return [Int](repeating: 1, count: n) }
-        let (raw, weightShape) = try readNPY(weights, what: "--weights")
-        guard weightShape == [n] else { throw CommandFailure("--weights \(weights): expected shape [\(n)], got \(weightShape)") }
+        let raw = try readVector(weights, what: "--weights", length: n)
         guard raw.allSatisfy({ $0.isFinite && $0 >= 1 && $0 == $0.rounded() }) else {
             throw CommandFailure("--weights \(weights): sample counts must be whole numbers >= 1")
         }
         return raw.map { Int($0) }
+    }
+
+    /// The `--in` updates: an n x d block, n, d.
+    private func readUpdates() throws(CommandFailure) -> (values: [Float], n: Int, d: Int) {
+        let (values, shape) = try readNPY(input, what: "--in")
+        guard shape.count == 2, shape[0] >= 1, shape[1] >= 1 else {
+            throw CommandFailure("--in \(input): expected an n x d array (one update per row), got shape \(shape)")
+        }
+        return (values, shape[0], shape[1])
+    }
+
+    /// A length-`length` NPY vector given as option `what`.
+    private func readVector(_ path: String, what: String, length: Int) throws(CommandFailure) -> [Float] {
+        let (values, shape) = try readNPY(path, what: what)
+        guard shape == [length] else { throw CommandFailure("\(what) \(path): expected shape [\(length)], got \(shape)") }
+        return values
     }
 
     private func readNPY(_ path: String, what: String) throws(CommandFailure) -> ([Float], [Int]) {
