@@ -183,6 +183,10 @@ public struct DetectionContext: Sendable {
     /// Samples of the coordinator's reference generators fitted on its root set, for
     /// detectors that contrast revealed samples with known-synthetic ones.
     public var referenceSynthetic: LabeledSamples?
+    /// The root-set rows the reference generators were fitted on, ascending; `nil` when they were
+    /// not fitted on the root set. Rows outside it are real samples the generators never saw, the
+    /// ones a null for fresh real data can be drawn from.
+    public var referenceFittedOn: [Int]?
     /// What the detector kept from earlier rounds.
     public var memory: AggregatorMemory
 
@@ -190,9 +194,10 @@ public struct DetectionContext: Sendable {
     public init(
         round: Int, roundSeed: UInt64, globalModel: ParameterVector, rootSet: LabeledSamples, referenceUpdate: ParameterVector? = nil,
         sketches: [ClientID: DataSketch] = [:], revealedSamples: [ClientID: LabeledSamples] = [:],
-        referenceSynthetic: LabeledSamples? = nil, memory: AggregatorMemory = AggregatorMemory()
+        referenceSynthetic: LabeledSamples? = nil, referenceFittedOn: [Int]? = nil, memory: AggregatorMemory = AggregatorMemory()
     ) {
         self.revealedSamples = revealedSamples
+        self.referenceFittedOn = referenceFittedOn
         self.referenceSynthetic = referenceSynthetic
         self.round = round
         self.roundSeed = roundSeed

@@ -125,12 +125,17 @@ public struct DetectionRoundMetrics: Codable, Sendable, Equatable {
     public var idleMalicious: [Int]
     /// The ROC AUC of the round's scores (attacking vs honest), `null` without both kinds.
     @Nullable public var auc: Double?
+    /// Each detector's own score of every client before fusion, by detector name then client
+    /// ID (`detector_scores`; absent in records written before it existed). With these a
+    /// threshold can be calibrated per detector and a miss traced to the detector that missed.
+    public var detectorScores: [String: [String: Double?]]?
 
     /// Creates a record.
     public init(
         scores: [String: Double?], flagged: [Int], decisions: [DetectionDecisionRecord], threshold: Double?, calibrating: Bool,
-        tp: Int, fp: Int, tn: Int, fn: Int, idleMalicious: [Int], auc: Double?
+        tp: Int, fp: Int, tn: Int, fn: Int, idleMalicious: [Int], auc: Double?, detectorScores: [String: [String: Double?]]? = nil
     ) {
+        self.detectorScores = detectorScores
         self.scores = scores
         self.flagged = flagged
         self.decisions = decisions
@@ -147,6 +152,7 @@ public struct DetectionRoundMetrics: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case scores, flagged, decisions, threshold, calibrating, tp, fp, tn, fn, auc
         case idleMalicious = "idle_malicious"
+        case detectorScores = "detector_scores"
     }
 }
 

@@ -687,10 +687,13 @@ public actor Coordinator {
             decisions.append(
                 DetectionDecisionRecord(client: client.rawValue, score: decision.score, action: action, weight: decision.weight, reasons: decision.reasons))
         }
+        let detectorScores = report.suspicions.mapValues { suspicions in
+            Dictionary(uniqueKeysWithValues: suspicions.map { (String($0.key.rawValue), finiteOrNil($0.value.score)) })
+        }
         return DetectionRoundMetrics(
             scores: scores, flagged: report.flagged.sorted().map(\.rawValue), decisions: decisions, threshold: report.threshold,
             calibrating: report.calibrating, tp: metrics.truePositives, fp: metrics.falsePositives, tn: metrics.trueNegatives,
-            fn: metrics.falseNegatives, idleMalicious: idle.map(\.rawValue), auc: metrics.auc)
+            fn: metrics.falseNegatives, idleMalicious: idle.map(\.rawValue), auc: metrics.auc, detectorScores: detectorScores)
     }
 
     // MARK: - Sending

@@ -38,14 +38,21 @@ struct DetectionEngine: Sendable {
     }
 
     /// The reference synthetic set an audit contrasts with real data: samples of the
-    /// reference generators (gaussian-pca and gmm) fitted on the coordinator's root set.
+    /// reference generators (gaussian-pca and gmm), `rootSet.count / 2` from each, fitted on
+    /// the root set's even rows. The odd rows stay unseen by the generators, so `audit-c2st`
+    /// can draw its null for fresh real data from them (held-out samples the generators were
+    /// fitted on look more synthetic than fresh ones: in the training audit's setting, every
+    /// honest client's z came out near −7 when the null used them).
+    /// - Returns: the samples and the rows the generators were fitted on.
     /// - Throws: ``RuntimeError`` `.configuration` when a reference generator cannot be fitted
     ///   on the root set (the audit would otherwise run without its reference).
-    static func referenceSynthetic(rootSet: LabeledSamples, seed: UInt64) throws(RuntimeError) -> LabeledSamples {
+    static func referenceSynthetic(rootSet: LabeledSamples, seed: UInt64) throws(RuntimeError) -> (samples: LabeledSamples, fittedOn: [Int]) {
         guard rootSet.count > 0 else {
             throw RuntimeError(.configuration, "the sample audit needs the coordinator's root set: set dataset.root_samples")
         }
         var result = LabeledSamples(features: [], labels: [], featureCount: rootSet.featureCount, classCount: rootSet.classCount)
+        let fittedOn = Array(stride(from: 0, to: rootSet.count, by: 2))
+        let fitSet = rootSet.subset(fittedOn)
         let specs = [
             ComponentSpec(kind: "gaussian-pca", options: ["components": .int(10), "small_classes": .string("shrink")], keyPath: "reference"),
             ComponentSpec(kind: "gmm", options: ["components": .int(3), "small_classes": .string("shrink")], keyPath: "reference"),
@@ -54,7 +61,7 @@ struct DetectionEngine: Sendable {
             var rng = SeededGenerator(seed: seed, stream: [RoundPlan.Stream.detection.rawValue, 0xA0D1, UInt64(index)])
             do {
                 var generator = try GeneratorRegistry.standard.make(spec)
-                try generator.fit(rootSet, using: &rng)
+                try generator.fit(fitSet, using: &rng)
                 let drawn = try generator.sample(count: rootSet.count / 2, label: nil, temperature: 1, using: &rng)
                 result.features += drawn.features
                 result.labels += drawn.labels
@@ -62,7 +69,7 @@ struct DetectionEngine: Sendable {
                 throw RuntimeError(.configuration, "cannot fit the audit's reference generator \(spec.kind) on the root set: \(error)", cause: error)
             }
         }
-        return result
+        return (result, fittedOn)
     }
 
     /// A client's sketch of what it trained on, with this round's frequencies.

@@ -29,7 +29,7 @@ public struct RoundPipeline: Sendable {
     let defense: DefenseEngine
     let detection: DetectionEngine?
     let rootSet: LabeledSamples
-    let auditReference: LabeledSamples?
+    let auditReference: (samples: LabeledSamples, fittedOn: [Int])?
     /// The training audit's verifier, when a detector asked for the audit.
     let trainingAudit: TrainingAuditVerifier?
 
@@ -178,7 +178,8 @@ public struct RoundPipeline: Sendable {
                 round: round, roundSeed: plan.roundSeed(round), globalModel: input.globalModel, rootSet: rootSet,
                 referenceUpdate: context.referenceUpdate,
                 sketches: Dictionary(uniqueKeysWithValues: valid.compactMap { update in update.sketch.map { (update.client, $0) } }),
-                revealedSamples: revealed, referenceSynthetic: auditReference, memory: state.detectionMemory)
+                revealedSamples: revealed, referenceSynthetic: auditReference?.samples, referenceFittedOn: auditReference?.fittedOn,
+                memory: state.detectionMemory)
             detectionContext.trainingAudits = audits
             var generator = SeededGenerator(seed: config.seed, stream: [RoundPlan.Stream.detection.rawValue, UInt64(round)])
             do {

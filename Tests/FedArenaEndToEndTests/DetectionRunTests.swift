@@ -24,6 +24,15 @@ import Testing
         let first = try #require(try run.metricsLines().first?["detection"] as? [String: Any])
         let decisions = try #require(first["decisions"] as? [[String: Any]])
         #expect(decisions.allSatisfy { ($0["action"] as? String) == "exclude" && !(($0["reasons"] as? [String]) ?? []).isEmpty })
+        // Each detector's own scores are recorded; in round 1 (no history to smooth with) the
+        // fused score is their maximum, the policy's default `combine: max`.
+        let fused = try #require(first["scores"] as? [String: Double])
+        let perDetector = try #require(first["detector_scores"] as? [String: [String: Double]])
+        #expect(Set(perDetector.keys) == ["root-audit", "update-similarity"])
+        for (client, score) in fused {
+            let own = perDetector.values.compactMap { $0[client] }
+            #expect(own.count == 2 && own.max() == score, "client \(client): fused \(score), detectors \(own)")
+        }
         // Excluding the flippers keeps the model learning (FedAvg alone collapses below 0.3).
         #expect((summary["final_accuracy"] as? Double ?? 0) > 0.6)
 

@@ -10,10 +10,24 @@ import Foundation
 /// Recht 2007; `dimension`, `bandwidth`, seeded from the round seed) learns the coordinator's
 /// root samples of class `c` (real, 0) against reference synthetic samples of class `c`
 /// (1, made by the runtime with the reference generators — Defenses never import Synthesis),
-/// class-balanced. A class with fewer than `min_class_count` samples on either side uses one
-/// pooled classifier over all classes. A client's score is the mean predicted synthetic
-/// probability of its revealed samples (each judged by its label's classifier); a client with
-/// no samples scores 0 with a reason saying so.
+/// class-balanced. A class with fewer than
+/// `min_class_count` samples on either side uses one pooled classifier over all classes.
+///
+/// **The statistic** (`statistic: z`, the default). Real samples do not score 0: the classifier
+/// is unsure, more so for some classes than others, so a raw mean mixes the client's class mix
+/// into its score. So the root samples the reference generators were not fitted on
+/// (``DetectionContext/referenceFittedOn``; the runtime fits them on the even rows) are split in
+/// `folds` folds, one classifier is fitted without each fold, and the held-out root samples'
+/// synthetic probabilities give the null: mean `μ_c`, variance `σ²_c` of class `c` (floored at
+/// 10⁻⁴; a class with fewer than 2 held-out samples takes the pooled values). A client's `i`-th
+/// revealed sample is judged by fold classifier `i mod folds`, so that, for real data, its
+/// probability `p_i` is distributed like a held-out root sample's. With `n_c` samples of class `c`,
+/// `z = Σ_i (p_i − μ_{y_i}) / √(Σ_c n_c σ²_c + Σ_c n_c² σ²_c / m_c)` (`m_c` held-out root samples
+/// of class `c`: the second term is the uncertainty of `μ_c`) is roughly standard normal for real
+/// data whatever its class mix, as in `label-consistency`, and the score is
+/// `1 / (1 + exp(−(z − z_center) / z_width))`. `statistic: mean` scores the plain mean
+/// probability under one classifier fitted on the whole root set instead (no null; the detector
+/// before the null existed). A client with no samples scores 0 with a reason saying so.
 ///
 /// **Privacy cost.** Unlike the sketches, this reveals raw training samples to the coordinator:
 /// `k` per audited client per audit round, `k · rounds` over a run, with no formal guarantee
@@ -22,8 +36,17 @@ import Foundation
 /// small, and prefer auditing flagged clients only.
 ///
 /// YAML: `{kind: audit-c2st, samples_per_client: 16, dimension: 256, bandwidth: 8, l2: 0.001,
-/// iterations: 300, min_class_count: 5}` (`samples_per_client` is what the runtime asks for).
+/// iterations: 300, min_class_count: 5, statistic: z, folds: 5,
+/// z_center: 3, z_width: 1}` (`samples_per_client` is what the runtime asks for).
 public struct AuditC2ST: Detector {
+    /// What a client's score is computed from.
+    public enum Statistic: String, Sendable, Equatable, CaseIterable {
+        /// The z of the summed probabilities against the root set's cross-validated null.
+        case z
+        /// The plain mean probability.
+        case mean
+    }
+
     /// `k`, the samples the runtime should request per client.
     public var samplesPerClient: Int
     /// Random features of the classifier.
@@ -36,24 +59,39 @@ public struct AuditC2ST: Detector {
     public var iterations: Int
     /// The fewest samples per side for a class-specific classifier.
     public var minClassCount: Int
+    /// The client statistic.
+    public var statistic: Statistic
+    /// Cross-validation folds of the null (`statistic: z`).
+    public var folds: Int
+    /// The z at which the score is 0.5.
+    public var zCenter: Double
+    /// The logistic width of the score.
+    public var zWidth: Double
 
     /// Creates the audit.
     /// - Throws: ``DetectionError`` for values out of range.
     public init(
         samplesPerClient: Int = 16, dimension: Int = 256, bandwidth: Double = DataSketchBuilder.defaultBandwidth, l2: Double = 1e-3,
-        iterations: Int = 300, minClassCount: Int = 5
+        iterations: Int = 300, minClassCount: Int = 5, statistic: Statistic = .z, folds: Int = 5,
+        zCenter: Double = 3, zWidth: Double = 1
     ) throws(DetectionError) {
         guard samplesPerClient > 0 else { throw DetectionError("audit-c2st needs samples_per_client > 0, got \(samplesPerClient)") }
         guard dimension > 0, bandwidth.isFinite, bandwidth > 0 else { throw DetectionError("audit-c2st needs dimension > 0 and bandwidth > 0") }
         guard l2.isFinite, l2 >= 0 else { throw DetectionError("audit-c2st needs l2 >= 0, got \(l2)") }
         guard iterations > 0 else { throw DetectionError("audit-c2st needs iterations > 0, got \(iterations)") }
         guard minClassCount >= 1 else { throw DetectionError("audit-c2st needs min_class_count >= 1, got \(minClassCount)") }
+        guard folds >= 2 else { throw DetectionError("audit-c2st needs folds >= 2, got \(folds)") }
+        guard zCenter.isFinite, zWidth.isFinite, zWidth > 0 else { throw DetectionError("audit-c2st needs a finite z_center and z_width > 0") }
         self.samplesPerClient = samplesPerClient
         self.dimension = dimension
         self.bandwidth = bandwidth
         self.l2 = l2
         self.iterations = iterations
         self.minClassCount = minClassCount
+        self.statistic = statistic
+        self.folds = folds
+        self.zCenter = zCenter
+        self.zWidth = zWidth
     }
 
     /// `audit-c2st`.
@@ -73,7 +111,9 @@ public struct AuditC2ST: Detector {
         }
         var samples = [ClientID: LabeledSamples]()
         for update in updates { samples[update.client] = context.revealedSamples[update.client] }
-        var suspicions = try audit(samples: samples, rootSet: context.rootSet, referenceSynthetic: referenceSynthetic, seed: context.roundSeed)
+        var suspicions = try audit(
+            samples: samples, rootSet: context.rootSet, referenceSynthetic: referenceSynthetic, referenceFittedOn: context.referenceFittedOn,
+            seed: context.roundSeed)
         for update in updates where suspicions[update.client] == nil {
             suspicions[update.client] = Suspicion(score: 0, reason: "revealed no audit samples")
         }
@@ -85,31 +125,164 @@ public struct AuditC2ST: Detector {
     ///   - samples: the revealed samples by client.
     ///   - rootSet: the coordinator's real data.
     ///   - referenceSynthetic: samples from the reference generators, labelled.
+    ///   - referenceFittedOn: the root-set rows the reference generators were fitted on (`nil`:
+    ///     none); the null is drawn from the others.
     ///   - seed: the seed of the classifier's feature map.
     /// - Throws: ``DetectionError`` for empty or mismatched sets.
-    public func audit(samples: [ClientID: LabeledSamples], rootSet: LabeledSamples, referenceSynthetic: LabeledSamples, seed: UInt64 = 0) throws(DetectionError) -> [ClientID: Suspicion] {
+    public func audit(samples: [ClientID: LabeledSamples], rootSet: LabeledSamples, referenceSynthetic: LabeledSamples, referenceFittedOn: [Int]? = nil, seed: UInt64 = 0
+    ) throws(DetectionError) -> [ClientID: Suspicion] {
         guard rootSet.count > 0, referenceSynthetic.count > 0 else { throw DetectionError("audit-c2st needs a non-empty root set and reference synthetic set") }
         guard referenceSynthetic.featureCount == rootSet.featureCount else {
             throw DetectionError("audit-c2st: reference synthetic samples have \(referenceSynthetic.featureCount) features, the root set \(rootSet.featureCount)")
         }
         let map = RandomFourierFeatures(seed: seed ^ Self.streamTag, inputDimension: rootSet.featureCount, dimension: dimension, bandwidth: bandwidth)
-        let classifier = ClassConditionalProbe(real: rootSet, synthetic: referenceSynthetic, map: map, l2: l2, iterations: iterations, minClassCount: minClassCount)
+        let real = map.transform(rootSet.features, rows: rootSet.count)
+        let synthetic = map.transform(referenceSynthetic.features, rows: referenceSynthetic.count)
+        let judge: Judge
+        switch statistic {
+        case .mean:
+            judge = .whole(
+                ClassConditionalProbe(
+                    real: real, realLabels: rootSet.labels, synthetic: synthetic, syntheticLabels: referenceSynthetic.labels, map: map, l2: l2,
+                    iterations: iterations, minClassCount: minClassCount))
+        case .z:
+            judge = try folded(
+                rootSet: rootSet, fittedOn: Set(referenceFittedOn ?? []), real: real, synthetic: synthetic, syntheticLabels: referenceSynthetic.labels,
+                map: map)
+        }
         var result = [ClientID: Suspicion]()
         for (client, set) in samples {
             guard set.count > 0 else { result[client] = Suspicion(score: 0, reason: "revealed no audit samples"); continue }
-            guard set.featureCount == rootSet.featureCount, Statistics.allFinite(set.features) else {
-                result[client] = Suspicion(score: 1, reason: "revealed samples of the wrong shape or with non-finite values")
+            guard set.featureCount == rootSet.featureCount, Statistics.allFinite(set.features),
+                set.labels.allSatisfy({ $0 >= 0 && Int($0) < rootSet.classCount })
+            else {
+                result[client] = Suspicion(score: 1, reason: "revealed samples of the wrong shape, labels or values")
                 continue
             }
-            let p = classifier.probabilities(set)
+            let p = judge.probabilities(set)
             let mean = p.reduce(0, +) / Double(p.count)
             let confident = p.filter { $0 > 0.5 }.count
-            result[client] = Suspicion(
-                score: min(1, max(0, mean)),
-                reason: "mean synthetic probability \(ReasonFormat.number(mean, 2)) over \(p.count) revealed samples (\(confident) judged synthetic)",
-                features: ["mean_synthetic_probability": mean, "judged_synthetic": Double(confident), "samples": Double(p.count)])
+            var features = ["mean_synthetic_probability": mean, "judged_synthetic": Double(confident), "samples": Double(p.count)]
+            let described = "mean synthetic probability \(ReasonFormat.number(mean, 2)) over \(p.count) revealed samples (\(confident) judged synthetic)"
+            if case .folded(_, let null) = judge {
+                let z = null.z(p, labels: set.labels)
+                features["z"] = z
+                result[client] = Suspicion(
+                    score: RobustZ.suspicion(z, center: zCenter, width: zWidth),
+                    reason: "z \(ReasonFormat.number(z, 3)) against the root set's held-out probabilities: \(described)", features: features)
+            } else {
+                result[client] = Suspicion(score: min(1, max(0, mean)), reason: described, features: features)
+            }
         }
         return result
+    }
+
+    /// How revealed samples are judged.
+    enum Judge {
+        /// One classifier fitted on the whole root set (`statistic: mean`).
+        case whole(ClassConditionalProbe)
+        /// `folds` classifiers, fold `f` fitted without the root samples `i` with
+        /// `i mod folds = f`, and the null of their held-out probabilities (`statistic: z`). A
+        /// client's `i`-th sample is judged by classifier `i mod folds`, so under the null (real
+        /// data) its probability is distributed like a held-out root sample's: both are real
+        /// samples the classifier never saw. (One classifier fitted on all the root set judges
+        /// new real samples differently from how its folds judge held-out ones: in the training
+        /// audit's setting the summed difference was a z of about −8.5 for every honest client.)
+        case folded([ClassConditionalProbe], ProbabilityNull)
+
+        func probabilities(_ samples: LabeledSamples) -> [Double] {
+            switch self {
+            case .whole(let probe): return probe.probabilities(samples)
+            case .folded(let probes, _):
+                let d = probes[0].map.dimension
+                let features = probes[0].map.transform(samples.features, rows: samples.count)
+                var result = [Double](repeating: 0, count: samples.count)
+                for (fold, probe) in probes.enumerated() {
+                    let rows = Array(stride(from: fold, to: samples.count, by: probes.count))
+                    guard !rows.isEmpty else { continue }
+                    var selected = [Float]()
+                    selected.reserveCapacity(rows.count * d)
+                    for i in rows { selected += features[(i * d)..<((i + 1) * d)] }
+                    for (p, i) in zip(probe.probabilities(transformed: selected, labels: rows.map { samples.labels[$0] }), rows) { result[i] = p }
+                }
+                return result
+            }
+        }
+    }
+
+    /// The fold classifiers and the per-class null of their held-out probabilities. Only root
+    /// rows outside `fittedOn` are split in folds (the `j`-th of them in fold `j mod folds`);
+    /// the rows the reference generators saw are real training samples of every fold, and the
+    /// reference synthetic set stays whole.
+    func folded(
+        rootSet: LabeledSamples, fittedOn: Set<Int>, real: [Float], synthetic: [Float], syntheticLabels: [Int32], map: RandomFourierFeatures
+    ) throws(DetectionError) -> Judge {
+        let unseen = (0..<rootSet.count).filter { !fittedOn.contains($0) }
+        guard unseen.count >= 2 * folds else {
+            throw DetectionError(
+                "audit-c2st's null needs at least \(2 * folds) root samples the reference generators were not fitted on (dataset.root_samples), got \(unseen.count)")
+        }
+        let d = map.dimension
+        func rows(_ indices: [Int]) -> [Float] {
+            var result = [Float]()
+            result.reserveCapacity(indices.count * d)
+            for i in indices { result += real[(i * d)..<((i + 1) * d)] }
+            return result
+        }
+        var heldOut = [[Double]](repeating: [], count: rootSet.classCount)
+        var probes = [ClassConditionalProbe]()
+        for fold in 0..<folds {
+            let heldRows = unseen.enumerated().filter { $0.offset % folds == fold }.map(\.element)
+            let held = Set(heldRows)
+            let trainRows = (0..<rootSet.count).filter { !held.contains($0) }
+            let probe = ClassConditionalProbe(
+                real: rows(trainRows), realLabels: trainRows.map { rootSet.labels[$0] }, synthetic: synthetic, syntheticLabels: syntheticLabels,
+                map: map, l2: l2, iterations: iterations, minClassCount: minClassCount)
+            let labels = heldRows.map { rootSet.labels[$0] }
+            for (index, p) in probe.probabilities(transformed: rows(heldRows), labels: labels).enumerated() { heldOut[Int(labels[index])].append(p) }
+            probes.append(probe)
+        }
+        return .folded(probes, ProbabilityNull(held: heldOut))
+    }
+}
+
+/// The per-class distribution of a classifier's output on held-out real samples, and the z of a
+/// client's summed outputs against it (the null of `audit-c2st`'s `statistic: z`; the variance
+/// formula is `label-consistency`'s).
+struct ProbabilityNull: Sendable {
+    /// `μ_c`, `σ²_c` (floored at 10⁻⁴) and `m_c` per class; classes with fewer than 2 held-out
+    /// values take the pooled ones.
+    let mean: [Double]
+    let variance: [Double]
+    let counts: [Int]
+
+    init(held: [[Double]]) {
+        func moments(_ values: [Double]) -> (Double, Double) {
+            let mean = values.reduce(0, +) / Double(values.count)
+            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(1, values.count - 1))
+            return (mean, max(variance, 1e-4))
+        }
+        let pooled = held.flatMap { $0 }
+        let pooledMoments = pooled.count >= 2 ? moments(pooled) : (0.5, 0.25)
+        let perClass = held.map { $0.count >= 2 ? moments($0) : pooledMoments }
+        mean = perClass.map(\.0)
+        variance = perClass.map(\.1)
+        counts = held.map { $0.count >= 2 ? $0.count : max(pooled.count, 1) }
+    }
+
+    /// `z = Σ_i (p_i − μ_{y_i}) / √(Σ_c n_c σ²_c + Σ_c n_c² σ²_c / m_c)`.
+    func z(_ values: [Double], labels: [Int32]) -> Double {
+        var excess = 0.0
+        var perClass = [Int](repeating: 0, count: mean.count)
+        for (value, label) in zip(values, labels) {
+            excess += value - mean[Int(label)]
+            perClass[Int(label)] += 1
+        }
+        var variance = 0.0
+        for (c, n) in perClass.enumerated() where n > 0 {
+            variance += Double(n) * self.variance[c] + Double(n * n) * self.variance[c] / Double(counts[c])
+        }
+        return excess / variance.squareRoot()
     }
 }
 
@@ -119,19 +292,29 @@ struct ClassConditionalProbe {
     let perClass: [LogisticProbe?]
     let pooled: LogisticProbe
 
+    /// Fits on raw samples (transformed by `map` here).
     init(real: LabeledSamples, synthetic: LabeledSamples, map: RandomFourierFeatures, l2: Double, iterations: Int, minClassCount: Int) {
+        self.init(
+            real: map.transform(real.features, rows: real.count), realLabels: real.labels,
+            synthetic: map.transform(synthetic.features, rows: synthetic.count), syntheticLabels: synthetic.labels,
+            map: map, l2: l2, iterations: iterations, minClassCount: minClassCount)
+    }
+
+    /// Fits on features already transformed by `map`, `map.dimension` per row.
+    init(
+        real realFeatures: [Float], realLabels: [Int32], synthetic syntheticFeatures: [Float], syntheticLabels: [Int32],
+        map: RandomFourierFeatures, l2: Double, iterations: Int, minClassCount: Int
+    ) {
         self.map = map
-        let realFeatures = map.transform(real.features, rows: real.count)
-        let syntheticFeatures = map.transform(synthetic.features, rows: synthetic.count)
         let d = map.dimension
         pooled = LogisticProbe.train(
             features: realFeatures + syntheticFeatures,
-            targets: [Float](repeating: 0, count: real.count) + [Float](repeating: 1, count: synthetic.count),
+            targets: [Float](repeating: 0, count: realLabels.count) + [Float](repeating: 1, count: syntheticLabels.count),
             columns: d, l2: l2, iterations: iterations)
-        let classes = max(real.classCount, synthetic.classCount)
-        perClass = (0..<classes).map { c in
-            let r = real.labels.indices.filter { Int(real.labels[$0]) == c }
-            let s = synthetic.labels.indices.filter { Int(synthetic.labels[$0]) == c }
+        let classes = Int(max(realLabels.max() ?? -1, syntheticLabels.max() ?? -1)) + 1
+        perClass = (0..<max(classes, 0)).map { c in
+            let r = realLabels.indices.filter { Int(realLabels[$0]) == c }
+            let s = syntheticLabels.indices.filter { Int(syntheticLabels[$0]) == c }
             guard r.count >= minClassCount, s.count >= minClassCount else { return nil }
             var rows = [Float]()
             rows.reserveCapacity((r.count + s.count) * d)
@@ -145,11 +328,15 @@ struct ClassConditionalProbe {
 
     /// `P(synthetic | x, y)` for every sample.
     func probabilities(_ samples: LabeledSamples) -> [Double] {
-        let features = map.transform(samples.features, rows: samples.count)
+        probabilities(transformed: map.transform(samples.features, rows: samples.count), labels: samples.labels)
+    }
+
+    /// `P(synthetic | x, y)` for features already transformed by `map`.
+    func probabilities(transformed features: [Float], labels: [Int32]) -> [Double] {
         let d = map.dimension
-        let pooledP = pooled.probabilities(features, rows: samples.count)
-        return (0..<samples.count).map { i in
-            let label = Int(samples.labels[i])
+        let pooledP = pooled.probabilities(features, rows: labels.count)
+        return labels.indices.map { i in
+            let label = Int(labels[i])
             guard label >= 0, label < perClass.count, let probe = perClass[label] else { return pooledP[i] }
             return probe.probabilities(Array(features[(i * d)..<((i + 1) * d)]), rows: 1)[0]
         }

@@ -143,8 +143,14 @@ extension DetectorRegistry {
                 let l2 = try r.double("l2", default: 1e-3, range: 0...1e6)
                 let iterations = try r.int("iterations", default: 300, atLeast: 1)
                 let minCount = try r.int("min_class_count", default: 5, atLeast: 1)
+                let statistic = try r.string("statistic", default: "z", allowed: AuditC2ST.Statistic.allCases.map(\.rawValue))
+                let folds = try r.int("folds", default: 5, atLeast: 2)
+                let center = try r.double("z_center", default: 3)
+                let width = try r.positiveDouble("z_width", default: 1)
                 return try building(r) { () throws(DetectionError) in
-                    try AuditC2ST(samplesPerClient: k, dimension: dimension, bandwidth: bandwidth, l2: l2, iterations: iterations, minClassCount: minCount)
+                    try AuditC2ST(
+                        samplesPerClient: k, dimension: dimension, bandwidth: bandwidth, l2: l2, iterations: iterations, minClassCount: minCount,
+                        statistic: AuditC2ST.Statistic(rawValue: statistic)!, folds: folds, zCenter: center, zWidth: width)
                 }
             },
             Entry(kind: "pixel-grid", summary: "revealed or opened samples off the data's 1/levels value grid (8-bit images); quantising attackers evade it") { r, _ throws(ConfigError) in

@@ -12,12 +12,61 @@ import Testing
             ClientID(0): blobs(count: 8, seed: 10), ClientID(1): blobs(count: 8, seed: 11),
             ClientID(2): blobs(count: 8, spread: 0.3, seed: 12),
         ]
-        let audit = try AuditC2ST(dimension: 128, bandwidth: 3)
+        for statistic in AuditC2ST.Statistic.allCases {
+            let audit = try AuditC2ST(dimension: 128, bandwidth: 3, iterations: 100, statistic: statistic)
+            let scores = try audit.audit(samples: samples, rootSet: root, referenceSynthetic: reference, seed: 4)
+            let synthetic = try #require(scores[ClientID(2)])
+            #expect(synthetic.score > 0.7, "\(statistic): \(synthetic.reason)")
+            #expect(scores[ClientID(0)]!.score < 0.5 && scores[ClientID(1)]!.score < 0.5, "\(statistic): \(scores)")
+            #expect(synthetic.reason.contains("16 revealed samples"))
+            #expect((synthetic.features["z"] != nil) == (statistic == .z))
+        }
+    }
+
+    @Test func theNullMakesRealSetsRoughlyStandardNormalWhateverTheirClassMix() throws {
+        // 40 fresh real sets of n = 24 samples from the root set's distribution, half of them
+        // all class 0, half all class 1. Under the null each z is about N(0, 1), but the 40 share
+        // the estimate of μ_c from m = 60 held-out root samples a class: a share
+        // ρ = (n²/m) / (n + n²/m) = 9.6 / 33.6 = 0.29 of each z's variance is common to all.
+        // So their mean has variance ρ + (1 − ρ)/40 = 0.30 (3 standard deviations: 1.65) and
+        // their spread around it is √(1 − ρ) = 0.85 (its own standard error about 0.1).
+        let root = blobs(count: 60, seed: 1)
+        let reference = blobs(count: 60, spread: 0.6, seed: 2)
+        var samples = [ClientID: LabeledSamples]()
+        for client in 0..<40 {
+            let set = blobs(count: 24, seed: 100 + UInt64(client))
+            samples[ClientID(client)] = set.subset(client % 2 == 0 ? Array(0..<24) : Array(24..<48))
+        }
+        let audit = try AuditC2ST(dimension: 64, bandwidth: 3, iterations: 100)
         let scores = try audit.audit(samples: samples, rootSet: root, referenceSynthetic: reference, seed: 4)
-        let synthetic = try #require(scores[ClientID(2)])
-        #expect(synthetic.score > 0.7)
-        #expect(scores[ClientID(0)]!.score < 0.4 && scores[ClientID(1)]!.score < 0.4)
-        #expect(synthetic.reason.contains("16 revealed samples"))
+        let z = try (0..<40).map { try #require(scores[ClientID($0)]?.features["z"]) }
+        let mean = z.reduce(0, +) / 40
+        let sd = (z.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 39).squareRoot()
+        #expect(abs(mean) < 1.65 && sd > 0.55 && sd < 1.15, "z mean \(mean), sd \(sd): \(z)")
+    }
+
+    @Test func theNullComesOnlyFromRootSamplesTheGeneratorsDidNotSee() throws {
+        // A reference that copies the root set's even rows exactly (a generator that memorised
+        // its training set): those rows score as synthetic as the reference itself, so a null
+        // drawn from them would sit far above fresh real data. Told which rows the reference
+        // came from, the audit keeps them out of the null and fresh real sets stay near z = 0.
+        let root = blobs(count: 60, seed: 1)
+        let even = Array(stride(from: 0, to: root.count, by: 2))
+        let reference = root.subset(even)
+        let fresh: [ClientID: LabeledSamples] = Dictionary(uniqueKeysWithValues: (0..<6).map { (ClientID($0), blobs(count: 12, seed: 200 + UInt64($0))) })
+        let audit = try AuditC2ST(dimension: 64, bandwidth: 3, iterations: 100)
+        let told = try audit.audit(samples: fresh, rootSet: root, referenceSynthetic: reference, referenceFittedOn: even, seed: 4)
+        let untold = try audit.audit(samples: fresh, rootSet: root, referenceSynthetic: reference, seed: 4)
+        let zTold: [Double] = try fresh.keys.map { try #require(told[$0]?.features["z"]) }
+        let zUntold: [Double] = try fresh.keys.map { try #require(untold[$0]?.features["z"]) }
+        let meanTold = zTold.reduce(0, +) / 6
+        let meanUntold = zUntold.reduce(0, +) / 6
+        #expect(zTold.allSatisfy { abs($0) < 3.5 }, "\(zTold)")
+        #expect(meanUntold < meanTold - 1, "told \(zTold), untold \(zUntold)")
+        // Too few unseen rows for the folds is an error naming the key to raise.
+        #expect(throws: DetectionError.self) {
+            try audit.audit(samples: fresh, rootSet: root, referenceSynthetic: reference, referenceFittedOn: Array(0..<115), seed: 4)
+        }
     }
 
     @Test func detectNeedsReferenceSamplesAndScoresSilentClientsZero() throws {
@@ -36,3 +85,4 @@ import Testing
         #expect(report.suspicions["audit-c2st"]?[ClientID(0)] != nil)
     }
 }
+
