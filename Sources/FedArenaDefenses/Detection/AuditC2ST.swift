@@ -129,7 +129,9 @@ public struct AuditC2ST: Detector {
     ///     none); the null is drawn from the others.
     ///   - seed: the seed of the classifier's feature map.
     /// - Throws: ``DetectionError`` for empty or mismatched sets.
-    public func audit(samples: [ClientID: LabeledSamples], rootSet: LabeledSamples, referenceSynthetic: LabeledSamples, referenceFittedOn: [Int]? = nil, seed: UInt64 = 0
+    public func audit(
+        samples: [ClientID: LabeledSamples], rootSet: LabeledSamples, referenceSynthetic: LabeledSamples, referenceFittedOn: [Int]? = nil,
+        seed: UInt64 = 0
     ) throws(DetectionError) -> [ClientID: Suspicion] {
         guard rootSet.count > 0, referenceSynthetic.count > 0 else { throw DetectionError("audit-c2st needs a non-empty root set and reference synthetic set") }
         guard referenceSynthetic.featureCount == rootSet.featureCount else {
@@ -181,13 +183,14 @@ public struct AuditC2ST: Detector {
     enum Judge {
         /// One classifier fitted on the whole root set (`statistic: mean`).
         case whole(ClassConditionalProbe)
-        /// `folds` classifiers, fold `f` fitted without the root samples `i` with
-        /// `i mod folds = f`, and the null of their held-out probabilities (`statistic: z`). A
-        /// client's `i`-th sample is judged by classifier `i mod folds`, so under the null (real
-        /// data) its probability is distributed like a held-out root sample's: both are real
-        /// samples the classifier never saw. (One classifier fitted on all the root set judges
-        /// new real samples differently from how its folds judge held-out ones: in the training
-        /// audit's setting the summed difference was a z of about −8.5 for every honest client.)
+        /// `folds` classifiers, each fitted without one fold of the root samples the reference
+        /// generators did not see, and the null of their held-out probabilities
+        /// (`statistic: z`). A client's `i`-th sample is judged by classifier `i mod folds`, so
+        /// under the null (real data) its probability is distributed like a held-out root
+        /// sample's: both are real samples neither the classifier nor the generators saw. (In
+        /// the training audit's setting, with the generators fitted on the whole root set and
+        /// one classifier on all of it judging clients, every honest client's z came out near
+        /// −8.5; judged by the fold classifiers, near −7; with the null from unseen rows, near 0.)
         case folded([ClassConditionalProbe], ProbabilityNull)
 
         func probabilities(_ samples: LabeledSamples) -> [Double] {

@@ -16,7 +16,9 @@ import FedArenaCore
 /// threshold that skips calibration), `initial_threshold` (used while calibrating, default 0.9),
 /// `min_threshold` (a floor for the calibrated threshold, default 0.2) and
 /// `max_flagged_fraction` (at most this share of a round's clients is flagged, the most
-/// suspicious first; default 0.5, the honest-majority assumption).
+/// suspicious first; default 0.5, the honest-majority assumption), and `detector_thresholds`
+/// (a threshold per detector name, each calibrated on that detector's own honest scores; needs a
+/// fixed `threshold`, see ``SuspicionFusion``).
 public struct DetectionPolicy: Sendable, Equatable {
     /// What happens to a flagged client.
     public enum Action: String, Sendable, Equatable, CaseIterable {
@@ -56,13 +58,15 @@ public struct DetectionPolicy: Sendable, Equatable {
     public var minimumThreshold: Double
     /// The largest share of a round's clients that may be flagged.
     public var maxFlaggedFraction: Double
+    /// Per-detector thresholds by detector name (empty: the fused threshold alone decides).
+    public var detectorThresholds: [String: Double]
 
     /// Creates a policy.
     /// - Throws: ``DetectionError`` for values out of range.
     public init(
         action: Action = .exclude, combine: Combine = .max, robustNormalize: Bool = false, targetFPR: Double = 0.05,
         calibrationRounds: Int = 3, smoothing: Double = 0.5, fixedThreshold: Double? = nil, initialThreshold: Double = 0.9,
-        minimumThreshold: Double = 0.2, maxFlaggedFraction: Double = 0.5
+        minimumThreshold: Double = 0.2, maxFlaggedFraction: Double = 0.5, detectorThresholds: [String: Double] = [:]
     ) throws(DetectionError) {
         guard targetFPR > 0, targetFPR < 1 else { throw DetectionError("target_fpr must be in (0, 1), got \(targetFPR)") }
         guard calibrationRounds >= 0 else { throw DetectionError("calibration_rounds must be >= 0, got \(calibrationRounds)") }
@@ -70,6 +74,16 @@ public struct DetectionPolicy: Sendable, Equatable {
         for (name, value) in [("threshold", fixedThreshold ?? 0.5), ("initial_threshold", initialThreshold), ("min_threshold", minimumThreshold), ("max_flagged_fraction", maxFlaggedFraction)] {
             guard value >= 0, value <= 1 else { throw DetectionError("\(name) must be in [0, 1], got \(value)") }
         }
+        for (name, value) in detectorThresholds.sorted(by: { $0.key < $1.key }) {
+            guard value > 0, value < 1 else { throw DetectionError("detector_thresholds.\(name) must be in (0, 1), got \(value)") }
+        }
+        if !detectorThresholds.isEmpty {
+            guard fixedThreshold != nil else {
+                throw DetectionError("detector_thresholds needs a fixed threshold (detection_policy.threshold) to map each detector's threshold onto")
+            }
+            guard !robustNormalize else { throw DetectionError("detector_thresholds and normalize: robust-z cannot be combined") }
+        }
+        self.detectorThresholds = detectorThresholds
         self.action = action
         self.combine = combine
         self.robustNormalize = robustNormalize
@@ -101,12 +115,17 @@ public struct DetectionPolicy: Sendable, Equatable {
         let initial = try reader.double("initial_threshold", default: 0.9, range: 0...1)
         let minimum = try reader.double("min_threshold", default: 0.2, range: 0...1)
         let fraction = try reader.double("max_flagged_fraction", default: 0.5, range: 0...1)
+        var perDetector = [String: Double]()
+        if let thresholds = try reader.child("detector_thresholds") {
+            for name in thresholds.keys { perDetector[name] = try thresholds.double(name, range: 0...1) }
+            try thresholds.finish()
+        }
         try reader.finish()
         do throws(DetectionError) {
             return try DetectionPolicy(
                 action: Action(rawValue: action)!, combine: Combine(rawValue: combine)!, robustNormalize: normalize == "robust-z",
                 targetFPR: fpr, calibrationRounds: rounds, smoothing: smoothing, fixedThreshold: threshold, initialThreshold: initial,
-                minimumThreshold: minimum, maxFlaggedFraction: fraction)
+                minimumThreshold: minimum, maxFlaggedFraction: fraction, detectorThresholds: perDetector)
         } catch {
             throw ConfigError(.invalidValue, keyPath: reader.path, error.message)
         }

@@ -76,8 +76,17 @@ public struct DetectorRegistry: Sendable {
     }
 
     /// Builds the detectors and the pipeline that fuses them.
+    /// - Throws: ``ConfigError`` for a bad spec, or for a `detector_thresholds` entry that names
+    ///   no detector of `specs`.
     public func makePipeline(_ specs: [ComponentSpec], policy: DetectionPolicy) throws(ConfigError) -> DetectionPipeline {
-        DetectionPipeline(detectors: try makeAll(specs), policy: policy)
+        let detectors = try makeAll(specs)
+        let names = Set(detectors.map(\.name))
+        for name in policy.detectorThresholds.keys.sorted() where !names.contains(name) {
+            throw ConfigError(
+                .invalidValue, keyPath: "defense.detection_policy.detector_thresholds.\(name)",
+                "no detector named \(name) in defense.detection (have: \(names.sorted().joined(separator: ", ")))")
+        }
+        return DetectionPipeline(detectors: detectors, policy: policy)
     }
 
     /// Runs a detector's throwing `init`, turning its ``DetectionError`` into a ``ConfigError``

@@ -45,7 +45,13 @@ public struct DetectionDecision: Sendable, Equatable {
 ///
 /// 1. Per client, combine the detectors' scores (`max` or `mean`; with `normalize: robust-z`
 ///    each detector's scores are first replaced by ``RobustZ/suspicion(_:center:width:)`` of
-///    their robust z across the round's clients).
+///    their robust z across the round's clients). With `detector_thresholds`, a listed detector
+///    `d`'s score `s` is first mapped piecewise-linearly so that its own threshold `τ_d` lands on
+///    the fixed threshold `τ`: `s τ / τ_d` up to `τ_d`, `τ + (s − τ_d)(1 − τ) / (1 − τ_d)` above
+///    (monotone, 0 ↦ 0, 1 ↦ 1). With `max`, a round's fused score then exceeds `τ` exactly when
+///    some detector exceeds its own threshold: detectors whose honest scores have different
+///    tails (a C2ST z near 0, a label check with a heavier tail) each get a threshold calibrated
+///    on their own scores instead of all sitting under the one the heaviest tail sets.
 /// 2. Smooth over rounds with an EMA kept in memory (`fusion.ema.<client>`): a client seen for
 ///    the first time starts at its fused score.
 /// 3. Threshold. A fixed `threshold` wins. Otherwise, until `calibration_rounds` rounds have
@@ -107,6 +113,12 @@ public struct SuspicionFusion: Sendable, Equatable {
         var perDetector = suspicions.map { entry in ordered.map { entry.suspicions[$0]?.score ?? 0 } }
         if policy.robustNormalize {
             perDetector = perDetector.map { scores in RobustZ.scores(scores, minimumScale: 0.05).map { RobustZ.suspicion($0) } }
+        }
+        if let target = policy.fixedThreshold, !policy.detectorThresholds.isEmpty {
+            for (index, entry) in suspicions.enumerated() {
+                guard let own = policy.detectorThresholds[entry.detector] else { continue }
+                perDetector[index] = perDetector[index].map { Self.map($0, threshold: own, onto: target) }
+            }
         }
         var fused = [Double](repeating: 0, count: ordered.count)
         for index in ordered.indices {
@@ -173,6 +185,15 @@ public struct SuspicionFusion: Sendable, Equatable {
                 threshold: threshold, reasons: reasons)
         }
         return Outcome(decisions: decisions, threshold: threshold, calibrating: calibrating, memory: memory)
+    }
+
+    /// The piecewise-linear map of a detector score `s` in [0, 1] with threshold `own` onto a
+    /// scale whose threshold is `target` (``DetectionPolicy/detectorThresholds``); values outside
+    /// [0, 1] are clipped first, NaN stays NaN.
+    public static func map(_ s: Double, threshold own: Double, onto target: Double) -> Double {
+        guard !s.isNaN else { return s }
+        let clipped = min(1, max(0, s))
+        return clipped <= own ? clipped * target / own : target + (clipped - own) * (1 - target) / (1 - own)
     }
 
     /// The `⌈level · N⌉`-th smallest value (1-based), clamped to the sample; `⌈level · N⌉` is

@@ -116,4 +116,53 @@ import Testing
         let outcome = fusion.fuse([("d", suspicions([Double](repeating: 0.9, count: 100)))], clients: clients, memory: AggregatorMemory())
         #expect(outcome.decisions.values.filter(\.flagged).count == 29)
     }
+
+    @Test func perDetectorThresholdsMapOntoTheFixedOne() throws {
+        // By hand, τ = 0.47, τ_d = 0.26: 0.26 ↦ 0.47; 0.13 ↦ 0.13 · 0.47 / 0.26 = 0.235;
+        // 0.63 ↦ 0.47 + 0.37 · 0.53 / 0.74 = 0.735; the ends stay; values outside [0, 1] clip.
+        #expect(SuspicionFusion.map(0.26, threshold: 0.26, onto: 0.47) == 0.47)
+        #expect(abs(SuspicionFusion.map(0.13, threshold: 0.26, onto: 0.47) - 0.235) < 1e-12)
+        #expect(abs(SuspicionFusion.map(0.63, threshold: 0.26, onto: 0.47) - 0.735) < 1e-12)
+        #expect(SuspicionFusion.map(0, threshold: 0.26, onto: 0.47) == 0 && SuspicionFusion.map(1, threshold: 0.26, onto: 0.47) == 1)
+        #expect(SuspicionFusion.map(1.5, threshold: 0.26, onto: 0.47) == 1 && SuspicionFusion.map(-1, threshold: 0.26, onto: 0.47) == 0)
+
+        // Detector a's threshold 0.2, b's 0.8, fused threshold 0.5, no smoothing.
+        // Client 0: a 0.3 ↦ 0.5 + 0.1 · 0.5 / 0.8 = 0.5625 > 0.5: flagged (a fired).
+        // Client 1: a 0.1 ↦ 0.25, b 0.7 ↦ 0.4375: not flagged, though its raw max 0.7 > 0.5.
+        // Client 2: b 0.85 ↦ 0.5 + 0.05 · 0.5 / 0.2 = 0.625: flagged (b fired).
+        let scores = [("a", suspicions([0.3, 0.1, 0.15])), ("b", suspicions([0.1, 0.7, 0.85]))]
+        let clients = (0..<3).map(ClientID.init)
+        let policy = try DetectionPolicy(smoothing: 0, fixedThreshold: 0.5, maxFlaggedFraction: 1, detectorThresholds: ["a": 0.2, "b": 0.8])
+        let outcome = SuspicionFusion(policy: policy).fuse(scores, clients: clients, memory: AggregatorMemory())
+        #expect(abs(outcome.decisions[ClientID(0)]!.fusedScore - 0.5625) < 1e-12)
+        #expect(abs(outcome.decisions[ClientID(1)]!.fusedScore - 0.4375) < 1e-12)
+        #expect(abs(outcome.decisions[ClientID(2)]!.fusedScore - 0.625) < 1e-12)
+        #expect(clients.map { outcome.decisions[$0]!.flagged } == [true, false, true])
+        // The reasons keep each detector's own score.
+        #expect(outcome.decisions[ClientID(2)]?.reasons.first == "b 0.85: r2")
+    }
+
+    @Test func perDetectorThresholdsAreCheckedWhereTheyAreWritten() throws {
+        func read(_ object: [String: ConfigValue]) throws -> DetectionPolicy {
+            try DetectionPolicy.read(try ConfigReader(.object(object), path: "defense.detection_policy"))
+        }
+        let policy = try read(["threshold": .double(0.47), "detector_thresholds": .object(["audit-c2st": .double(0.26)])])
+        #expect(policy.detectorThresholds == ["audit-c2st": 0.26])
+        #expect { try read(["detector_thresholds": .object(["audit-c2st": .double(0.26)])]) } throws: { error in
+            (error as! ConfigError).keyPath == "defense.detection_policy" && "\(error)".contains("fixed threshold")
+        }
+        #expect { try read(["threshold": .double(0.5), "detector_thresholds": .object(["audit-c2st": .double(1)])]) } throws: { error in
+            "\(error)".contains("detector_thresholds.audit-c2st must be in (0, 1)")
+        }
+        #expect { try read(["threshold": .double(0.5), "detector_thresholds": .double(0.3)]) } throws: { error in
+            (error as! ConfigError).keyPath == "defense.detection_policy.detector_thresholds"
+        }
+        // A name no detector of the pipeline has is refused by the registry, at its key path.
+        let named = try read(["threshold": .double(0.5), "detector_thresholds": .object(["audit-c2s": .double(0.3)])])
+        let specs = [ComponentSpec(kind: "update-similarity", options: [:], keyPath: "defense.detection[0]")]
+        #expect { try DetectorRegistry.standard.makePipeline(specs, policy: named) } throws: { error in
+            (error as! ConfigError).keyPath == "defense.detection_policy.detector_thresholds.audit-c2s"
+                && "\(error)".contains("have: update-similarity")
+        }
+    }
 }
