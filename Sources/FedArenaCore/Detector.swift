@@ -66,13 +66,21 @@ public struct DetectorRequirements: Sendable, Equatable {
     /// The training audit clients must take part in (commitment with the UPDATE, CHALLENGE /
     /// OPENING), or `nil`.
     public var trainingAudit: TrainingAuditRequest?
+    /// Whether the reference generators must leave part of the root set unseen (fitted on its
+    /// even rows only, ``DetectionContext/referenceFittedOn``), for a null drawn from fresh real
+    /// samples; otherwise they are fitted on all of it.
+    public var referenceHoldout: Bool
 
     /// Creates requirements (none by default).
-    public init(rootUpdate: Bool = false, sketch: Sketch? = nil, revealedSamples: Int? = nil, trainingAudit: TrainingAuditRequest? = nil) {
+    public init(
+        rootUpdate: Bool = false, sketch: Sketch? = nil, revealedSamples: Int? = nil, trainingAudit: TrainingAuditRequest? = nil,
+        referenceHoldout: Bool = false
+    ) {
         self.rootUpdate = rootUpdate
         self.sketch = sketch
         self.revealedSamples = revealedSamples
         self.trainingAudit = trainingAudit
+        self.referenceHoldout = referenceHoldout
     }
 
     /// Whether anything at all is required.
@@ -83,7 +91,7 @@ public struct DetectorRequirements: Sendable, Equatable {
         DetectorRequirements(
             rootUpdate: rootUpdate || other.rootUpdate, sketch: sketch ?? other.sketch,
             revealedSamples: [revealedSamples, other.revealedSamples].compactMap { $0 }.max(),
-            trainingAudit: trainingAudit ?? other.trainingAudit)
+            trainingAudit: trainingAudit ?? other.trainingAudit, referenceHoldout: referenceHoldout || other.referenceHoldout)
     }
 }
 

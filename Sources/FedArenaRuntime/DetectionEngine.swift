@@ -38,21 +38,22 @@ struct DetectionEngine: Sendable {
     }
 
     /// The reference synthetic set an audit contrasts with real data: samples of the
-    /// reference generators (gaussian-pca and gmm), `rootSet.count / 2` from each, fitted on
-    /// the root set's even rows. The odd rows stay unseen by the generators, so `audit-c2st`
-    /// can draw its null for fresh real data from them (held-out samples the generators were
-    /// fitted on look more synthetic than fresh ones: in the training audit's setting, every
-    /// honest client's z came out near −7 when the null used them).
+    /// reference generators (gaussian-pca and gmm), `rootSet.count / 2` from each, fitted on the
+    /// root set, or with `holdout` on its even rows only. The odd rows then stay unseen by the
+    /// generators, so `audit-c2st`'s `statistic: z` can draw its null for fresh real data from
+    /// them (held-out samples the generators were fitted on look more synthetic than fresh ones:
+    /// in the training audit's setting, every honest client's z came out near −7 when the null
+    /// used them).
     /// - Returns: the samples and the rows the generators were fitted on.
     /// - Throws: ``RuntimeError`` `.configuration` when a reference generator cannot be fitted
     ///   on the root set (the audit would otherwise run without its reference).
-    static func referenceSynthetic(rootSet: LabeledSamples, seed: UInt64) throws(RuntimeError) -> (samples: LabeledSamples, fittedOn: [Int]) {
+    static func referenceSynthetic(rootSet: LabeledSamples, holdout: Bool, seed: UInt64) throws(RuntimeError) -> (samples: LabeledSamples, fittedOn: [Int]) {
         guard rootSet.count > 0 else {
             throw RuntimeError(.configuration, "the sample audit needs the coordinator's root set: set dataset.root_samples")
         }
         var result = LabeledSamples(features: [], labels: [], featureCount: rootSet.featureCount, classCount: rootSet.classCount)
-        let fittedOn = Array(stride(from: 0, to: rootSet.count, by: 2))
-        let fitSet = rootSet.subset(fittedOn)
+        let fittedOn = Array(stride(from: 0, to: rootSet.count, by: holdout ? 2 : 1))
+        let fitSet = holdout ? rootSet.subset(fittedOn) : rootSet
         let specs = [
             ComponentSpec(kind: "gaussian-pca", options: ["components": .int(10), "small_classes": .string("shrink")], keyPath: "reference"),
             ComponentSpec(kind: "gmm", options: ["components": .int(3), "small_classes": .string("shrink")], keyPath: "reference"),

@@ -50,7 +50,8 @@ public struct RoundPipeline: Sendable {
         }
         self.rootSet = rootSet
         if detection?.requirements.revealedSamples != nil {
-            self.auditReference = try DetectionEngine.referenceSynthetic(rootSet: rootSet, seed: config.seed)
+            self.auditReference = try DetectionEngine.referenceSynthetic(
+                rootSet: rootSet, holdout: detection?.requirements.referenceHoldout == true, seed: config.seed)
         } else {
             self.auditReference = nil
         }

@@ -66,9 +66,9 @@ enum ChildProcess {
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeout: Double = 600
     ) async throws -> (status: Int32, output: String) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fedarena-child-\(getpid())-\(UUID().uuidString).txt").path
-        FileManager.default.createFile(atPath: path, contents: nil)
+        try #require(FileManager.default.createFile(atPath: path, contents: nil), "cannot create \(path)")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let handle = try #require(FileHandle(forWritingAtPath: path))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

@@ -74,7 +74,7 @@ struct FedArenaProcess {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["run", file, "--out", folder] + overrides.flatMap { ["--set", $0] }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let handle = try #require(FileHandle(forWritingAtPath: outputPath))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
@@ -101,7 +101,7 @@ struct FedArenaProcess {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let handle = try #require(FileHandle(forWritingAtPath: outputPath))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice

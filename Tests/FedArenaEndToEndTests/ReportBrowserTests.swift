@@ -39,10 +39,10 @@ enum Chromium {
         process.arguments = arguments
         let out = scratch + "/chromium-out.txt"
         let err = scratch + "/chromium-err.txt"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = try #require(FileHandle(forWritingAtPath: out))
-        process.standardError = try #require(FileHandle(forWritingAtPath: err))
+        try #require(FileManager.default.createFile(atPath: out, contents: nil), "cannot create \(out)")
+        try #require(FileManager.default.createFile(atPath: err, contents: nil), "cannot create \(err)")
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
         process.standardInput = FileHandle.nullDevice
         try process.run()
         await ChildProcess.finish(process, timeout: 120, what: "chromium on \(page)")

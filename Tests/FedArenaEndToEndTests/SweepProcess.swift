@@ -46,8 +46,8 @@ struct SweepProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: FedArenaProcess.executable)
         process.arguments = arguments
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        let handle = try #require(FileHandle(forWritingAtPath: outputPath))
+        try #require(FileManager.default.createFile(atPath: outputPath, contents: nil), "cannot create \(outputPath)")
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice

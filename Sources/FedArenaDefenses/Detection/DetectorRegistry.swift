@@ -152,7 +152,7 @@ extension DetectorRegistry {
                 let l2 = try r.double("l2", default: 1e-3, range: 0...1e6)
                 let iterations = try r.int("iterations", default: 300, atLeast: 1)
                 let minCount = try r.int("min_class_count", default: 5, atLeast: 1)
-                let statistic = try r.string("statistic", default: "z", allowed: AuditC2ST.Statistic.allCases.map(\.rawValue))
+                let statistic = try r.string("statistic", default: "mean", allowed: AuditC2ST.Statistic.allCases.map(\.rawValue))
                 let folds = try r.int("folds", default: 5, atLeast: 2)
                 let center = try r.double("z_center", default: 3)
                 let width = try r.positiveDouble("z_width", default: 1)

@@ -37,7 +37,7 @@ import Testing
             let set = blobs(count: 24, seed: 100 + UInt64(client))
             samples[ClientID(client)] = set.subset(client % 2 == 0 ? Array(0..<24) : Array(24..<48))
         }
-        let audit = try AuditC2ST(dimension: 64, bandwidth: 3, iterations: 100)
+        let audit = try AuditC2ST(dimension: 64, bandwidth: 3, iterations: 100, statistic: .z)
         let scores = try audit.audit(samples: samples, rootSet: root, referenceSynthetic: reference, seed: 4)
         let z = try (0..<40).map { try #require(scores[ClientID($0)]?.features["z"]) }
         let mean = z.reduce(0, +) / 40
@@ -54,7 +54,7 @@ import Testing
         let even = Array(stride(from: 0, to: root.count, by: 2))
         let reference = root.subset(even)
         let fresh: [ClientID: LabeledSamples] = Dictionary(uniqueKeysWithValues: (0..<6).map { (ClientID($0), blobs(count: 12, seed: 200 + UInt64($0))) })
-        let audit = try AuditC2ST(dimension: 64, bandwidth: 3, iterations: 100)
+        let audit = try AuditC2ST(dimension: 64, bandwidth: 3, iterations: 100, statistic: .z)
         let told = try audit.audit(samples: fresh, rootSet: root, referenceSynthetic: reference, referenceFittedOn: even, seed: 4)
         let untold = try audit.audit(samples: fresh, rootSet: root, referenceSynthetic: reference, seed: 4)
         let zTold: [Double] = try fresh.keys.map { try #require(told[$0]?.features["z"]) }
@@ -80,6 +80,8 @@ import Testing
         ready.revealedSamples = [ClientID(0): blobs(count: 3, seed: 5)]
         ready.referenceSynthetic = blobs(count: 20, spread: 0.2, seed: 6)
         #expect(pipeline.requirements == DetectorRequirements(revealedSamples: 16))
+        // Only the z statistic asks the runtime to keep root samples from the reference generators.
+        #expect(try AuditC2ST(statistic: .z).requirements == DetectorRequirements(revealedSamples: 16, referenceHoldout: true))
         let report = try pipeline.run(updates, context: ready, using: &rng)
         #expect(report.suspicions["audit-c2st"]?[ClientID(1)] == Suspicion(score: 0, reason: "revealed no audit samples"))
         #expect(report.suspicions["audit-c2st"]?[ClientID(0)] != nil)
