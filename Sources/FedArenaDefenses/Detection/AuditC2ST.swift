@@ -197,7 +197,7 @@ public struct AuditC2ST: Detector {
         /// the training audit's setting, with the generators fitted on the whole root set and
         /// one classifier on all of it judging clients, every honest client's z came out near
         /// −8.5; judged by the fold classifiers, near −7; with the null from unseen rows, near 0.)
-        case folded([ClassConditionalProbe], ProbabilityNull)
+        case folded([ClassConditionalProbe], ClassConditionalNull)
 
         func probabilities(_ samples: LabeledSamples) -> [Double] {
             switch self {
@@ -251,47 +251,7 @@ public struct AuditC2ST: Detector {
             for (index, p) in probe.probabilities(transformed: rows(heldRows), labels: labels).enumerated() { heldOut[Int(labels[index])].append(p) }
             probes.append(probe)
         }
-        return .folded(probes, ProbabilityNull(held: heldOut))
-    }
-}
-
-/// The per-class distribution of a classifier's output on held-out real samples, and the z of a
-/// client's summed outputs against it (the null of `audit-c2st`'s `statistic: z`; the variance
-/// formula is `label-consistency`'s).
-struct ProbabilityNull: Sendable {
-    /// `μ_c`, `σ²_c` (floored at 10⁻⁴) and `m_c` per class; classes with fewer than 2 held-out
-    /// values take the pooled ones.
-    let mean: [Double]
-    let variance: [Double]
-    let counts: [Int]
-
-    init(held: [[Double]]) {
-        func moments(_ values: [Double]) -> (Double, Double) {
-            let mean = values.reduce(0, +) / Double(values.count)
-            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(1, values.count - 1))
-            return (mean, max(variance, 1e-4))
-        }
-        let pooled = held.flatMap { $0 }
-        let pooledMoments = pooled.count >= 2 ? moments(pooled) : (0.5, 0.25)
-        let perClass = held.map { $0.count >= 2 ? moments($0) : pooledMoments }
-        mean = perClass.map(\.0)
-        variance = perClass.map(\.1)
-        counts = held.map { $0.count >= 2 ? $0.count : max(pooled.count, 1) }
-    }
-
-    /// `z = Σ_i (p_i − μ_{y_i}) / √(Σ_c n_c σ²_c + Σ_c n_c² σ²_c / m_c)`.
-    func z(_ values: [Double], labels: [Int32]) -> Double {
-        var excess = 0.0
-        var perClass = [Int](repeating: 0, count: mean.count)
-        for (value, label) in zip(values, labels) {
-            excess += value - mean[Int(label)]
-            perClass[Int(label)] += 1
-        }
-        var variance = 0.0
-        for (c, n) in perClass.enumerated() where n > 0 {
-            variance += Double(n) * self.variance[c] + Double(n * n) * self.variance[c] / Double(counts[c])
-        }
-        return excess / variance.squareRoot()
+        return .folded(probes, ClassConditionalNull(held: heldOut, varianceFloor: 1e-4))
     }
 }
 

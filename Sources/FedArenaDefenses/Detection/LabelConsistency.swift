@@ -99,45 +99,26 @@ public struct LabelConsistency: Detector {
             let classifier = try Classifier.train(on: train, epochs: epochs, learningRate: learningRate, stream: UInt64(fold))
             for (index, loss) in classifier.losses(held).enumerated() { losses[Int(held.labels[index])].append(loss) }
         }
-        let pooled = losses.flatMap { $0 }
-        func moments(_ values: [Double]) -> (Double, Double) {
-            let mean = values.reduce(0, +) / Double(values.count)
-            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(1, values.count - 1))
-            return (mean, max(variance, 0.01))
-        }
-        let pooledMoments = moments(pooled)
-        let perClass = losses.map { $0.count >= 2 ? moments($0) : pooledMoments }
-        let counts = losses.map { $0.count >= 2 ? $0.count : pooled.count }
         let classifier = try Classifier.train(on: rootSet, epochs: epochs, learningRate: learningRate, stream: UInt64(folds))
-        return Reference(classifier: classifier, mean: perClass.map(\.0), variance: perClass.map(\.1), counts: counts)
+        return Reference(classifier: classifier, null: ClassConditionalNull(held: losses, varianceFloor: 0.01))
     }
 
     /// The fitted classifier and its null distribution.
     public struct Reference: Sendable {
         let classifier: Classifier
+        let null: ClassConditionalNull
         /// `μ_c`, the out-of-fold mean cross-entropy of class `c`.
-        public let mean: [Double]
+        public var mean: [Double] { null.mean }
         /// `σ²_c`.
-        public let variance: [Double]
+        public var variance: [Double] { null.variance }
         /// `m_c`, the out-of-fold losses behind `μ_c`.
-        public let counts: [Int]
+        public var counts: [Int] { null.counts }
 
         /// The suspicion of one client's samples.
         func judge(_ samples: LabeledSamples, center: Double, width: Double) -> Suspicion {
             let losses = classifier.losses(samples)
             let predicted = classifier.predictions(samples)
-            var excess = 0.0
-            var perClass = [Int](repeating: 0, count: mean.count)
-            for (index, loss) in losses.enumerated() {
-                let label = Int(samples.labels[index])
-                excess += loss - mean[label]
-                perClass[label] += 1
-            }
-            var variance = 0.0
-            for (c, n) in perClass.enumerated() where n > 0 {
-                variance += Double(n) * self.variance[c] + Double(n * n) * self.variance[c] / Double(counts[c])
-            }
-            let z = excess / variance.squareRoot()
+            let z = null.z(losses, labels: samples.labels)
             let disagree = zip(predicted, samples.labels).filter { $0 != $1 }.count
             let meanLoss = losses.reduce(0, +) / Double(losses.count)
             return Suspicion(
