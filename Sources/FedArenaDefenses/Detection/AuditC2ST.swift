@@ -144,19 +144,14 @@ public struct AuditC2ST: Detector {
             throw DetectionError("audit-c2st: reference synthetic samples have \(referenceSynthetic.featureCount) features, the root set \(rootSet.featureCount)")
         }
         let map = RandomFourierFeatures(seed: seed ^ Self.streamTag, inputDimension: rootSet.featureCount, dimension: dimension, bandwidth: bandwidth)
-        let real = map.transform(rootSet.features, rows: rootSet.count)
-        let synthetic = map.transform(referenceSynthetic.features, rows: referenceSynthetic.count)
+        let real = ClassConditionalProbe.mapped(rootSet, by: map)
+        let synthetic = ClassConditionalProbe.mapped(referenceSynthetic, by: map)
         let judge: Judge
         switch statistic {
         case .mean:
-            judge = .whole(
-                ClassConditionalProbe(
-                    real: real, realLabels: rootSet.labels, synthetic: synthetic, syntheticLabels: referenceSynthetic.labels, map: map, l2: l2,
-                    iterations: iterations, minClassCount: minClassCount))
+            judge = .whole(ClassConditionalProbe(mapped: real, synthetic, map: map, l2: l2, iterations: iterations, minClassCount: minClassCount))
         case .z:
-            judge = try folded(
-                rootSet: rootSet, fittedOn: Set(referenceFittedOn ?? []), real: real, synthetic: synthetic, syntheticLabels: referenceSynthetic.labels,
-                map: map)
+            judge = try folded(mappedRoot: real, fittedOn: Set(referenceFittedOn ?? []), synthetic: synthetic, map: map)
         }
         var result = [ClientID: Suspicion]()
         for (client, set) in samples {
@@ -203,16 +198,11 @@ public struct AuditC2ST: Detector {
             switch self {
             case .whole(let probe): return probe.probabilities(samples)
             case .folded(let probes, _):
-                let d = probes[0].map.dimension
-                let features = probes[0].map.transform(samples.features, rows: samples.count)
+                let mapped = ClassConditionalProbe.mapped(samples, by: probes[0].map)
                 var result = [Double](repeating: 0, count: samples.count)
                 for (fold, probe) in probes.enumerated() {
                     let rows = Array(stride(from: fold, to: samples.count, by: probes.count))
-                    guard !rows.isEmpty else { continue }
-                    var selected = [Float]()
-                    selected.reserveCapacity(rows.count * d)
-                    for i in rows { selected += features[(i * d)..<((i + 1) * d)] }
-                    for (p, i) in zip(probe.probabilities(transformed: selected, labels: rows.map { samples.labels[$0] }), rows) { result[i] = p }
+                    for (p, i) in zip(probe.probabilities(mapped: mapped.subset(rows)), rows) { result[i] = p }
                 }
                 return result
             }
@@ -223,32 +213,22 @@ public struct AuditC2ST: Detector {
     /// rows outside `fittedOn` are split in folds (the `j`-th of them in fold `j mod folds`);
     /// the rows the reference generators saw are real training samples of every fold, and the
     /// reference synthetic set stays whole.
-    func folded(
-        rootSet: LabeledSamples, fittedOn: Set<Int>, real: [Float], synthetic: [Float], syntheticLabels: [Int32], map: RandomFourierFeatures
-    ) throws(DetectionError) -> Judge {
-        let unseen = (0..<rootSet.count).filter { !fittedOn.contains($0) }
+    func folded(mappedRoot root: LabeledSamples, fittedOn: Set<Int>, synthetic: LabeledSamples, map: RandomFourierFeatures) throws(DetectionError) -> Judge {
+        let unseen = (0..<root.count).filter { !fittedOn.contains($0) }
         guard unseen.count >= 2 * folds else {
             throw DetectionError(
                 "audit-c2st's null needs at least \(2 * folds) root samples the reference generators were not fitted on (dataset.root_samples), got \(unseen.count)")
         }
-        let d = map.dimension
-        func rows(_ indices: [Int]) -> [Float] {
-            var result = [Float]()
-            result.reserveCapacity(indices.count * d)
-            for i in indices { result += real[(i * d)..<((i + 1) * d)] }
-            return result
-        }
-        var heldOut = [[Double]](repeating: [], count: rootSet.classCount)
+        var heldOut = [[Double]](repeating: [], count: root.classCount)
         var probes = [ClassConditionalProbe]()
         for fold in 0..<folds {
             let heldRows = unseen.enumerated().filter { $0.offset % folds == fold }.map(\.element)
             let held = Set(heldRows)
-            let trainRows = (0..<rootSet.count).filter { !held.contains($0) }
             let probe = ClassConditionalProbe(
-                real: rows(trainRows), realLabels: trainRows.map { rootSet.labels[$0] }, synthetic: synthetic, syntheticLabels: syntheticLabels,
-                map: map, l2: l2, iterations: iterations, minClassCount: minClassCount)
-            let labels = heldRows.map { rootSet.labels[$0] }
-            for (index, p) in probe.probabilities(transformed: rows(heldRows), labels: labels).enumerated() { heldOut[Int(labels[index])].append(p) }
+                mapped: root.subset((0..<root.count).filter { !held.contains($0) }), synthetic, map: map, l2: l2, iterations: iterations,
+                minClassCount: minClassCount)
+            let heldSamples = root.subset(heldRows)
+            for (p, label) in zip(probe.probabilities(mapped: heldSamples), heldSamples.labels) { heldOut[Int(label)].append(p) }
             probes.append(probe)
         }
         return .folded(probes, ClassConditionalNull(held: heldOut, varianceFloor: 1e-4))
@@ -261,53 +241,53 @@ struct ClassConditionalProbe {
     let perClass: [LogisticProbe?]
     let pooled: LogisticProbe
 
+    /// `samples` in `map`'s feature space (`map.dimension` features per row, labels kept), so
+    /// that rows can be picked with ``LabeledSamples/subset(_:)`` without transforming again.
+    static func mapped(_ samples: LabeledSamples, by map: RandomFourierFeatures) -> LabeledSamples {
+        LabeledSamples(
+            features: map.transform(samples.features, rows: samples.count), labels: samples.labels, featureCount: map.dimension,
+            classCount: samples.classCount)
+    }
+
     /// Fits on raw samples (transformed by `map` here).
     init(real: LabeledSamples, synthetic: LabeledSamples, map: RandomFourierFeatures, l2: Double, iterations: Int, minClassCount: Int) {
         self.init(
-            real: map.transform(real.features, rows: real.count), realLabels: real.labels,
-            synthetic: map.transform(synthetic.features, rows: synthetic.count), syntheticLabels: synthetic.labels,
-            map: map, l2: l2, iterations: iterations, minClassCount: minClassCount)
+            mapped: Self.mapped(real, by: map), Self.mapped(synthetic, by: map), map: map, l2: l2, iterations: iterations,
+            minClassCount: minClassCount)
     }
 
-    /// Fits on features already transformed by `map`, `map.dimension` per row.
-    init(
-        real realFeatures: [Float], realLabels: [Int32], synthetic syntheticFeatures: [Float], syntheticLabels: [Int32],
-        map: RandomFourierFeatures, l2: Double, iterations: Int, minClassCount: Int
-    ) {
+    /// Fits on samples already in `map`'s feature space (``mapped(_:by:)``).
+    init(mapped real: LabeledSamples, _ synthetic: LabeledSamples, map: RandomFourierFeatures, l2: Double, iterations: Int, minClassCount: Int) {
         self.map = map
         let d = map.dimension
         pooled = LogisticProbe.train(
-            features: realFeatures + syntheticFeatures,
-            targets: [Float](repeating: 0, count: realLabels.count) + [Float](repeating: 1, count: syntheticLabels.count),
+            features: real.features + synthetic.features,
+            targets: [Float](repeating: 0, count: real.count) + [Float](repeating: 1, count: synthetic.count),
             columns: d, l2: l2, iterations: iterations)
-        let classes = Int(max(realLabels.max() ?? -1, syntheticLabels.max() ?? -1)) + 1
-        perClass = (0..<max(classes, 0)).map { c in
-            let r = realLabels.indices.filter { Int(realLabels[$0]) == c }
-            let s = syntheticLabels.indices.filter { Int(syntheticLabels[$0]) == c }
+        perClass = (0..<max(real.classCount, synthetic.classCount)).map { c in
+            let r = real.labels.indices.filter { Int(real.labels[$0]) == c }
+            let s = synthetic.labels.indices.filter { Int(synthetic.labels[$0]) == c }
             guard r.count >= minClassCount, s.count >= minClassCount else { return nil }
-            var rows = [Float]()
-            rows.reserveCapacity((r.count + s.count) * d)
-            for i in r { rows += realFeatures[(i * d)..<((i + 1) * d)] }
-            for i in s { rows += syntheticFeatures[(i * d)..<((i + 1) * d)] }
             return LogisticProbe.train(
-                features: rows, targets: [Float](repeating: 0, count: r.count) + [Float](repeating: 1, count: s.count),
+                features: real.subset(r).features + synthetic.subset(s).features,
+                targets: [Float](repeating: 0, count: r.count) + [Float](repeating: 1, count: s.count),
                 columns: d, l2: l2, iterations: iterations)
         }
     }
 
     /// `P(synthetic | x, y)` for every sample.
     func probabilities(_ samples: LabeledSamples) -> [Double] {
-        probabilities(transformed: map.transform(samples.features, rows: samples.count), labels: samples.labels)
+        probabilities(mapped: Self.mapped(samples, by: map))
     }
 
-    /// `P(synthetic | x, y)` for features already transformed by `map`.
-    func probabilities(transformed features: [Float], labels: [Int32]) -> [Double] {
+    /// `P(synthetic | x, y)` for samples already in `map`'s feature space.
+    func probabilities(mapped samples: LabeledSamples) -> [Double] {
         let d = map.dimension
-        let pooledP = pooled.probabilities(features, rows: labels.count)
-        return labels.indices.map { i in
-            let label = Int(labels[i])
+        let pooledP = pooled.probabilities(samples.features, rows: samples.count)
+        return samples.labels.indices.map { i in
+            let label = Int(samples.labels[i])
             guard label >= 0, label < perClass.count, let probe = perClass[label] else { return pooledP[i] }
-            return probe.probabilities(Array(features[(i * d)..<((i + 1) * d)]), rows: 1)[0]
+            return probe.probabilities(Array(samples.features[(i * d)..<((i + 1) * d)]), rows: 1)[0]
         }
     }
 }
